@@ -1,0 +1,278 @@
+//! The app: one model, keys in, actions out. `terminal.rs` runs it in a
+//! real terminal; tests drive `handle_key` and `tick` directly.
+
+pub mod keymap;
+pub mod model;
+pub mod progress;
+pub mod terminal;
+
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use keymap::Action;
+use model::{LessonModel, MenuItem, MenuModel, Model, Screen};
+use progress::Progress;
+
+use crate::lessons::content::{self, Content, ContentError};
+use crate::lessons::{self, Key, Lesson, LessonMeta};
+
+struct OpenLesson {
+    meta: &'static LessonMeta,
+    number: usize,
+    lesson: Box<dyn Lesson>,
+    content: Rc<Result<Content, ContentError>>,
+    scroll: u16,
+    text_toggled: bool,
+}
+
+pub struct App {
+    exe: PathBuf,
+    lessons_dir: Option<PathBuf>,
+    /// Menu lines, read from the lesson files once.
+    summaries: Vec<String>,
+    progress: Progress,
+    cursor: usize,
+    open: Option<OpenLesson>,
+    help: bool,
+    message: Option<String>,
+    confirm_clear: bool,
+    quit: bool,
+}
+
+impl App {
+    /// `exe` is the binary workers re-execute; `lessons_dir` holds a
+    /// teacher's edited lesson files; `state_dir` keeps progress.
+    pub fn new(exe: &Path, lessons_dir: Option<PathBuf>, state_dir: Option<&Path>) -> Self {
+        let (progress, warning) = Progress::load(state_dir);
+        let cursor = progress
+            .last
+            .as_deref()
+            .and_then(|id| lessons::LESSONS.iter().position(|m| m.id == id))
+            .unwrap_or(0);
+        let summaries = lessons::LESSONS
+            .iter()
+            .map(|m| {
+                content::load(m.id, m.content, lessons_dir.as_deref())
+                    .map_or_else(|e| format!("(lesson file broken: {e})"), |c| c.summary)
+            })
+            .collect();
+        Self {
+            exe: exe.to_path_buf(),
+            lessons_dir,
+            summaries,
+            progress,
+            cursor,
+            open: None,
+            help: false,
+            message: warning,
+            confirm_clear: false,
+            quit: false,
+        }
+    }
+
+    pub fn should_quit(&self) -> bool {
+        self.quit
+    }
+
+    pub fn quit(&mut self) {
+        self.close_lesson();
+        self.quit = true;
+    }
+
+    /// Opens lesson `id`; false if there is no such lesson.
+    pub fn open(&mut self, id: &str) -> bool {
+        let Some(index) = lessons::LESSONS.iter().position(|m| m.id == id) else {
+            return false;
+        };
+        self.open_index(index);
+        true
+    }
+
+    fn open_index(&mut self, index: usize) {
+        let Some(meta) = lessons::LESSONS.get(index).copied() else {
+            return;
+        };
+        self.close_lesson();
+        self.cursor = index;
+        let content = content::load(meta.id, meta.content, self.lessons_dir.as_deref());
+        self.open = Some(OpenLesson {
+            meta,
+            number: index + 1,
+            lesson: (meta.open)(&self.exe),
+            content: Rc::new(content),
+            scroll: 0,
+            text_toggled: false,
+        });
+        self.progress.set_last(meta.id);
+        self.save_progress();
+    }
+
+    /// Leaving a lesson kills its processes (the lesson's engine drops).
+    fn close_lesson(&mut self) {
+        self.open = None;
+    }
+
+    fn save_progress(&mut self) {
+        if let Err(e) = self.progress.save() {
+            self.message = Some(format!("could not save progress: {e}"));
+        }
+    }
+
+    pub fn handle_key(&mut self, key: Key) {
+        let in_lesson = self.open.is_some();
+        if self.help {
+            // Any key closes the overlay; `q` must not also leave the lesson.
+            self.help = false;
+            return;
+        }
+        if key != Key::Char('R') {
+            self.confirm_clear = false;
+        }
+        if let Some(action) = keymap::global_action(key, in_lesson) {
+            self.message = None;
+            self.act(action);
+            return;
+        }
+        match (&mut self.open, key) {
+            (Some(open), _) => {
+                if let Some(cmd) = keymap::lesson_command(key, open.lesson.keys()) {
+                    self.message = open.lesson.command(cmd).err().map(|e| e.to_string());
+                }
+            }
+            (None, Key::Char(c @ '1'..='9')) => {
+                let index = c as usize - '1' as usize;
+                if index < lessons::LESSONS.len() {
+                    self.open_index(index);
+                }
+            }
+            (None, _) => {}
+        }
+    }
+
+    fn act(&mut self, action: Action) {
+        match action {
+            Action::Help => self.help = true,
+            Action::Back => {
+                if self.open.is_some() {
+                    self.close_lesson();
+                } else {
+                    self.quit();
+                }
+            }
+            Action::Up | Action::Down => {
+                let delta = if action == Action::Up { -1 } else { 1 };
+                match &mut self.open {
+                    Some(open) => open.lesson.select(delta),
+                    None => {
+                        let last = lessons::LESSONS.len().saturating_sub(1);
+                        self.cursor = self.cursor.saturating_add_signed(delta as isize).min(last);
+                    }
+                }
+            }
+            Action::Open => self.open_index(self.cursor),
+            Action::ClearProgress => {
+                if self.confirm_clear {
+                    self.progress.clear();
+                    self.save_progress();
+                    self.confirm_clear = false;
+                    self.message = Some("every done mark cleared".into());
+                } else {
+                    self.confirm_clear = true;
+                    self.message = Some("press R again to clear every done mark".into());
+                }
+            }
+            Action::RunPause | Action::Reset | Action::Faster | Action::Slower => {
+                self.lesson_action(action);
+            }
+            Action::ToggleText => {
+                if let Some(open) = &mut self.open {
+                    open.text_toggled = !open.text_toggled;
+                }
+            }
+            Action::ScrollUp | Action::ScrollDown => {
+                if let Some(open) = &mut self.open {
+                    open.scroll = if action == Action::ScrollUp {
+                        open.scroll.saturating_sub(5)
+                    } else {
+                        open.scroll.saturating_add(5)
+                    };
+                }
+            }
+        }
+    }
+
+    fn lesson_action(&mut self, action: Action) {
+        let Some(open) = &mut self.open else { return };
+        let lesson = &mut open.lesson;
+        match action {
+            Action::RunPause => {
+                if let Err(e) = lesson.toggle_run() {
+                    self.message = Some(format!("could not start: {e}"));
+                }
+            }
+            Action::Reset => lesson.reset(),
+            Action::Faster => lesson.set_pace(lesson.pace().faster()),
+            Action::Slower => lesson.set_pace(lesson.pace().slower()),
+            _ => {}
+        }
+    }
+
+    /// Lets the open lesson catch up with its processes; saves a done mark
+    /// the first time a run completes.
+    pub fn tick(&mut self) {
+        let Some(open) = &mut self.open else { return };
+        open.lesson.tick();
+        if open.lesson.completed() && self.progress.mark_done(open.meta.id) {
+            self.save_progress();
+        }
+    }
+
+    pub fn model(&self) -> Model {
+        let total = lessons::LESSONS.len();
+        let done = lessons::LESSONS
+            .iter()
+            .filter(|m| self.progress.is_done(m.id))
+            .count();
+        let in_lesson = self.open.is_some();
+        let keys = self.open.as_ref().map_or(&[][..], |o| o.lesson.keys());
+        let screen = match &self.open {
+            Some(open) => Screen::Lesson(Box::new(LessonModel {
+                number: open.number,
+                total,
+                title: open.meta.title.to_string(),
+                content: Rc::clone(&open.content),
+                scroll: open.scroll,
+                text_toggled: open.text_toggled,
+                view: open.lesson.view(),
+            })),
+            None => Screen::Menu(self.menu()),
+        };
+        Model {
+            screen,
+            footer: keymap::footer(in_lesson, keys),
+            help: self.help.then(|| keymap::help(in_lesson, keys)),
+            message: self.message.clone(),
+            done,
+            total,
+        }
+    }
+
+    fn menu(&self) -> MenuModel {
+        let items = lessons::LESSONS
+            .iter()
+            .enumerate()
+            .zip(&self.summaries)
+            .map(|((i, m), summary)| MenuItem {
+                number: i + 1,
+                id: m.id,
+                title: m.title.to_string(),
+                summary: summary.clone(),
+                done: self.progress.is_done(m.id),
+            })
+            .collect();
+        MenuModel {
+            items,
+            cursor: self.cursor,
+        }
+    }
+}

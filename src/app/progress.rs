@@ -1,0 +1,120 @@
+//! Which lessons are done and which was open last, kept between runs in
+//! `$FORKLORE_STATE_DIR`, else `$XDG_STATE_HOME/forklore`, else
+//! `~/.local/state/forklore`.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    #[serde(default)]
+    pub done: Vec<String>,
+    #[serde(default)]
+    pub last: Option<String>,
+    #[serde(skip)]
+    path: Option<PathBuf>,
+}
+
+pub fn state_dir() -> Option<PathBuf> {
+    let var = |name| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    var("FORKLORE_STATE_DIR")
+        .or_else(|| var("XDG_STATE_HOME").map(|d| d.join("forklore")))
+        .or_else(|| var("HOME").map(|h| h.join(".local/state/forklore")))
+}
+
+impl Progress {
+    /// Loads saved progress. A missing file is a fresh start; an unreadable
+    /// one is reported and replaced by a fresh start (never a crash).
+    pub fn load(dir: Option<&Path>) -> (Self, Option<String>) {
+        let Some(dir) = dir else {
+            return (Self::default(), None);
+        };
+        let path = dir.join("progress.toml");
+        let (mut p, warning) = match std::fs::read_to_string(&path) {
+            Ok(text) => match toml::from_str::<Self>(&text) {
+                Ok(p) => (p, None),
+                Err(e) => (
+                    Self::default(),
+                    Some(format!(
+                        "{}: {}; starting fresh",
+                        path.display(),
+                        e.message()
+                    )),
+                ),
+            },
+            Err(e) if e.kind() == io::ErrorKind::NotFound => (Self::default(), None),
+            Err(e) => (Self::default(), Some(format!("{}: {e}", path.display()))),
+        };
+        p.path = Some(path);
+        (p, warning)
+    }
+
+    pub fn is_done(&self, id: &str) -> bool {
+        self.done.iter().any(|d| d == id)
+    }
+
+    /// Returns whether anything changed.
+    pub fn mark_done(&mut self, id: &str) -> bool {
+        if self.is_done(id) {
+            return false;
+        }
+        self.done.push(id.to_string());
+        true
+    }
+
+    pub fn set_last(&mut self, id: &str) {
+        self.last = Some(id.to_string());
+    }
+
+    pub fn clear(&mut self) {
+        self.done.clear();
+    }
+
+    /// Writes atomically (temp file + rename) so a crash never leaves half a file.
+    pub fn save(&self) -> io::Result<()> {
+        let Some(path) = &self.path else {
+            return Ok(());
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let text = toml::to_string(self).map_err(io::Error::other)?;
+        let tmp = path.with_extension("toml.tmp");
+        std::fs::write(&tmp, text)?;
+        std::fs::rename(&tmp, path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_through_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut p, warn) = Progress::load(Some(dir.path()));
+        assert!(warn.is_none());
+        assert!(p.mark_done("process"));
+        assert!(!p.mark_done("process"));
+        p.set_last("lock");
+        p.save().unwrap();
+        let (q, _) = Progress::load(Some(dir.path()));
+        assert!(q.is_done("process"));
+        assert_eq!(q.last.as_deref(), Some("lock"));
+    }
+
+    #[test]
+    fn corrupt_file_is_reported_not_fatal() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("progress.toml"), "done = [1,").unwrap();
+        let (p, warn) = Progress::load(Some(dir.path()));
+        assert!(p.done.is_empty());
+        assert!(warn.unwrap().contains("progress.toml"));
+    }
+}

@@ -1,0 +1,117 @@
+//! Running the app in a real terminal: draw, wait for a key or the next
+//! tick, repeat. Single-threaded: the loop also drives the engine.
+
+use std::io::{self, Write};
+use std::time::Duration;
+
+use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+
+use super::App;
+use crate::engine::sys;
+use crate::lessons::Key;
+use crate::ui::{self, theme::Theme};
+
+/// While something runs: ten frames a second, enough for a class to see
+/// every change at teaching pace. Idle: wake once a second (near zero CPU).
+const LIVE_FRAME: Duration = Duration::from_millis(100);
+const IDLE_FRAME: Duration = Duration::from_secs(1);
+
+/// Runs the app until the user quits or forklore is told to stop.
+pub fn run(app: &mut App, theme: &Theme) -> io::Result<()> {
+    let mut terminal = ratatui::try_init().map_err(|e| {
+        io::Error::other(format!(
+            "forklore needs a terminal ({e}); without one, use `forklore run LESSON`"
+        ))
+    })?;
+    let result = event_loop(&mut terminal, app, theme);
+    // Kill the lesson's processes before handing the terminal back.
+    app.quit();
+    ratatui::restore();
+    result
+}
+
+fn event_loop<B: Backend>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    theme: &Theme,
+) -> io::Result<()>
+where
+    B::Error: Send + Sync + 'static,
+{
+    loop {
+        if sys::terminate_requested().is_some() {
+            return Ok(());
+        }
+        app.tick();
+        let model = app.model();
+        // Synchronized updates: the terminal shows the whole frame at once,
+        // no half-drawn tables flickering on a projector.
+        let _ = io::stdout().execute_sync(true);
+        terminal
+            .draw(|f| ui::draw(f, &model, theme))
+            .map_err(io::Error::other)?;
+        let _ = io::stdout().execute_sync(false);
+        let wait = if model.is_live() {
+            LIVE_FRAME
+        } else {
+            IDLE_FRAME
+        };
+        if event::poll(wait)? {
+            match event::read()? {
+                Event::Key(k) if k.kind != KeyEventKind::Release => {
+                    if is_ctrl_c(&k) {
+                        return Ok(());
+                    }
+                    if let Some(key) = translate(k) {
+                        app.handle_key(key);
+                    }
+                }
+                Event::Resize(..) => terminal.autoresize().map_err(io::Error::other)?,
+                _ => {}
+            }
+        }
+        if app.should_quit() {
+            return Ok(());
+        }
+    }
+}
+
+trait SyncUpdate {
+    fn execute_sync(&mut self, begin: bool) -> io::Result<()>;
+}
+
+impl SyncUpdate for io::Stdout {
+    fn execute_sync(&mut self, begin: bool) -> io::Result<()> {
+        if begin {
+            crossterm::queue!(self, BeginSynchronizedUpdate)?;
+        } else {
+            crossterm::queue!(self, EndSynchronizedUpdate)?;
+        }
+        self.flush()
+    }
+}
+
+fn is_ctrl_c(k: &KeyEvent) -> bool {
+    k.modifiers.contains(KeyModifiers::CONTROL) && k.code == KeyCode::Char('c')
+}
+
+/// crossterm's key to ours; keys forklore does not use are dropped.
+pub fn translate(k: KeyEvent) -> Option<Key> {
+    Some(match k.code {
+        KeyCode::Char(c) => Key::Char(c),
+        KeyCode::Enter => Key::Enter,
+        KeyCode::Esc => Key::Esc,
+        KeyCode::Tab => Key::Tab,
+        KeyCode::BackTab => Key::BackTab,
+        KeyCode::Up => Key::Up,
+        KeyCode::Down => Key::Down,
+        KeyCode::Left => Key::Left,
+        KeyCode::Right => Key::Right,
+        KeyCode::PageUp => Key::PageUp,
+        KeyCode::PageDown => Key::PageDown,
+        _ => return None,
+    })
+}

@@ -1,0 +1,161 @@
+//! The command line: `forklore`, `forklore list`, `forklore open LESSON`,
+//! `forklore run LESSON [options]`, `forklore bench`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::engine::sys;
+use crate::lessons::{self, RunArgs, RunEnv, RunError};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "forklore",
+    version,
+    about = "Learn multiprocessing by running it: real processes, pipes, shared memory and locks, live.",
+    after_help = "Run `forklore` with no command to open the menu of lessons.",
+    allow_negative_numbers = true
+)]
+pub struct Cli {
+    /// Colour theme: default or high-contrast (NO_COLOR turns colour off)
+    #[arg(long, global = true, default_value = "default")]
+    pub theme: String,
+    /// A folder of edited lesson files (<id>.toml) used instead of the built-in text
+    #[arg(long, global = true, env = "FORKLORE_LESSONS", value_name = "DIR")]
+    pub lessons: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the lessons, one a line: id<TAB>title
+    List,
+    /// Open one lesson in the app
+    Open {
+        /// Lesson id (see `forklore list`)
+        lesson: String,
+    },
+    /// Run a lesson headless at full speed to its end, and print what happened
+    Run(RunCmd),
+    /// Measure how fast the engine is and print the figures
+    Bench(crate::bench::BenchCmd),
+}
+
+#[derive(Debug, clap::Args)]
+#[command(allow_negative_numbers = true)]
+pub struct RunCmd {
+    /// Lesson id (see `forklore list`)
+    pub lesson: String,
+    /// Worker processes, 1 to 64
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..=64))]
+    pub workers: Option<i64>,
+    /// Iterations (or steps) per worker, 1 to 10000000
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..=10_000_000))]
+    pub iterations: Option<i64>,
+    /// Print one JSON object on stdout instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl RunCmd {
+    fn args(&self) -> RunArgs {
+        RunArgs {
+            workers: self.workers.and_then(|n| u32::try_from(n).ok()),
+            iterations: self.iterations.and_then(|n| u64::try_from(n).ok()),
+        }
+    }
+}
+
+/// A usage error: one line on stderr, exit code 2.
+pub fn usage_error(msg: &str) -> ExitCode {
+    eprintln!("forklore: {msg}");
+    ExitCode::from(2)
+}
+
+/// Parses the command line; on a mistake prints one clear line and exits 2.
+pub fn parse() -> Result<Cli, ExitCode> {
+    match Cli::try_parse() {
+        Ok(cli) => Ok(cli),
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let _ = e.print();
+                return Err(ExitCode::SUCCESS);
+            }
+            let rendered = e.render().to_string();
+            let first = rendered.lines().next().unwrap_or("invalid command line");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            Err(usage_error(&format!("{first} (see forklore --help)")))
+        }
+    }
+}
+
+pub fn list() -> ExitCode {
+    for m in lessons::LESSONS {
+        println!("{}\t{}", m.id, m.title);
+    }
+    ExitCode::SUCCESS
+}
+
+pub fn unknown_lesson(id: &str) -> ExitCode {
+    let ids: Vec<&str> = lessons::LESSONS.iter().map(|m| m.id).collect();
+    usage_error(&format!(
+        "unknown lesson '{id}' (lessons: {})",
+        ids.join(", ")
+    ))
+}
+
+pub fn run(cmd: &RunCmd) -> ExitCode {
+    let Some(meta) = lessons::find(&cmd.lesson) else {
+        return unknown_lesson(&cmd.lesson);
+    };
+    let args = cmd.args();
+    for opt in args.given() {
+        if !meta.options.contains(&opt) {
+            let takes: Vec<String> = meta.options.iter().map(|o| format!("--{o}")).collect();
+            return usage_error(&format!(
+                "--{opt} does not apply to lesson '{}' (it takes: {})",
+                meta.id,
+                if takes.is_empty() {
+                    "no options".into()
+                } else {
+                    takes.join(", ")
+                }
+            ));
+        }
+    }
+    let exe = match crate::engine::default_worker_exe() {
+        Ok(exe) => exe,
+        Err(e) => {
+            eprintln!("forklore: cannot find its own binary: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Err(e) = sys::install_terminate_handlers() {
+        eprintln!("forklore: {e}");
+    }
+    match (meta.run)(&args, &RunEnv { exe }) {
+        Ok(report) => {
+            if cmd.json {
+                println!("{}", report.to_json());
+            } else {
+                print!("{}", report.to_text());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(RunError::Usage(msg)) => usage_error(&msg),
+        Err(RunError::Interrupted(sig)) => {
+            eprintln!(
+                "forklore: stopped by {}; every worker was killed and reaped",
+                sig.as_str()
+            );
+            ExitCode::from(128 + u8::try_from(sig as i32).unwrap_or(0))
+        }
+        Err(e) => {
+            eprintln!("forklore: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

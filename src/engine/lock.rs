@@ -1,0 +1,127 @@
+//! A process-shared lock: one 32-bit word in shared memory holding the PID of
+//! its holder (0 = free), plus a bit that says someone sleeps on it.
+//!
+//! Because the word *is* the holder's PID, the parent reads who holds the
+//! lock with one load, and when a holder dies the parent sees a dead PID in
+//! the word and can take the lock back (`recover`). Python's
+//! `multiprocessing.Lock` is a POSIX semaphore with no owner: a holder that
+//! dies leaves it taken forever.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use super::sys::{self, Wake};
+
+/// Set while at least one process may be asleep waiting for the lock, so that
+/// an unlock without waiters makes no syscall.
+const WAITERS: u32 = 1 << 31;
+const PID_MASK: u32 = !WAITERS;
+
+#[repr(C)]
+pub struct PidLock {
+    word: AtomicU32,
+}
+
+impl PidLock {
+    /// Takes the lock if it is free.
+    pub fn try_lock(&self, pid: u32) -> bool {
+        self.word
+            .compare_exchange(0, pid, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+    }
+
+    /// Takes the lock, sleeping in the kernel while another process holds it.
+    pub fn lock(&self, pid: u32) {
+        let _ = self.lock_until(pid, None);
+    }
+
+    /// Like `lock`, giving up after `timeout`; returns whether it got it.
+    pub fn lock_timeout(&self, pid: u32, timeout: Duration) -> bool {
+        self.lock_until(pid, Some(Instant::now() + timeout))
+    }
+
+    fn lock_until(&self, pid: u32, deadline: Option<Instant>) -> bool {
+        if self.try_lock(pid) {
+            return true;
+        }
+        loop {
+            let cur = self.word.load(Ordering::Relaxed);
+            if cur & PID_MASK == 0 {
+                // Free. Take it with the waiters bit set: others may still be
+                // asleep, and our unlock must wake one of them.
+                if self
+                    .word
+                    .compare_exchange(cur, pid | WAITERS, Ordering::Acquire, Ordering::Relaxed)
+                    .is_ok()
+                {
+                    return true;
+                }
+                continue;
+            }
+            let want = cur | WAITERS;
+            if cur & WAITERS == 0
+                && self
+                    .word
+                    .compare_exchange(cur, want, Ordering::Relaxed, Ordering::Relaxed)
+                    .is_err()
+            {
+                continue;
+            }
+            let timeout = match deadline {
+                None => None,
+                Some(d) => match d.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => Some(left),
+                    _ => return false,
+                },
+            };
+            // EINTR (a signal, such as SIGCONT after SIGSTOP): loop and retry.
+            if sys::futex_wait(&self.word, want, timeout) == Wake::TimedOut && deadline.is_some() {
+                return self.try_lock(pid);
+            }
+        }
+    }
+
+    /// Releases the lock if `pid` holds it; returns whether it did.
+    pub fn unlock(&self, pid: u32) -> bool {
+        let cur = self.word.load(Ordering::Relaxed);
+        if cur & PID_MASK != pid {
+            return false;
+        }
+        let prev = self.word.swap(0, Ordering::Release);
+        if prev & WAITERS != 0 {
+            sys::futex_wake(&self.word, 1);
+        }
+        true
+    }
+
+    /// The PID in the word, if any: the holder (alive or not).
+    pub fn holder(&self) -> Option<u32> {
+        match self.word.load(Ordering::Acquire) & PID_MASK {
+            0 => None,
+            pid => Some(pid),
+        }
+    }
+
+    /// Whether someone may be asleep on the lock.
+    pub fn has_waiters(&self) -> bool {
+        self.word.load(Ordering::Relaxed) & WAITERS != 0
+    }
+
+    /// Frees a lock still held by `dead_pid` and wakes every waiter so one
+    /// takes it. Only the parent calls this, after seeing that `dead_pid`
+    /// has exited (and before reaping it, so the PID cannot be reused yet).
+    pub fn recover(&self, dead_pid: u32) -> bool {
+        let cur = self.word.load(Ordering::Acquire);
+        if cur & PID_MASK != dead_pid {
+            return false;
+        }
+        let freed = self
+            .word
+            .compare_exchange(cur, 0, Ordering::AcqRel, Ordering::Relaxed)
+            .is_ok();
+        if freed {
+            sys::futex_wake(&self.word, u32::MAX);
+        }
+        freed
+    }
+}

@@ -1,0 +1,401 @@
+//! The engine: real child processes, the shared memory they publish into,
+//! and the observation of both. It knows nothing of the terminal UI and runs
+//! the same headless, in the app, and inside tests.
+
+pub mod board;
+pub mod child;
+pub mod events;
+pub mod lock;
+pub mod shm;
+pub mod spawn;
+pub mod sys;
+pub mod worker;
+
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::Signal;
+
+pub use board::{Board, Control, Flow, RecordData};
+pub use child::{Child, KState, ProcRow};
+pub use events::Event;
+pub use shm::{Shared, SharedSafe};
+pub use spawn::DeathRule;
+pub use sys::ExitKind;
+pub use worker::WorkerCtx;
+
+use events::EventReceiver;
+use spawn::{Launch, WorkerSpec};
+
+/// Why a headless wait ended early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitError {
+    /// forklore received SIGINT, SIGTERM or SIGHUP.
+    Interrupted(Signal),
+    TimedOut,
+}
+
+pub struct Engine {
+    exe: PathBuf,
+    lesson: &'static str,
+    me: i32,
+    board: Shared<Board>,
+    events_rx: EventReceiver,
+    events_tx: OwnedFd,
+    children: Vec<Child>,
+    /// Slots reserved for grandchildren, with their role and daemon flag.
+    reserved: Vec<(usize, String, bool)>,
+    pending: Vec<Event>,
+    pgid: Option<i32>,
+    next_slot: usize,
+    keep_zombies: bool,
+    started: Instant,
+}
+
+impl Engine {
+    /// A fresh board for one run of `lesson`. `exe` is the forklore binary
+    /// that workers re-execute (under `cargo test`, `current_exe` is the test
+    /// binary, so tests pass `CARGO_BIN_EXE_forklore`).
+    pub fn new(exe: &Path, lesson: &'static str) -> io::Result<Self> {
+        // Orphaned grandchildren come to us rather than to PID 1: they stay
+        // visible and are ours to reap and clean up.
+        sys::become_subreaper()?;
+        let (events_rx, events_tx) = events::event_pipe()?;
+        Ok(Self {
+            exe: exe.to_path_buf(),
+            lesson,
+            me: sys::getpid(),
+            board: Shared::create("forklore-board")?,
+            events_rx,
+            events_tx,
+            children: Vec::new(),
+            reserved: Vec::new(),
+            pending: Vec::new(),
+            pgid: None,
+            next_slot: 0,
+            keep_zombies: false,
+            started: Instant::now(),
+        })
+    }
+
+    /// forklore's own PID: every worker's PPID.
+    pub fn pid(&self) -> i32 {
+        self.me
+    }
+
+    pub fn control(&self) -> &Control {
+        &self.board.control
+    }
+
+    pub fn board(&self) -> &Board {
+        &self.board
+    }
+
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// Leave finished children as zombies until `join` (the process lesson
+    /// shows state Z); otherwise they are reaped as soon as they exit.
+    pub fn set_keep_zombies(&mut self, keep: bool) {
+        self.keep_zombies = keep;
+    }
+
+    pub fn children(&self) -> &[Child] {
+        &self.children
+    }
+
+    pub fn child(&self, pid: i32) -> Option<&Child> {
+        self.children.iter().find(|c| c.pid == pid)
+    }
+
+    fn take_slot(&mut self) -> io::Result<usize> {
+        let slot = self.next_slot;
+        if slot >= board::MAX_SLOTS {
+            return Err(io::Error::other(format!(
+                "at most {} processes per run",
+                board::MAX_SLOTS
+            )));
+        }
+        self.next_slot += 1;
+        Ok(slot)
+    }
+
+    /// Reserves a board slot for a process a worker will start.
+    pub fn reserve_slot(&mut self, role: &str, daemon: bool) -> io::Result<u32> {
+        let slot = self.take_slot()?;
+        self.reserved.push((slot, role.to_string(), daemon));
+        u32::try_from(slot).map_err(io::Error::other)
+    }
+
+    /// The process group all of this run's workers share, while it exists.
+    /// A group lives as long as one member does; one of our unreaped direct
+    /// children is a member we are sure of, so its id cannot be recycled.
+    fn live_pgid(&self) -> Option<i32> {
+        let pgid = self.pgid?;
+        self.children
+            .iter()
+            .any(|c| c.direct && !c.reaped)
+            .then_some(pgid)
+    }
+
+    /// Starts a worker running `role` of this engine's lesson. `fds` are
+    /// handed to it as its descriptors 5, 6, ...
+    pub fn spawn(&mut self, role: &str, args: Vec<u8>, fds: &[BorrowedFd<'_>]) -> io::Result<i32> {
+        let slot = self.take_slot()?;
+        let spec = WorkerSpec {
+            lesson: self.lesson.to_string(),
+            role: role.to_string(),
+            slot: u32::try_from(slot).map_err(io::Error::other)?,
+            parent: self.me,
+            forklore: self.me,
+            death: DeathRule::DieWithParent,
+            extra_fds: u8::try_from(fds.len()).map_err(io::Error::other)?,
+            args,
+        };
+        let pgid = self.live_pgid();
+        let pid = spawn::launch(&Launch {
+            exe: &self.exe,
+            spec: &spec,
+            board: self.board.fd(),
+            events: self.events_tx.as_fd(),
+            extra: fds,
+            pgid,
+        })?;
+        if pgid.is_none() {
+            self.pgid = Some(pid);
+        }
+        let mut child = Child::new(pid, slot, role.to_string(), true, self.me);
+        child.keep_zombie = self.keep_zombies;
+        self.children.push(child);
+        Ok(pid)
+    }
+
+    /// Everything children published since the last call.
+    pub fn take_events(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.pending)
+    }
+
+    /// Catches up with the kernel and the board: new grandchildren, exits,
+    /// adoptions, states and CPU times, and events. Cheap; call each tick.
+    pub fn poll(&mut self) {
+        for ev in self.events_rx.drain() {
+            if let Event::Failed { pid, text, .. } = &ev
+                && let Some(c) = self.children.iter_mut().find(|c| c.pid == *pid as i32)
+            {
+                c.failure = Some(text.clone());
+            }
+            self.pending.push(ev);
+        }
+        self.discover_grandchildren();
+        let me = self.me;
+        for c in self.children.iter_mut().filter(|c| c.exists()) {
+            c.stat = sys::proc_stat(c.pid);
+            if let Some(st) = c.stat {
+                c.ppid = st.ppid;
+                c.cpu = st.cpu;
+                if !c.direct && st.ppid == me {
+                    c.adopted = true;
+                }
+            }
+            let ours = c.direct || c.adopted;
+            if !ours {
+                if c.stat.is_none() {
+                    c.vanished = true;
+                }
+                continue;
+            }
+            if c.keep_zombie {
+                if c.exit.is_none() {
+                    c.exit = sys::peek_exit(c.pid);
+                }
+            } else if let Ok(Some(kind)) = sys::reap(c.pid, false) {
+                c.exit = Some(kind);
+                c.reaped = true;
+            }
+        }
+    }
+
+    fn discover_grandchildren(&mut self) {
+        let mut i = 0;
+        while i < self.reserved.len() {
+            let (slot, _, _) = self.reserved[i];
+            let pid = self.board.records[slot].read().pid;
+            if pid == 0 {
+                i += 1;
+                continue;
+            }
+            let (slot, role, daemon) = self.reserved.swap_remove(i);
+            let pid = i32::try_from(pid).unwrap_or(0);
+            let ppid = sys::proc_stat(pid).map_or(0, |s| s.ppid);
+            let mut child = Child::new(pid, slot, role, false, ppid);
+            child.daemon = daemon;
+            child.keep_zombie = self.keep_zombies;
+            self.children.push(child);
+        }
+    }
+
+    /// One row per process: forklore's children in the order they were
+    /// started, each followed by the children it started.
+    pub fn rows(&self) -> Vec<ProcRow> {
+        let mut by_slot: Vec<&Child> = self.children.iter().collect();
+        by_slot.sort_by_key(|c| c.slot);
+        let mut out = Vec::with_capacity(by_slot.len());
+        for root in by_slot.iter().filter(|c| c.direct) {
+            self.push_tree(root, &by_slot, &mut out);
+        }
+        // A grandchild first seen after its parent had exited.
+        for c in &by_slot {
+            if !out.iter().any(|r| r.pid == c.pid) {
+                out.push(c.row(self.board.records[c.slot].read()));
+            }
+        }
+        out
+    }
+
+    fn push_tree(&self, c: &Child, all: &[&Child], out: &mut Vec<ProcRow>) {
+        out.push(c.row(self.board.records[c.slot].read()));
+        for kid in all.iter().filter(|k| !k.direct && k.started_by == c.pid) {
+            self.push_tree(kid, all, out);
+        }
+    }
+
+    /// Sends `sig` to a process that still exists (never to a recycled PID:
+    /// the signal goes through the pidfd opened when it started).
+    pub fn signal(&mut self, pid: i32, sig: Signal) -> io::Result<()> {
+        let c = self
+            .children
+            .iter()
+            .find(|c| c.pid == pid && c.exists())
+            .ok_or_else(|| io::Error::other(format!("no live process {pid}")))?;
+        match &c.pidfd {
+            Some(fd) => sys::pidfd_signal(fd.as_fd(), sig),
+            None => sys::send_signal(pid, sig),
+        }
+    }
+
+    /// Collects a finished child's exit status, like `Process.join()` after
+    /// it ended; the zombie leaves the process table. Blocks if it still runs.
+    pub fn join(&mut self, pid: i32) -> io::Result<Option<ExitKind>> {
+        let me = self.me;
+        let c = self
+            .children
+            .iter_mut()
+            .find(|c| c.pid == pid)
+            .ok_or_else(|| io::Error::other(format!("no process {pid}")))?;
+        if c.reaped || c.vanished {
+            return Ok(c.exit);
+        }
+        if !c.direct && c.ppid != me {
+            return Err(io::Error::other(format!("{pid} is not forklore's child")));
+        }
+        let kind = sys::reap(pid, true)?;
+        c.exit = kind.or(c.exit);
+        c.reaped = true;
+        c.stat = None;
+        Ok(c.exit)
+    }
+
+    /// Blocks until every known process has finished (headless runs): it
+    /// sleeps on the children's pidfds and the event pipe, not on a timer.
+    pub fn wait_all(&mut self, timeout: Option<Duration>) -> Result<(), WaitError> {
+        self.wait_until(timeout, |e| {
+            e.children.iter().all(Child::finished) && e.reserved.is_empty()
+        })
+    }
+
+    /// Blocks until `done` holds, re-checking whenever a child exits or
+    /// sends an event, and at least every 50 ms (grandchildren appear on the
+    /// board without waking anyone).
+    pub fn wait_until(
+        &mut self,
+        timeout: Option<Duration>,
+        mut done: impl FnMut(&Self) -> bool,
+    ) -> Result<(), WaitError> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        loop {
+            self.poll();
+            if done(self) {
+                return Ok(());
+            }
+            if let Some(sig) = sys::terminate_requested() {
+                return Err(WaitError::Interrupted(sig));
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err(WaitError::TimedOut);
+            }
+            let mut fds: Vec<BorrowedFd<'_>> = vec![self.events_rx.fd()];
+            fds.extend(
+                self.children
+                    .iter()
+                    .filter(|c| !c.finished())
+                    .filter_map(|c| c.pidfd.as_ref().map(AsFd::as_fd)),
+            );
+            sys::wait_readable(&fds, Duration::from_millis(50));
+        }
+    }
+
+    /// Kills and reaps every process of this run, grandchildren included.
+    /// SIGKILL, not SIGTERM: a stopped worker would hold SIGTERM until SIGCONT.
+    pub fn shutdown(&mut self) {
+        self.board.control.request_stop();
+        self.poll();
+        for c in &self.children {
+            c.kill_now();
+        }
+        if let Some(pgid) = self.live_pgid() {
+            let _ = sys::signal_group(pgid, Signal::SIGKILL);
+        }
+        // Wait (bounded) for every one to die, then reap: children first,
+        // so their own children are re-parented to us and reapable next.
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < deadline {
+            let live: Vec<BorrowedFd<'_>> = self
+                .children
+                .iter()
+                .filter(|c| c.exists() && c.exit.is_none())
+                .filter(|c| c.stat.is_some_and(|s| s.state != 'Z'))
+                .filter_map(|c| c.pidfd.as_ref().map(AsFd::as_fd))
+                .collect();
+            if live.is_empty() {
+                break;
+            }
+            sys::wait_readable(&live, Duration::from_millis(20));
+            for c in self.children.iter_mut().filter(|c| c.exists()) {
+                c.stat = sys::proc_stat(c.pid);
+            }
+        }
+        for pass in [true, false] {
+            for c in self
+                .children
+                .iter_mut()
+                .filter(|c| c.exists() && c.direct == pass)
+            {
+                if let Ok(Some(kind)) = sys::reap(c.pid, false) {
+                    c.exit = Some(kind);
+                    c.reaped = true;
+                } else if sys::proc_stat(c.pid).is_none_or(|s| s.ppid != self.me) {
+                    c.vanished = true;
+                }
+            }
+        }
+        // Anything of this run we never heard of (a grandchild killed before
+        // it could publish its PID) that was re-parented to us.
+        if let Some(pgid) = self.pgid {
+            while sys::reap_group_member(pgid).is_some() {}
+        }
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// The forklore binary to re-execute as a worker.
+pub fn default_worker_exe() -> io::Result<PathBuf> {
+    std::env::current_exe()
+}

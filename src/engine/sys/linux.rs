@@ -1,0 +1,381 @@
+//! Linux primitives: futex, memfd + shared mmap, pidfd, prctl, /proc, FIONREAD.
+//!
+//! Every `unsafe` block of the engine that is not about typed shared memory is
+//! here, each with the reason it holds.
+
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::ptr::NonNull;
+use std::sync::atomic::AtomicU32;
+use std::time::Duration;
+
+use nix::sys::signal::Signal;
+use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid, waitpid};
+use nix::unistd::Pid;
+use rustix::thread::futex;
+
+/// How a process ended, as the kernel reported it to `wait`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitKind {
+    Code(i32),
+    Signal(Signal),
+}
+
+impl ExitKind {
+    fn from_status(status: WaitStatus) -> Option<Self> {
+        match status {
+            WaitStatus::Exited(_, code) => Some(Self::Code(code)),
+            WaitStatus::Signaled(_, sig, _) => Some(Self::Signal(sig)),
+            _ => None,
+        }
+    }
+}
+
+// ---------------------------------------------------------------- futex
+
+/// What ended a futex wait. Callers re-check their condition in every case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wake {
+    /// Woken, or the word no longer held the expected value.
+    Changed,
+    TimedOut,
+    /// A signal arrived; the caller decides whether to go on waiting.
+    Interrupted,
+}
+
+/// Sleeps while `word == expected`, at most `timeout`.
+///
+/// Shared, not private: the word lives in a memfd mapped by several
+/// processes, and `FUTEX_PRIVATE_FLAG` would key the wait on this process's
+/// address space so a wake from another process would never arrive.
+pub fn futex_wait(word: &AtomicU32, expected: u32, timeout: Option<Duration>) -> Wake {
+    let ts = timeout.map(|d| rustix::thread::futex::Timespec {
+        tv_sec: d.as_secs().try_into().unwrap_or(i64::MAX),
+        tv_nsec: d.subsec_nanos().into(),
+    });
+    match futex::wait(word, futex::Flags::empty(), expected, ts.as_ref()) {
+        Ok(()) => Wake::Changed,
+        Err(rustix::io::Errno::TIMEDOUT) => Wake::TimedOut,
+        Err(rustix::io::Errno::INTR) => Wake::Interrupted,
+        // EAGAIN: the value changed before we slept.
+        Err(_) => Wake::Changed,
+    }
+}
+
+/// Wakes up to `n` processes sleeping on `word`; returns how many woke.
+pub fn futex_wake(word: &AtomicU32, n: u32) -> usize {
+    futex::wake(word, futex::Flags::empty(), n).unwrap_or(0)
+}
+
+// ---------------------------------------------------------------- shared memory
+
+/// A memfd of `len` zero bytes. The fd is duplicated above 100 so that a
+/// child's `dup2` onto low numbers (3, 4, ...) can never overwrite a source.
+pub fn memfd(name: &str, len: usize) -> io::Result<OwnedFd> {
+    let fd = rustix::fs::memfd_create(name, rustix::fs::MemfdFlags::CLOEXEC)?;
+    rustix::fs::ftruncate(&fd, len as u64)?;
+    dup_high(fd.as_fd())
+}
+
+/// Duplicates `fd` to a number >= 100, close-on-exec.
+pub fn dup_high(fd: BorrowedFd<'_>) -> io::Result<OwnedFd> {
+    Ok(rustix::io::fcntl_dupfd_cloexec(fd, 100)?)
+}
+
+/// Size of the file behind `fd`.
+pub fn fd_len(fd: BorrowedFd<'_>) -> io::Result<usize> {
+    let st = rustix::fs::fstat(fd)?;
+    usize::try_from(st.st_size).map_err(|_| io::Error::other("negative file size"))
+}
+
+/// Maps `len` bytes of `fd` read-write and MAP_SHARED: a write by any
+/// process that maps the same memfd is seen by all of them.
+pub fn map_shared(fd: BorrowedFd<'_>, len: usize) -> io::Result<NonNull<u8>> {
+    use rustix::mm::{MapFlags, ProtFlags, mmap};
+    // SAFETY: a fresh mapping at an address the kernel chooses cannot alias
+    // any Rust object; `len` is the file's size, checked by the caller.
+    let ptr = unsafe {
+        mmap(
+            std::ptr::null_mut(),
+            len,
+            ProtFlags::READ | ProtFlags::WRITE,
+            MapFlags::SHARED,
+            fd,
+            0,
+        )?
+    };
+    NonNull::new(ptr.cast()).ok_or_else(|| io::Error::other("mmap returned null"))
+}
+
+/// # Safety
+/// `ptr`/`len` must come from one `map_shared` call and nothing may use the
+/// mapping afterwards.
+pub unsafe fn unmap(ptr: NonNull<u8>, len: usize) {
+    // SAFETY: guaranteed by the caller's contract above.
+    let _ = unsafe { rustix::mm::munmap(ptr.as_ptr().cast(), len) };
+}
+
+// ---------------------------------------------------------------- process control
+
+/// Makes this process adopt orphaned descendants instead of PID 1, so a
+/// worker's child outlives its parent visibly and is still ours to reap.
+pub fn become_subreaper() -> io::Result<()> {
+    Ok(rustix::process::set_child_subreaper(Some(
+        rustix::process::getpid(),
+    ))?)
+}
+
+pub fn getpid() -> i32 {
+    rustix::process::getpid().as_raw_nonzero().get()
+}
+
+pub fn getppid() -> i32 {
+    rustix::process::getppid().map_or(0, |p| p.as_raw_nonzero().get())
+}
+
+/// Asks the kernel to send `sig` to this process when the thread that
+/// created it exits.
+pub fn set_death_signal(sig: Signal) -> io::Result<()> {
+    // SAFETY: prctl(PR_SET_PDEATHSIG) takes a signal number and touches no memory.
+    let rc = unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, sig as libc::c_ulong, 0, 0, 0) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Runs in the child between `fork` and `exec`, where only async-signal-safe
+/// calls are allowed: `dup2` and `prctl` are plain syscalls. Maps each
+/// `(source, target)` fd pair (dup2 clears close-on-exec on the target) and
+/// arms the parent-death signal.
+///
+/// # Safety
+/// Must be called only from a `pre_exec` closure.
+pub unsafe fn child_after_fork(fds: &[(RawFd, RawFd)], death: Signal) -> io::Result<()> {
+    for &(src, dst) in fds {
+        // SAFETY: sources are >= 100 (see `dup_high`) and targets are small,
+        // so no dup2 overwrites a later source.
+        if unsafe { libc::dup2(src, dst) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    // SAFETY: as in `set_death_signal`; async-signal-safe.
+    if unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, death as libc::c_ulong, 0, 0, 0) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Takes ownership of an inherited descriptor number.
+///
+/// # Safety
+/// `fd` must be open, owned by nobody else in this process.
+pub unsafe fn adopt_fd(fd: RawFd) -> OwnedFd {
+    // SAFETY: guaranteed by the caller.
+    unsafe { OwnedFd::from_raw_fd(fd) }
+}
+
+/// An fd that becomes readable when `pid` exits.
+pub fn pidfd(pid: i32) -> io::Result<OwnedFd> {
+    let pid = rustix::process::Pid::from_raw(pid).ok_or_else(|| io::Error::other("pid 0"))?;
+    Ok(rustix::process::pidfd_open(
+        pid,
+        rustix::process::PidfdFlags::empty(),
+    )?)
+}
+
+/// Waits until one of `fds` is readable or `timeout` passes; returns the
+/// indexes of the readable ones (empty on timeout or signal).
+pub fn wait_readable(fds: &[BorrowedFd<'_>], timeout: Duration) -> Vec<usize> {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    let mut pfds: Vec<PollFd<'_>> = fds
+        .iter()
+        .map(|fd| PollFd::new(fd, PollFlags::IN))
+        .collect();
+    let ts = Timespec {
+        tv_sec: timeout.as_secs().try_into().unwrap_or(i64::MAX),
+        tv_nsec: timeout.subsec_nanos().into(),
+    };
+    match poll(&mut pfds, Some(&ts)) {
+        Ok(_) => pfds
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| !p.revents().is_empty())
+            .map(|(i, _)| i)
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+pub fn send_signal(pid: i32, sig: Signal) -> io::Result<()> {
+    Ok(nix::sys::signal::kill(Pid::from_raw(pid), sig)?)
+}
+
+pub fn signal_group(pgid: i32, sig: Signal) -> io::Result<()> {
+    Ok(nix::sys::signal::killpg(Pid::from_raw(pgid), sig)?)
+}
+
+/// How `pid` (a child of ours) ended, without reaping it: it stays a zombie.
+pub fn peek_exit(pid: i32) -> Option<ExitKind> {
+    let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
+    waitid(Id::Pid(Pid::from_raw(pid)), flags)
+        .ok()
+        .and_then(ExitKind::from_status)
+}
+
+/// Reaps `pid` (a child of ours). `Ok(None)`: still running (only when
+/// `block` is false). Interrupted waits are retried.
+pub fn reap(pid: i32, block: bool) -> io::Result<Option<ExitKind>> {
+    let flags = if block {
+        None
+    } else {
+        Some(WaitPidFlag::WNOHANG)
+    };
+    loop {
+        match waitpid(Pid::from_raw(pid), flags) {
+            Ok(WaitStatus::StillAlive) => return Ok(None),
+            Ok(status) => {
+                if let Some(kind) = ExitKind::from_status(status) {
+                    return Ok(Some(kind));
+                }
+                // Stopped/continued reports are not exits; keep waiting.
+                if !block {
+                    return Ok(None);
+                }
+            }
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Reaps any exited child in process group `pgid` without blocking.
+pub fn reap_group_member(pgid: i32) -> Option<(i32, ExitKind)> {
+    let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG;
+    match waitid(Id::PGid(Pid::from_raw(pgid)), flags) {
+        Ok(status) => {
+            let pid = status.pid()?.as_raw();
+            ExitKind::from_status(status).map(|k| (pid, k))
+        }
+        Err(_) => None,
+    }
+}
+
+// ---------------------------------------------------------------- /proc
+
+/// What `/proc/<pid>/stat` says about a process.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProcStat {
+    /// R running, S sleeping, D disk wait, T stopped, t traced, Z zombie, ...
+    pub state: char,
+    pub ppid: i32,
+    pub pgid: i32,
+    pub cpu: Duration,
+}
+
+pub fn proc_stat(pid: i32) -> Option<ProcStat> {
+    let stat = procfs::process::Process::new(pid).ok()?.stat().ok()?;
+    let ticks = procfs::ticks_per_second().max(1);
+    let cpu_ticks = stat.utime + stat.stime;
+    Some(ProcStat {
+        state: stat.state,
+        ppid: stat.ppid,
+        pgid: stat.pgrp,
+        cpu: Duration::from_micros(cpu_ticks * 1_000_000 / ticks),
+    })
+}
+
+/// Number of open descriptors of this process (to check for fd leaks).
+pub fn open_fd_count() -> usize {
+    std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
+}
+
+/// Bytes waiting to be read in a pipe or socket (`FIONREAD`).
+pub fn bytes_readable(fd: BorrowedFd<'_>) -> io::Result<usize> {
+    let mut n: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one c_int through the pointer we pass, which
+    // points at a live local.
+    let rc = unsafe { libc::ioctl(fd.as_raw_fd(), libc::FIONREAD, &mut n) };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(usize::try_from(n).unwrap_or(0))
+}
+
+pub fn getpgrp() -> i32 {
+    rustix::process::getpgrp().as_raw_nonzero().get()
+}
+
+// ---------------------------------------------------------------- signals
+
+use std::sync::atomic::{AtomicI32, Ordering};
+
+use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, sigaction};
+
+static FORKLORE_PID: AtomicI32 = AtomicI32::new(0);
+static TERMINATE: AtomicI32 = AtomicI32::new(0);
+
+extern "C" fn on_parent_death(_: libc::c_int) {
+    // SAFETY: getppid and _exit are async-signal-safe.
+    unsafe {
+        if libc::getppid() != FORKLORE_PID.load(Ordering::Relaxed) {
+            libc::_exit(0);
+        }
+    }
+}
+
+/// The exit rule of a normal (non-daemon) grandchild. It receives SIGUSR1
+/// each time it is re-parented (the kernel re-sends the parent-death signal
+/// at every re-parenting). Adopted by forklore, the subreaper: live on, the
+/// way an orphan does. Adopted by anyone else: forklore itself is gone, so
+/// leave with it instead of running on unseen.
+pub fn install_adoption_rule(forklore: i32) -> io::Result<()> {
+    FORKLORE_PID.store(forklore, Ordering::Relaxed);
+    let action = SigAction::new(
+        SigHandler::Handler(on_parent_death),
+        SaFlags::SA_RESTART,
+        SigSet::empty(),
+    );
+    // SAFETY: the handler only calls async-signal-safe functions and reads
+    // an atomic.
+    unsafe { sigaction(Signal::SIGUSR1, &action) }?;
+    Ok(())
+}
+
+extern "C" fn on_terminate(sig: libc::c_int) {
+    TERMINATE.store(sig, Ordering::Relaxed);
+}
+
+/// SIGINT, SIGTERM and SIGHUP (an SSH session dropping) set a flag that the
+/// app's loop and headless waits check, so that forklore kills and reaps its
+/// workers and restores the terminal before it leaves. No SA_RESTART: a
+/// blocking wait returns EINTR and looks at the flag at once.
+pub fn install_terminate_handlers() -> io::Result<()> {
+    let action = SigAction::new(
+        SigHandler::Handler(on_terminate),
+        SaFlags::empty(),
+        SigSet::empty(),
+    );
+    for sig in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+        // SAFETY: the handler stores one atomic, which is async-signal-safe.
+        unsafe { sigaction(sig, &action) }?;
+    }
+    Ok(())
+}
+
+/// The termination signal received, if any.
+pub fn terminate_requested() -> Option<Signal> {
+    match TERMINATE.load(Ordering::Relaxed) {
+        0 => None,
+        n => Signal::try_from(n).ok(),
+    }
+}
+
+/// Signals the process behind a pidfd: unlike `kill(pid)`, this can never
+/// reach a stranger that was given the same PID after ours was reaped.
+pub fn pidfd_signal(fd: BorrowedFd<'_>, sig: Signal) -> io::Result<()> {
+    let sig = rustix::process::Signal::from_named_raw(sig as i32)
+        .ok_or_else(|| io::Error::other("unknown signal"))?;
+    Ok(rustix::process::pidfd_send_signal(fd, sig)?)
+}

@@ -1,0 +1,12 @@
+//! forklore: a terminal app that teaches multiprocessing by running it.
+//!
+//! Layers, data flowing one way: `engine` (real processes, shared memory,
+//! locks; no UI) → `lessons` (scenarios and their views) → `app` (keys,
+//! actions, model) → `ui` (ratatui drawing only).
+
+pub mod app;
+pub mod bench;
+pub mod cli;
+pub mod engine;
+pub mod lessons;
+pub mod ui;

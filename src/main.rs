@@ -1,0 +1,63 @@
+use std::process::ExitCode;
+
+use forklore::{app, cli, engine, lessons, ui};
+
+fn main() -> ExitCode {
+    // A re-executed worker: no CLI parsing, no terminal, straight to work.
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some(engine::spawn::WORKER_ARG) {
+        let code = lessons::worker_main(&args);
+        return ExitCode::from(u8::try_from(code).unwrap_or(1));
+    }
+    let _ = color_eyre::install();
+    let cli = match cli::parse() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
+    match &cli.command {
+        Some(cli::Command::List) => cli::list(),
+        Some(cli::Command::Run(cmd)) => cli::run(cmd),
+        Some(cli::Command::Bench(cmd)) => forklore::bench::main(cmd),
+        Some(cli::Command::Open { lesson }) => open_app(&cli, Some(lesson)),
+        None => open_app(&cli, None),
+    }
+}
+
+fn open_app(cli: &cli::Cli, lesson: Option<&str>) -> ExitCode {
+    let theme = match ui::theme::Theme::load(&cli.theme, ui::theme::Theme::color_allowed()) {
+        Ok(t) => t,
+        Err(e) => return cli::usage_error(&e),
+    };
+    if let Some(dir) = &cli.lessons
+        && !dir.is_dir()
+    {
+        return cli::usage_error(&format!("--lessons {}: not a folder", dir.display()));
+    }
+    let exe = match engine::default_worker_exe() {
+        Ok(exe) => exe,
+        Err(e) => {
+            eprintln!("forklore: cannot find its own binary: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let state = app::progress::state_dir();
+    let mut app = app::App::new(&exe, cli.lessons.clone(), state.as_deref());
+    if let Some(id) = lesson
+        && !app.open(id)
+    {
+        return cli::unknown_lesson(id);
+    }
+    if let Err(e) = engine::sys::install_terminate_handlers() {
+        eprintln!("forklore: {e}");
+    }
+    match app::terminal::run(&mut app, &theme) {
+        Ok(()) => match engine::sys::terminate_requested() {
+            Some(sig) => ExitCode::from(128 + u8::try_from(sig as i32).unwrap_or(0)),
+            None => ExitCode::SUCCESS,
+        },
+        Err(e) => {
+            eprintln!("forklore: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

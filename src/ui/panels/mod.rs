@@ -1,0 +1,15 @@
+//! Each lesson's own panel, one file each.
+
+mod process;
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+
+use super::theme::Theme;
+use crate::lessons::view::{LessonView, Panel};
+
+pub fn draw(frame: &mut Frame<'_>, area: Rect, v: &LessonView, theme: &Theme) {
+    match &v.panel {
+        Panel::Process(p) => process::draw(frame, area, p, v, theme),
+    }
+}
