@@ -19,7 +19,7 @@ use crate::lessons::{self, RunArgs, RunEnv, RunError};
 )]
 pub struct Cli {
     /// Colour theme: default or high-contrast (NO_COLOR turns colour off)
-    #[arg(long, global = true, default_value = "default")]
+    #[arg(long, global = true, default_value = "default", value_parser = ["default", "high-contrast"])]
     pub theme: String,
     /// A folder of edited lesson files (<id>.toml) used instead of the built-in text
     #[arg(long, global = true, env = "FORKLORE_LESSONS", value_name = "DIR")]
@@ -84,10 +84,18 @@ pub fn parse() -> Result<Cli, ExitCode> {
                 let _ = e.print();
                 return Err(ExitCode::SUCCESS);
             }
+            // clap's message spans several lines; keep its sentence and any
+            // "[possible values: ...]" / "tip" on one line.
             let rendered = e.render().to_string();
-            let first = rendered.lines().next().unwrap_or("invalid command line");
-            let first = first.strip_prefix("error: ").unwrap_or(first);
-            Err(usage_error(&format!("{first} (see forklore --help)")))
+            let msg: Vec<&str> = rendered
+                .lines()
+                .map(str::trim)
+                .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+                .filter(|l| !l.is_empty())
+                .collect();
+            let msg = msg.join(" ");
+            let msg = msg.strip_prefix("error: ").unwrap_or(&msg);
+            Err(usage_error(&format!("{msg} (see forklore --help)")))
         }
     }
 }

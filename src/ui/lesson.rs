@@ -13,7 +13,7 @@ use crate::lessons::view::{LessonView, RunState};
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, m: &LessonModel, theme: &Theme) {
     let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
-    frame.render_widget(Paragraph::new(header(m, theme)), head);
+    frame.render_widget(Paragraph::new(header(m, head.width, theme)), head);
     // Side by side from 100 columns; below that the live view gets the
     // whole width and `i` swaps in the text instead.
     let wide = body.width >= TEXT_BESIDE_FROM;
@@ -34,7 +34,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, m: &LessonModel, theme: &Theme) {
 /// Terminal width from which the text column sits beside the live view.
 pub const TEXT_BESIDE_FROM: u16 = 100;
 
-fn header<'a>(m: &'a LessonModel, theme: &Theme) -> Line<'a> {
+fn header<'a>(m: &'a LessonModel, width: u16, theme: &Theme) -> Line<'a> {
     let v = &m.view;
     let run_style = match v.run {
         RunState::Running => theme.running,
@@ -42,16 +42,23 @@ fn header<'a>(m: &'a LessonModel, theme: &Theme) -> Line<'a> {
         RunState::Finished => theme.ok,
         RunState::Ready => theme.muted,
     };
+    let prefix = format!(" forklore · {}/{} ", m.number, m.total);
+    let status = format!(" · {} · forklore PID {} ", v.pace.label(), v.parent_pid);
+    // The status is what a class reads most; the title gives way first.
+    let fixed = prefix.chars().count() + v.run.word().len() + status.chars().count() + 2;
+    let room = usize::from(width).saturating_sub(fixed);
+    let mut title: String = m.title.chars().take(room).collect();
+    if title.chars().count() < m.title.chars().count() {
+        title.pop();
+        title.push('…');
+    }
+    let gap = room.saturating_sub(title.chars().count()) + 2;
     Line::from(vec![
-        Span::styled(" forklore ", theme.title),
-        Span::styled(format!("· {}/{} ", m.number, m.total), theme.muted),
-        Span::styled(m.title.as_str(), theme.heading),
-        Span::raw("  "),
+        Span::styled(prefix, theme.muted),
+        Span::styled(title, theme.heading),
+        Span::raw(" ".repeat(gap)),
         Span::styled(v.run.word(), run_style),
-        Span::styled(
-            format!(" · {} · forklore PID {}", v.pace.label(), v.parent_pid),
-            theme.muted,
-        ),
+        Span::styled(status, theme.muted),
     ])
 }
 

@@ -1,0 +1,51 @@
+//! Mistakes on the command line: one clear line on stderr, exit code 2.
+
+mod common;
+
+fn assert_usage_error(args: &[&str], expect: &str) {
+    let out = common::forklore(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: not one line: {stderr}");
+    assert!(stderr.contains(expect), "{args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.stdout.is_empty(), "{args:?} printed on stdout");
+}
+
+#[test]
+fn out_of_range_and_malformed_worker_counts() {
+    assert_usage_error(&["run", "process", "--workers", "0"], "0 is not in 1..=64");
+    assert_usage_error(&["run", "process", "--workers", "-3"], "-3 is not in 1..=64");
+    assert_usage_error(&["run", "process", "--workers", "abc"], "'abc'");
+    assert_usage_error(&["run", "process", "--workers", "100000"], "100000 is not in 1..=64");
+    assert_usage_error(&["run", "process", "--iterations", "0"], "--iterations");
+}
+
+#[test]
+fn unknown_lesson_names_the_lessons() {
+    assert_usage_error(&["run", "nosuch"], "unknown lesson 'nosuch'");
+    assert_usage_error(&["open", "nosuch"], "lessons: process");
+}
+
+#[test]
+fn option_of_another_lesson_is_refused() {
+    // --iterations applies to process; a made-up flag is refused by clap.
+    assert_usage_error(&["run", "process", "--frobnicate"], "--frobnicate");
+}
+
+#[test]
+fn bad_theme_is_refused() {
+    assert_usage_error(&["--theme", "pink", "list"], "'pink'");
+    assert_usage_error(&["--theme", "pink"], "high-contrast");
+}
+
+#[test]
+fn list_prints_id_tab_title() {
+    let out = common::forklore(&["list"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let first = text.lines().next().expect("a lesson");
+    let (id, title) = first.split_once('\t').expect("id<TAB>title");
+    assert_eq!(id, "process");
+    assert!(!title.is_empty());
+}
