@@ -12,7 +12,14 @@ use nix::unistd::Pid;
 /// A headless run long enough to be interrupted.
 fn long_run() -> std::process::Child {
     Command::new(common::exe())
-        .args(["run", "process", "--workers", "3", "--iterations", "10000000"])
+        .args([
+            "run",
+            "process",
+            "--workers",
+            "3",
+            "--iterations",
+            "10000000",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -46,11 +53,19 @@ fn sigterm_sigint_and_sighup_stop_a_run_cleanly() {
         kill(Pid::from_raw(pid), sig).unwrap();
         let t0 = Instant::now();
         let status = fl.wait().unwrap();
-        assert!(t0.elapsed() < Duration::from_secs(2), "{sig}: took {:?}", t0.elapsed());
+        assert!(
+            t0.elapsed() < Duration::from_secs(2),
+            "{sig}: took {:?}",
+            t0.elapsed()
+        );
         assert_eq!(status.code(), Some(128 + sig as i32), "{sig}");
         // forklore itself killed and reaped them before leaving.
         for w in &workers {
-            assert_eq!(common::stat(*w), None, "{sig}: worker {w} outlived forklore");
+            assert_eq!(
+                common::stat(*w),
+                None,
+                "{sig}: worker {w} outlived forklore"
+            );
         }
     }
 }
@@ -61,9 +76,11 @@ fn sigkill_to_the_app_also_ends_grandchildren() {
     app.wait_text("Processes", Duration::from_secs(10));
     app.send("d");
     let pid = app.pid();
-    let screen = app.wait_for("parent and its two children", Duration::from_secs(10), |s| {
-        s.contains("normal child") && s.contains("daemon child") && s.contains("heartbeat")
-    });
+    let screen = app.wait_for(
+        "parent and its two children",
+        Duration::from_secs(10),
+        |s| s.contains("normal child") && s.contains("daemon child") && s.contains("heartbeat"),
+    );
     let parent = live_children_on_screen(&screen, pid);
     assert_eq!(parent.len(), 1, "one direct child (the parent): {screen}");
     let grandchildren = common::wait_for(Duration::from_secs(5), "grandchildren", || {
@@ -85,7 +102,10 @@ fn sighup_to_the_app_kills_workers_and_exits() {
     let pid = app.pid();
     let workers = wait_children(pid, 3);
     kill(Pid::from_raw(pid), Signal::SIGHUP).unwrap();
-    assert!(app.wait_exit(Duration::from_secs(3)), "the app did not exit on SIGHUP");
+    assert!(
+        app.wait_exit(Duration::from_secs(3)),
+        "the app did not exit on SIGHUP"
+    );
     for w in &workers {
         assert_eq!(common::stat(*w), None, "worker {w} outlived the app");
     }

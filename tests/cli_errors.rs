@@ -6,7 +6,11 @@ fn assert_usage_error(args: &[&str], expect: &str) {
     let out = common::forklore(args);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-    assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: not one line: {stderr}");
+    assert_eq!(
+        stderr.trim_end().lines().count(),
+        1,
+        "{args:?}: not one line: {stderr}"
+    );
     assert!(stderr.contains(expect), "{args:?}: {stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(out.stdout.is_empty(), "{args:?} printed on stdout");
@@ -15,9 +19,15 @@ fn assert_usage_error(args: &[&str], expect: &str) {
 #[test]
 fn out_of_range_and_malformed_worker_counts() {
     assert_usage_error(&["run", "process", "--workers", "0"], "0 is not in 1..=64");
-    assert_usage_error(&["run", "process", "--workers", "-3"], "-3 is not in 1..=64");
+    assert_usage_error(
+        &["run", "process", "--workers", "-3"],
+        "-3 is not in 1..=64",
+    );
     assert_usage_error(&["run", "process", "--workers", "abc"], "'abc'");
-    assert_usage_error(&["run", "process", "--workers", "100000"], "100000 is not in 1..=64");
+    assert_usage_error(
+        &["run", "process", "--workers", "100000"],
+        "100000 is not in 1..=64",
+    );
     assert_usage_error(&["run", "process", "--iterations", "0"], "--iterations");
 }
 

@@ -34,6 +34,9 @@ fn text_output_names_every_worker() {
     let out = common::forklore(&["run", "process", "--workers", "2"]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("worker 0") && text.contains("worker 1"), "{text}");
+    assert!(
+        text.contains("worker 0") && text.contains("worker 1"),
+        "{text}"
+    );
     assert_eq!(text.matches("exit 0").count(), 2, "{text}");
 }

@@ -26,7 +26,10 @@ fn until(l: &mut Box<dyn Lesson>, what: &str, f: impl Fn(&LessonView) -> bool) -
 }
 
 fn row<'a>(v: &'a LessonView, role: &str) -> &'a RowView {
-    v.rows.iter().find(|r| r.proc.role == role).unwrap_or_else(|| panic!("no {role} in {:?}", v.rows))
+    v.rows
+        .iter()
+        .find(|r| r.proc.role == role)
+        .unwrap_or_else(|| panic!("no {role} in {:?}", v.rows))
 }
 
 fn all_pids(v: &LessonView) -> Vec<i32> {
@@ -38,7 +41,10 @@ fn a_killed_worker_reports_its_signal_and_stays_a_zombie_until_joined() {
     let mut l = open();
     l.toggle_run().unwrap();
     let v = until(&mut l, "3 running workers", |v| {
-        v.rows.len() == 3 && v.rows.iter().all(|r| matches!(r.proc.state, KState::Running | KState::Sleeping))
+        v.rows.len() == 3
+            && v.rows
+                .iter()
+                .all(|r| matches!(r.proc.state, KState::Running | KState::Sleeping))
     });
     let me = std::process::id() as i32;
     for r in &v.rows {
@@ -48,21 +54,47 @@ fn a_killed_worker_reports_its_signal_and_stays_a_zombie_until_joined() {
     let victim = v.rows[1].proc.pid;
     l.select(1);
     l.command("kill").unwrap();
-    let v = until(&mut l, "the victim to be a zombie", |v| row(v, "worker 1").proc.state == KState::Zombie);
-    assert_eq!(row(&v, "worker 1").proc.exit, Some(ExitKind::Signal(Signal::SIGKILL)));
-    assert_eq!(common::stat(victim).map(|s| s.0), Some('Z'), "the kernel agrees: a zombie");
-    assert!(row(&v, "worker 1").note.contains("killed by SIGKILL"), "{:?}", row(&v, "worker 1"));
+    let v = until(&mut l, "the victim to be a zombie", |v| {
+        row(v, "worker 1").proc.state == KState::Zombie
+    });
+    assert_eq!(
+        row(&v, "worker 1").proc.exit,
+        Some(ExitKind::Signal(Signal::SIGKILL))
+    );
+    assert_eq!(
+        common::stat(victim).map(|s| s.0),
+        Some('Z'),
+        "the kernel agrees: a zombie"
+    );
+    assert!(
+        row(&v, "worker 1").note.contains("killed by SIGKILL"),
+        "{:?}",
+        row(&v, "worker 1")
+    );
     // The others are not harmed by one process dying.
     let v = until(&mut l, "the others to finish", |v| {
-        ["worker 0", "worker 2"].iter().all(|w| row(v, w).proc.exit == Some(ExitKind::Code(0)))
+        ["worker 0", "worker 2"]
+            .iter()
+            .all(|w| row(v, w).proc.exit == Some(ExitKind::Code(0)))
     });
     assert!(v.rows.iter().all(|r| r.proc.state == KState::Zombie));
     l.command("join").unwrap();
     l.tick();
     let v = l.view();
-    assert!(v.rows.iter().all(|r| r.proc.state == KState::Reaped), "{:?}", v.rows);
-    assert_eq!(row(&v, "worker 1").proc.exit, Some(ExitKind::Signal(Signal::SIGKILL)));
-    assert_eq!(common::stat(victim), None, "joined: gone from the process table");
+    assert!(
+        v.rows.iter().all(|r| r.proc.state == KState::Reaped),
+        "{:?}",
+        v.rows
+    );
+    assert_eq!(
+        row(&v, "worker 1").proc.exit,
+        Some(ExitKind::Signal(Signal::SIGKILL))
+    );
+    assert_eq!(
+        common::stat(victim),
+        None,
+        "joined: gone from the process table"
+    );
     assert!(l.completed());
 }
 
@@ -73,11 +105,15 @@ fn sigstop_shows_state_t_and_sigcont_resumes() {
     l.toggle_run().unwrap();
     until(&mut l, "workers", |v| v.rows.len() == 3);
     l.command("stop").unwrap();
-    let v = until(&mut l, "state T", |v| v.rows[0].proc.state == KState::Stopped);
+    let v = until(&mut l, "state T", |v| {
+        v.rows[0].proc.state == KState::Stopped
+    });
     let pid = v.rows[0].proc.pid;
     assert_eq!(common::stat(pid).map(|s| s.0), Some('T'));
     l.command("stop").unwrap();
-    until(&mut l, "resumed", |v| v.rows[0].proc.state != KState::Stopped);
+    until(&mut l, "resumed", |v| {
+        v.rows[0].proc.state != KState::Stopped
+    });
     let pids = all_pids(&l.view());
     l.reset();
     common::assert_no_leftovers(&pids);
@@ -89,15 +125,26 @@ fn daemon_child_dies_with_its_parent_and_normal_child_is_adopted() {
     l.set_pace(Pace::from_millis(10));
     l.command("demo").unwrap();
     let me = std::process::id() as i32;
-    let v = until(&mut l, "parent, daemon and normal child", |v| v.rows.len() == 3);
+    let v = until(&mut l, "parent, daemon and normal child", |v| {
+        v.rows.len() == 3
+    });
     let parent = row(&v, "parent").proc.pid;
-    assert_eq!(row(&v, "daemon child").proc.ppid, parent, "started by the parent worker");
+    assert_eq!(
+        row(&v, "daemon child").proc.ppid,
+        parent,
+        "started by the parent worker"
+    );
     let v = until(&mut l, "the parent to exit and the daemon to die", |v| {
         row(v, "parent").proc.exit.is_some() && row(v, "daemon child").proc.exit.is_some()
     });
     assert_eq!(row(&v, "parent").proc.exit, Some(ExitKind::Code(0)));
-    assert_eq!(row(&v, "daemon child").proc.exit, Some(ExitKind::Signal(Signal::SIGKILL)));
-    let v = until(&mut l, "the normal child adopted", |v| row(v, "normal child").proc.adopted);
+    assert_eq!(
+        row(&v, "daemon child").proc.exit,
+        Some(ExitKind::Signal(Signal::SIGKILL))
+    );
+    let v = until(&mut l, "the normal child adopted", |v| {
+        row(v, "normal child").proc.adopted
+    });
     let normal = row(&v, "normal child");
     assert_eq!(normal.proc.ppid, me, "adopted by forklore, the subreaper");
     assert!(normal.proc.exit.is_none(), "an orphan keeps running");
@@ -112,11 +159,17 @@ fn each_child_counts_its_own_x_while_the_parents_stays_zero() {
     let mut l = open();
     l.set_pace(Pace::from_millis(2));
     l.toggle_run().unwrap();
-    let v = until(&mut l, "finished run", |v| v.rows.len() == 3 && v.rows.iter().all(|r| r.proc.exit.is_some()));
+    let v = until(&mut l, "finished run", |v| {
+        v.rows.len() == 3 && v.rows.iter().all(|r| r.proc.exit.is_some())
+    });
     let forklore::lessons::Panel::Process(p) = &v.panel;
     assert_eq!(p.parent_x, 0);
     assert_eq!(p.child_x.len(), 3);
-    assert!(p.child_x.iter().all(|(_, _, x)| *x == 10), "{:?}", p.child_x);
+    assert!(
+        p.child_x.iter().all(|(_, _, x)| *x == 10),
+        "{:?}",
+        p.child_x
+    );
     assert_eq!(p.zombies, 3);
 }
 
@@ -125,15 +178,27 @@ fn reset_kills_and_reaps_a_run_with_a_stopped_worker() {
     let mut l = open();
     l.set_pace(Pace::from_millis(400));
     l.toggle_run().unwrap();
-    until(&mut l, "workers", |v| v.rows.len() == 3 && v.rows.iter().all(|r| r.proc.state != KState::Starting));
+    until(&mut l, "workers", |v| {
+        v.rows.len() == 3 && v.rows.iter().all(|r| r.proc.state != KState::Starting)
+    });
     l.command("stop").unwrap();
-    until(&mut l, "stopped", |v| v.rows[0].proc.state == KState::Stopped);
+    until(&mut l, "stopped", |v| {
+        v.rows[0].proc.state == KState::Stopped
+    });
     let pids = all_pids(&l.view());
     let t0 = std::time::Instant::now();
     l.reset();
-    assert!(t0.elapsed() < Duration::from_millis(500), "reset took {:?}", t0.elapsed());
+    assert!(
+        t0.elapsed() < Duration::from_millis(500),
+        "reset took {:?}",
+        t0.elapsed()
+    );
     for pid in &pids {
-        assert_eq!(common::stat(*pid), None, "{pid} still exists right after reset");
+        assert_eq!(
+            common::stat(*pid),
+            None,
+            "{pid} still exists right after reset"
+        );
     }
     assert!(l.view().rows.is_empty());
 }

@@ -20,17 +20,31 @@ fn open_run_see_live_children_and_quit_with_nothing_left() {
     });
     let workers = live_children_on_screen(&screen, pid);
     assert!(screen.contains(&format!("forklore PID {pid}")), "{screen}");
-    assert!(screen.contains("running") || screen.contains("sleeping"), "{screen}");
+    assert!(
+        screen.contains("running") || screen.contains("sleeping"),
+        "{screen}"
+    );
     // q leaves the lesson (killing its workers) and shows the menu.
     app.send("q");
     app.wait_text("lessons", T);
     for w in &workers {
-        assert_eq!(common::stat(*w), None, "worker {w} survived leaving the lesson");
+        assert_eq!(
+            common::stat(*w),
+            None,
+            "worker {w} survived leaving the lesson"
+        );
     }
     let t0 = Instant::now();
     app.send("q");
-    assert!(app.wait_exit(Duration::from_secs(2)), "q in the menu did not quit");
-    assert!(t0.elapsed() < Duration::from_millis(1500), "quit took {:?}", t0.elapsed());
+    assert!(
+        app.wait_exit(Duration::from_secs(2)),
+        "q in the menu did not quit"
+    );
+    assert!(
+        t0.elapsed() < Duration::from_millis(1500),
+        "quit took {:?}",
+        t0.elapsed()
+    );
     assert_eq!(app.exit_code(), Some(0));
 }
 
@@ -39,7 +53,14 @@ fn footer_keys_do_what_they_say() {
     let mut app = Pty::spawn(&["open", "process"], 120, 40);
     app.wait_text("press space", T);
     let screen = app.screen();
-    for key in ["space run/pause", "r reset", "? help", "q/Esc back", "x kill", "J join"] {
+    for key in [
+        "space run/pause",
+        "r reset",
+        "? help",
+        "q/Esc back",
+        "x kill",
+        "J join",
+    ] {
         assert!(screen.contains(key), "footer lacks '{key}':\n{screen}");
     }
     app.send("-");
@@ -107,6 +128,6 @@ fn menu_opens_lessons_and_remembers_done_marks() {
     }
     let saved = std::fs::read_to_string(state.path().join("progress.toml")).unwrap();
     assert!(saved.contains("process"), "{saved}");
-    let mut app = Pty::spawn_env(&[], 100, 30, &[("FORKLORE_STATE_DIR", &dir)]);
+    let app = Pty::spawn_env(&[], 100, 30, &[("FORKLORE_STATE_DIR", &dir)]);
     app.wait_text("[done]", T);
 }

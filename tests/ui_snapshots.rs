@@ -19,12 +19,25 @@ fn render(model: &Model, w: u16, h: u16) -> String {
     term.draw(|f| ui::draw(f, model, &theme)).unwrap();
     let buf = term.backend().buffer();
     (0..h)
-        .map(|y| (0..w).map(|x| buf[(x, y)].symbol()).collect::<String>().trim_end().to_string())
+        .map(|y| {
+            (0..w)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+                .trim_end()
+                .to_string()
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
 
-fn row(pid: i32, role: &str, state: KState, step: &str, note: &str, exit: Option<ExitKind>) -> RowView {
+fn row(
+    pid: i32,
+    role: &str,
+    state: KState,
+    step: &str,
+    note: &str,
+    exit: Option<ExitKind>,
+) -> RowView {
     RowView {
         proc: ProcRow {
             pid,
@@ -47,24 +60,50 @@ fn row(pid: i32, role: &str, state: KState, step: &str, note: &str, exit: Option
 }
 
 fn process_model(text_toggled: bool, help: bool) -> Model {
-    const KEYS: &[LessonKey] = &[LessonKey { keys: &[Key::Char('x')], label: "kill", help: "Kill it", command: "kill" }];
+    const KEYS: &[LessonKey] = &[LessonKey {
+        keys: &[Key::Char('x')],
+        label: "kill",
+        help: "Kill it",
+        command: "kill",
+    }];
     let view = LessonView {
         run: RunState::Running,
         pace: Pace::from_millis(400),
         parent_pid: 4000,
         rows: vec![
             row(4001, "worker 0", KState::Sleeping, "working 3/10", "", None),
-            row(4002, "worker 1", KState::Stopped, "working 2/10", "stopped: p resumes", None),
-            row(4003, "worker 2", KState::Zombie, "working 4/10", "killed by SIGKILL, zombie: J joins", Some(ExitKind::Signal(nix::sys::signal::Signal::SIGKILL))),
+            row(
+                4002,
+                "worker 1",
+                KState::Stopped,
+                "working 2/10",
+                "stopped: p resumes",
+                None,
+            ),
+            row(
+                4003,
+                "worker 2",
+                KState::Zombie,
+                "working 4/10",
+                "killed by SIGKILL, zombie: J joins",
+                Some(ExitKind::Signal(nix::sys::signal::Signal::SIGKILL)),
+            ),
         ],
         selected: Some(1),
         panel: Panel::Process(ProcessPanel {
             parent_x: 0,
-            child_x: vec![(4001, "worker 0".into(), 3), (4002, "worker 1".into(), 2), (4003, "worker 2".into(), 4)],
+            child_x: vec![
+                (4001, "worker 0".into(), 3),
+                (4002, "worker 1".into(), 2),
+                (4003, "worker 2".into(), 4),
+            ],
             zombies: 1,
             workers_next: 3,
         }),
-        log: vec!["started 3 workers".into(), "sent SIGKILL to 4003 (worker 2)".into()],
+        log: vec![
+            "started 3 workers".into(),
+            "sent SIGKILL to 4003 (worker 2)".into(),
+        ],
         banner: None,
         settings: "workers: 3".into(),
     };

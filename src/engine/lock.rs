@@ -125,3 +125,6 @@ impl PidLock {
         freed
     }
 }
+
+// SAFETY: one atomic word; zero means "free".
+unsafe impl super::shm::SharedSafe for PidLock {}

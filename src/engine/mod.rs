@@ -21,7 +21,7 @@ use nix::sys::signal::Signal;
 pub use board::{Board, Control, Flow, RecordData};
 pub use child::{Child, KState, ProcRow};
 pub use events::Event;
-pub use shm::{Shared, SharedSafe};
+pub use shm::{Shared, SharedSafe, SharedSlice};
 pub use spawn::DeathRule;
 pub use sys::ExitKind;
 pub use worker::WorkerCtx;

@@ -49,7 +49,12 @@ pub fn run_json(args: &[&str]) -> Value {
 pub fn pids_in(report: &Value) -> Vec<i32> {
     report["processes"]
         .as_array()
-        .map(|a| a.iter().filter_map(|p| p["pid"].as_i64()).map(|p| p as i32).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| p["pid"].as_i64())
+                .map(|p| p as i32)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -66,7 +71,9 @@ pub fn stat(pid: i32) -> Option<(char, i32)> {
 
 /// Live children of `pid` (from /proc).
 pub fn children_of(pid: i32) -> Vec<i32> {
-    let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
     dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
         .filter(|p| stat(*p).is_some_and(|(_, ppid)| ppid == pid))
         .collect()

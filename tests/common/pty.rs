@@ -24,7 +24,12 @@ impl Pty {
     pub fn spawn_env(args: &[&str], cols: u16, rows: u16, env: &[(&str, &str)]) -> Self {
         let state = super::state_dir();
         let pair = native_pty_system()
-            .openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 })
+            .openpty(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
             .expect("openpty");
         let mut cmd = CommandBuilder::new(super::exe());
         cmd.args(args);
@@ -51,7 +56,13 @@ impl Pty {
                 }
             }
         });
-        Self { child, writer, parser, _master: pair.master, _state: state }
+        Self {
+            child,
+            writer,
+            parser,
+            _master: pair.master,
+            _state: state,
+        }
     }
 
     pub fn pid(&self) -> i32 {
@@ -60,24 +71,34 @@ impl Pty {
 
     /// Types `keys` (one write, like fast typing).
     pub fn send(&mut self, keys: &str) {
-        self.writer.write_all(keys.as_bytes()).expect("write to pty");
+        self.writer
+            .write_all(keys.as_bytes())
+            .expect("write to pty");
         self.writer.flush().expect("flush pty");
         // Let the app read the keys before the next ones come.
         std::thread::sleep(Duration::from_millis(60));
     }
 
     pub fn resize(&self, cols: u16, rows: u16) {
-        let _ = self._master.resize(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 });
-        if let Ok(mut p) = self.parser.lock() {
-            if let (Some(r), Some(c)) = (std::num::NonZero::new(rows), std::num::NonZero::new(cols)) {
-                p.screen_mut().set_size(r, c);
-            }
+        let _ = self._master.resize(PtySize {
+            rows,
+            cols,
+            pixel_width: 0,
+            pixel_height: 0,
+        });
+        if let Ok(mut p) = self.parser.lock()
+            && let (Some(r), Some(c)) = (std::num::NonZero::new(rows), std::num::NonZero::new(cols))
+        {
+            p.screen_mut().set_size(r, c);
         }
     }
 
     /// The screen as text, one line per row.
     pub fn screen(&self) -> String {
-        self.parser.lock().map(|p| p.screen().contents()).unwrap_or_default()
+        self.parser
+            .lock()
+            .map(|p| p.screen().contents())
+            .unwrap_or_default()
     }
 
     /// Waits until the screen satisfies `f`; panics showing the screen.
@@ -96,7 +117,9 @@ impl Pty {
     }
 
     pub fn wait_text(&self, text: &str, timeout: Duration) -> String {
-        self.wait_for(&format!("'{text}' on screen"), timeout, |s| s.contains(text))
+        self.wait_for(&format!("'{text}' on screen"), timeout, |s| {
+            s.contains(text)
+        })
     }
 
     /// Waits for the app to exit; returns whether it did within `timeout`.
@@ -135,7 +158,10 @@ pub fn numbers_on_screen(screen: &str) -> Vec<i32> {
 /// The numbers on screen that are live children of `parent` right now.
 pub fn live_children_on_screen(screen: &str, parent: i32) -> Vec<i32> {
     let kids = super::children_of(parent);
-    let mut found: Vec<i32> = numbers_on_screen(screen).into_iter().filter(|n| kids.contains(n)).collect();
+    let mut found: Vec<i32> = numbers_on_screen(screen)
+        .into_iter()
+        .filter(|n| kids.contains(n))
+        .collect();
     found.sort_unstable();
     found.dedup();
     found
