@@ -166,7 +166,7 @@ fn each_child_counts_its_own_x_while_the_parents_stays_zero() {
     assert_eq!(p.parent_x, 0);
     assert_eq!(p.child_x.len(), 3);
     assert!(
-        p.child_x.iter().all(|(_, _, x)| *x == 10),
+        p.child_x.iter().all(|(_, _, x)| *x == 50),
         "{:?}",
         p.child_x
     );
@@ -201,4 +201,47 @@ fn reset_kills_and_reaps_a_run_with_a_stopped_worker() {
         );
     }
     assert!(l.view().rows.is_empty());
+}
+
+#[test]
+fn a_crashing_worker_is_shown_crashed_and_the_others_go_on() {
+    let mut l = open();
+    l.set_pace(Pace::from_millis(10));
+    l.toggle_run().unwrap();
+    until(&mut l, "workers", |v| {
+        v.rows.len() == 3 && v.rows.iter().all(|r| r.proc.state != KState::Starting)
+    });
+    l.select(2);
+    l.command("crash").unwrap();
+    let v = until(&mut l, "the crash to be reported", |v| {
+        row(v, "worker 2").proc.failure.is_some() && row(v, "worker 2").proc.exit.is_some()
+    });
+    let crashed = row(&v, "worker 2");
+    assert_eq!(
+        crashed.proc.exit,
+        Some(ExitKind::Code(101)),
+        "a Rust panic exits 101"
+    );
+    assert!(
+        crashed
+            .proc
+            .failure
+            .as_deref()
+            .unwrap()
+            .contains("index out of bounds"),
+        "{:?}",
+        crashed.proc.failure
+    );
+    let v = until(&mut l, "the others to finish", |v| {
+        ["worker 0", "worker 1"]
+            .iter()
+            .all(|w| row(v, w).proc.exit == Some(ExitKind::Code(0)))
+    });
+    assert!(
+        v.log
+            .iter()
+            .any(|l| l.contains("failed") && l.contains("index out of bounds")),
+        "{:?}",
+        v.log
+    );
 }

@@ -28,7 +28,9 @@ pub static META: LessonMeta = LessonMeta {
 
 pub const MAX_WORKERS_APP: u32 = 8;
 const DEFAULT_WORKERS: u32 = 3;
-const APP_STEPS: u32 = 10;
+/// At the default 400 ms a step, a run lasts about 20 s: time for a class to
+/// pause one, kill one and watch the rest finish.
+const APP_STEPS: u32 = 50;
 const HEADLESS_STEPS: u64 = 5;
 /// The parent's own `x`: children get a copy of it and change only theirs.
 const PARENT_X: i64 = 0;
@@ -39,6 +41,9 @@ const STEP_DONE: u32 = 2;
 const STEP_SPAWN: u32 = 3;
 const STEP_HEARTBEAT: u32 = 4;
 const STEP_WAIT_GATE: u32 = 5;
+
+/// Knob: slot + 1 of the worker told to hit a bug at its next step.
+const K_CRASH: usize = 0;
 
 // Counters: 0 = the child's own x, 1 = steps done, 2 = steps planned.
 const C_X: usize = 0;
@@ -137,7 +142,11 @@ fn worker(mut ctx: WorkerCtx) -> i32 {
 fn count_steps(ctx: &mut WorkerCtx, steps: u32, start_x: i64) -> i32 {
     let mut x = start_x;
     ctx.data().counters[C_PLANNED] = steps.into();
+    let me = ctx.spec.slot + 1;
     for i in 1..=steps {
+        if ctx.control().knob(K_CRASH) == me {
+            hit_a_bug(i);
+        }
         busy(u64::from(i));
         x += 1;
         let d = ctx.data();
@@ -150,6 +159,14 @@ fn count_steps(ctx: &mut WorkerCtx, steps: u32, start_x: i64) -> i32 {
     ctx.data().step = STEP_DONE;
     ctx.publish();
     0
+}
+
+/// A real bug, not a pretend one: indexing past the end of an empty list
+/// panics, and the process dies with Rust's own message and exit code 101.
+fn hit_a_bug(step: u32) {
+    let readings: Vec<u32> = Vec::new();
+    let i = usize::try_from(step).unwrap_or(usize::MAX);
+    std::hint::black_box(readings[std::hint::black_box(i)]);
 }
 
 fn encode(job: &Job) -> Vec<u8> {
@@ -433,6 +450,20 @@ impl Lesson for ProcessLesson {
                 Ok(())
             }
             "demo" => self.demo(),
+            "crash" => {
+                let Some(row) = self.stage.selected_row().filter(|r| r.exit.is_none()) else {
+                    return Err(io::Error::other("select a running worker first"));
+                };
+                if let Some(engine) = self.stage.engine() {
+                    let slot = u32::try_from(row.slot).unwrap_or(u32::MAX);
+                    engine.control().set_knob(K_CRASH, slot.saturating_add(1));
+                }
+                self.stage.log(format!(
+                    "{} ({}) will hit a bug at its next step",
+                    row.pid, row.role
+                ));
+                Ok(())
+            }
             "workers-" => {
                 self.workers = self.workers.saturating_sub(1).max(1);
                 Ok(())
