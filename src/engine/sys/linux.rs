@@ -63,7 +63,11 @@ pub fn futex_wait(word: &AtomicU32, expected: u32, timeout: Option<Duration>) ->
 }
 
 /// Wakes up to `n` processes sleeping on `word`; returns how many woke.
+///
+/// The kernel reads the count as a signed int: `u32::MAX` would arrive as
+/// -1 and wake only one sleeper, so "everyone" is capped at `i32::MAX`.
 pub fn futex_wake(word: &AtomicU32, n: u32) -> usize {
+    let n = n.min(i32::MAX.unsigned_abs());
     futex::wake(word, futex::Flags::empty(), n).unwrap_or(0)
 }
 
