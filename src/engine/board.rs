@@ -104,15 +104,17 @@ pub struct Control {
 }
 
 impl Control {
-    fn bump(&self) {
+    /// Returns how many sleeping children woke.
+    fn bump(&self) -> usize {
         self.generation.fetch_add(1, Ordering::Release);
-        sys::futex_wake(&self.generation, u32::MAX);
+        sys::futex_wake(&self.generation, u32::MAX)
     }
 
     /// Opens the start gate: children spawned earlier all begin together.
-    pub fn start(&self) {
+    /// Returns how many were asleep at the gate and woke.
+    pub fn start(&self) -> usize {
         self.started.store(1, Ordering::Release);
-        self.bump();
+        self.bump()
     }
 
     pub fn is_started(&self) -> bool {
