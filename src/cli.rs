@@ -54,6 +54,51 @@ pub struct RunCmd {
     /// Iterations (or steps) per worker, 1 to 10000000
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..=10_000_000))]
     pub iterations: Option<i64>,
+    /// lock lesson: use the lock (on) or not (off)
+    #[arg(long, value_name = "on|off", value_parser = ["on", "off"])]
+    pub lock: Option<String>,
+    /// queue lesson: producer processes, 1 to 8
+    #[arg(long, value_name = "P", value_parser = clap::value_parser!(i64).range(1..=8))]
+    pub producers: Option<i64>,
+    /// queue lesson: consumer processes, 1 to 8
+    #[arg(long, value_name = "C", value_parser = clap::value_parser!(i64).range(1..=8))]
+    pub consumers: Option<i64>,
+    /// queue lesson: items each producer puts, 1 to 10000000
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..=10_000_000))]
+    pub items: Option<i64>,
+    /// queue lesson: slots in the queue, 1 to 4096
+    #[arg(long, value_name = "M", value_parser = clap::value_parser!(i64).range(1..=4096))]
+    pub maxsize: Option<i64>,
+    /// pipe lesson: messages sent, 1 to 10000000
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..=10_000_000))]
+    pub messages: Option<i64>,
+    /// pipe lesson: two-way (socketpair); the parent answers each message
+    #[arg(long)]
+    pub duplex: bool,
+    /// pool lesson: tasks to map, 1 to 100000
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..=100_000))]
+    pub tasks: Option<i64>,
+    /// pool lesson: tasks handed to a worker at once, 1 to 100000
+    #[arg(long, value_name = "C", value_parser = clap::value_parser!(i64).range(1..=100_000))]
+    pub chunksize: Option<i64>,
+    /// pool lesson: the task number that fails on purpose, 0 to 99999
+    #[arg(long, value_name = "TASK", value_parser = clap::value_parser!(i64).range(0..100_000))]
+    pub fail: Option<i64>,
+    /// semaphore lesson: how many may be inside at once, 1 to 64
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(i64).range(1..=64))]
+    pub limit: Option<i64>,
+    /// deadlock lesson: a scenario file (see lessons/deadlock/)
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
+    /// deadlock lesson: round-robin, or a number to seed a random schedule
+    #[arg(long, value_name = "round-robin|SEED")]
+    pub schedule: Option<String>,
+    /// deadlock lesson: a way out
+    #[arg(long, value_name = "FIX", value_parser = ["none", "ordering", "timeout", "kill"])]
+    pub fix: Option<String>,
+    /// deadlock lesson: run every interleaving of the steps (bounded)
+    #[arg(long)]
+    pub explore: bool,
     /// Print one JSON object on stdout instead of text
     #[arg(long)]
     pub json: bool,
@@ -64,6 +109,21 @@ impl RunCmd {
         RunArgs {
             workers: self.workers.and_then(|n| u32::try_from(n).ok()),
             iterations: self.iterations.and_then(|n| u64::try_from(n).ok()),
+            lock: self.lock.as_deref().map(|v| v == "on"),
+            producers: self.producers.and_then(|n| u32::try_from(n).ok()),
+            consumers: self.consumers.and_then(|n| u32::try_from(n).ok()),
+            items: self.items.and_then(|n| u64::try_from(n).ok()),
+            maxsize: self.maxsize.and_then(|n| u32::try_from(n).ok()),
+            messages: self.messages.and_then(|n| u64::try_from(n).ok()),
+            duplex: self.duplex,
+            tasks: self.tasks.and_then(|n| u32::try_from(n).ok()),
+            chunksize: self.chunksize.and_then(|n| u32::try_from(n).ok()),
+            fail: self.fail.and_then(|n| u32::try_from(n).ok()),
+            limit: self.limit.and_then(|n| u32::try_from(n).ok()),
+            scenario: self.scenario.clone(),
+            schedule: self.schedule.clone(),
+            fix: self.fix.clone(),
+            explore: self.explore,
         }
     }
 }

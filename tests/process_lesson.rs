@@ -162,7 +162,9 @@ fn each_child_counts_its_own_x_while_the_parents_stays_zero() {
     let v = until(&mut l, "finished run", |v| {
         v.rows.len() == 3 && v.rows.iter().all(|r| r.proc.exit.is_some())
     });
-    let forklore::lessons::Panel::Process(p) = &v.panel;
+    let forklore::lessons::Panel::Process(p) = &v.panel else {
+        panic!("the process lesson shows the process panel");
+    };
     assert_eq!(p.parent_x, 0);
     assert_eq!(p.child_x.len(), 3);
     assert!(

@@ -14,6 +14,27 @@ use crate::engine::{Engine, ProcRow, WaitError};
 pub struct RunArgs {
     pub workers: Option<u32>,
     pub iterations: Option<u64>,
+    /// lock: `--lock on|off`.
+    pub lock: Option<bool>,
+    /// queue.
+    pub producers: Option<u32>,
+    pub consumers: Option<u32>,
+    pub items: Option<u64>,
+    pub maxsize: Option<u32>,
+    /// pipe.
+    pub messages: Option<u64>,
+    pub duplex: bool,
+    /// pool.
+    pub tasks: Option<u32>,
+    pub chunksize: Option<u32>,
+    pub fail: Option<u32>,
+    /// semaphore.
+    pub limit: Option<u32>,
+    /// deadlock.
+    pub scenario: Option<PathBuf>,
+    pub schedule: Option<String>,
+    pub fix: Option<String>,
+    pub explore: bool,
 }
 
 /// Where the worker binary is.
@@ -157,9 +178,25 @@ impl RunArgs {
         if self.workers.is_some() {
             out.push("workers");
         }
-        if self.iterations.is_some() {
-            out.push("iterations");
-        }
+        let flags = [
+            ("iterations", self.iterations.is_some()),
+            ("lock", self.lock.is_some()),
+            ("producers", self.producers.is_some()),
+            ("consumers", self.consumers.is_some()),
+            ("items", self.items.is_some()),
+            ("maxsize", self.maxsize.is_some()),
+            ("messages", self.messages.is_some()),
+            ("duplex", self.duplex),
+            ("tasks", self.tasks.is_some()),
+            ("chunksize", self.chunksize.is_some()),
+            ("fail", self.fail.is_some()),
+            ("limit", self.limit.is_some()),
+            ("scenario", self.scenario.is_some()),
+            ("schedule", self.schedule.is_some()),
+            ("fix", self.fix.is_some()),
+            ("explore", self.explore),
+        ];
+        out.extend(flags.iter().filter(|(_, on)| *on).map(|(name, _)| *name));
         out
     }
 }
