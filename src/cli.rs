@@ -38,7 +38,7 @@ pub enum Command {
         lesson: String,
     },
     /// Run a lesson headless at full speed to its end, and print what happened
-    Run(RunCmd),
+    Run(Box<RunCmd>),
     /// Measure how fast the engine is and print the figures
     Bench(crate::bench::BenchCmd),
 }

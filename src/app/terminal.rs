@@ -42,7 +42,7 @@ where
     B::Error: Send + Sync + 'static,
 {
     loop {
-        if sys::terminate_requested().is_some() {
+        if sys::terminate_requested().is_some() || sys::terminal_hung_up() {
             return Ok(());
         }
         app.tick();

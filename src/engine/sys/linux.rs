@@ -383,3 +383,30 @@ pub fn pidfd_signal(fd: BorrowedFd<'_>, sig: Signal) -> io::Result<()> {
         .ok_or_else(|| io::Error::other("unknown signal"))?;
     Ok(rustix::process::pidfd_send_signal(fd, sig)?)
 }
+
+/// True when stdin is a terminal that has gone away (the SSH connection
+/// or the terminal window closed). crossterm may then report input
+/// forever without blocking (crossterm-rs/crossterm#793), so the app asks
+/// the kernel directly each frame.
+pub fn terminal_hung_up() -> bool {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    use std::io::IsTerminal;
+    let stdin = std::io::stdin();
+    let fd = stdin.as_fd();
+    if !stdin.is_terminal() {
+        // A pipe or file on stdin is not the terminal crossterm reads
+        // (it opens /dev/tty then); its end of file means nothing here.
+        return false;
+    }
+    let mut pfd = [PollFd::new(&fd, PollFlags::IN)];
+    let zero = Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    match poll(&mut pfd, Some(&zero)) {
+        Ok(_) => pfd[0]
+            .revents()
+            .intersects(PollFlags::HUP | PollFlags::ERR | PollFlags::NVAL),
+        Err(_) => false,
+    }
+}
