@@ -116,3 +116,50 @@ fn menu_cursor_starts_on_the_last_lesson_opened() {
     };
     assert_eq!(menu.items[menu.cursor].id, "process");
 }
+
+/// "Press x" in a lesson's text is a promise: `x` must do something in that
+/// lesson (its own keys or the global ones). A key named in the text but
+/// missing from the keymap is a dead key for the class.
+#[test]
+fn every_key_the_lesson_text_names_works_in_that_lesson() {
+    use forklore::app::keymap::{global_action, lesson_command};
+    use forklore::lessons::{LESSONS, content};
+    for meta in LESSONS {
+        let text = content::load(meta.id, meta.content, None).expect("built-in text parses");
+        let lesson = (meta.open)(&common::exe());
+        let keys = lesson.keys();
+        let mut prose: Vec<String> = text.try_this.clone();
+        prose.extend(text.sections.iter().map(|s| s.body.clone()));
+        for line in &prose {
+            for named in keys_named_in(line) {
+                let key = match named.as_str() {
+                    "space" => Key::Char(' '),
+                    "Tab" => Key::Tab,
+                    "Enter" => Key::Enter,
+                    s if s.chars().count() == 1 => Key::Char(s.chars().next().unwrap_or(' ')),
+                    _ => continue,
+                };
+                assert!(
+                    lesson_command(key, keys).is_some() || global_action(key, true).is_some(),
+                    "lesson {}: the text says 'press {named}' but {named} does nothing there: {line}",
+                    meta.id
+                );
+            }
+        }
+    }
+}
+
+/// The words right after "press" / "Press" (and "then X" chains are left
+/// out: only the first key after the verb is checked).
+fn keys_named_in(line: &str) -> Vec<String> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    words
+        .windows(2)
+        .filter(|w| w[0].eq_ignore_ascii_case("press"))
+        .map(|w| {
+            w[1].trim_matches(|c: char| matches!(c, '.' | ',' | ':' | ';' | '`' | '(' | ')'))
+                .to_string()
+        })
+        .filter(|k| !k.is_empty())
+        .collect()
+}

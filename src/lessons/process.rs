@@ -371,6 +371,12 @@ const KEYS: &[LessonKey] = &[
         command: "kill",
     },
     LessonKey {
+        keys: &[Key::Char('c')],
+        label: "crash",
+        help: "Make the selected worker hit a real bug (an index past the end of a list) and crash",
+        command: "crash",
+    },
+    LessonKey {
         keys: &[Key::Char('J')],
         label: "join",
         help: "Join every finished process: collect its exit status, the zombie disappears",
