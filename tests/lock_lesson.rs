@@ -104,12 +104,12 @@ fn the_lesson_view_shows_the_holder_in_the_lock_word() {
             seen += 1;
             let row = v.rows.iter().find(|r| r.proc.pid == holder).expect("holder row");
             assert!(row.highlight, "the holder's row is highlighted");
-            assert!(row.note.contains("holds the lock"), "{}", row.note);
+            assert!(row.note.contains("holds lock"), "{}", row.note);
             assert!(v.rows.iter().filter(|r| r.highlight).count() == 1);
         }
         for w in &p.snap.waiting {
             let row = v.rows.iter().find(|r| r.proc.pid == *w).expect("waiter row");
-            assert_eq!(row.note, "waiting for the lock");
+            assert_eq!(row.note, "waits for lock");
         }
         std::thread::sleep(Duration::from_millis(10));
     }

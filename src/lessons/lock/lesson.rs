@@ -335,13 +335,13 @@ impl LockLesson {
             }
         };
         let note = if holds && finished {
-            "DEAD, still holds the lock".to_string()
+            "DEAD, holds lock".to_string()
         } else if holds && r.state == KState::Stopped {
-            "holds the lock, stopped".to_string()
+            "stopped, holds lock".to_string()
         } else if holds {
-            "★ holds the lock".to_string()
+            "★ holds lock".to_string()
         } else if self.snap.waiting.contains(&r.pid) {
-            "waiting for the lock".to_string()
+            "waits for lock".to_string()
         } else if let Some(e) = r.exit.filter(|_| rec.step != run::STEP_DONE) {
             e.describe()
         } else if unlocked_step && !finished {
