@@ -35,6 +35,18 @@ impl PidLock {
         let _ = self.lock_until(pid, None);
     }
 
+    /// Like `lock`, but calls `before_sleep` once if the lock is taken, before
+    /// going to sleep on it: a worker publishes "waiting" there, so the parent
+    /// can list who is blocked. Returns whether it had to wait.
+    pub fn lock_noting(&self, pid: u32, before_sleep: impl FnOnce()) -> bool {
+        if self.try_lock(pid) {
+            return false;
+        }
+        before_sleep();
+        self.lock(pid);
+        true
+    }
+
     /// Like `lock`, giving up after `timeout`; returns whether it got it.
     pub fn lock_timeout(&self, pid: u32, timeout: Duration) -> bool {
         self.lock_until(pid, Some(Instant::now() + timeout))

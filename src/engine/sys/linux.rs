@@ -410,3 +410,14 @@ pub fn terminal_hung_up() -> bool {
         Err(_) => false,
     }
 }
+
+// ---------------------------------------------------------------- clocks
+
+/// CLOCK_MONOTONIC in nanoseconds: one clock for every process on the
+/// machine, so a time taken in a worker can be compared with the parent's.
+pub fn monotonic_ns() -> u64 {
+    let ts = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+    let secs = u64::try_from(ts.tv_sec).unwrap_or(0);
+    let nanos = u64::try_from(ts.tv_nsec).unwrap_or(0);
+    secs.saturating_mul(1_000_000_000).saturating_add(nanos)
+}

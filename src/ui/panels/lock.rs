@@ -1,0 +1,220 @@
+//! The lock lesson's panel: the switch, the holder and the waiters, the
+//! counter against what it should be, lost updates, increments per second,
+//! full-speed timings and the spread of final values over repeated runs.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Wrap};
+
+use crate::lessons::lock::LockPanel;
+use crate::lessons::lock::lesson::Distribution;
+use crate::lessons::view::LessonView;
+use crate::ui::theme::Theme;
+
+const SPARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// 1234567 as "1 234 567": big counts a class can read from the back.
+pub fn grouped(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn sparkline(values: &[u64], width: usize) -> String {
+    let tail = &values[values.len().saturating_sub(width)..];
+    let max = tail.iter().copied().max().unwrap_or(0).max(1);
+    tail.iter()
+        .map(|&v| {
+            let i = usize::try_from(v * 7 / max).unwrap_or(7).min(7);
+            if v == 0 { ' ' } else { SPARKS[i] }
+        })
+        .collect()
+}
+
+fn ms(us: u64) -> String {
+    format!("{:.1} ms", us as f64 / 1000.0)
+}
+
+fn lock_line<'a>(p: &LockPanel, theme: &Theme) -> Line<'a> {
+    let mut spans = vec![if p.lock_on {
+        Span::styled("lock: ON", theme.ok)
+    } else {
+        Span::styled("lock: OFF", theme.alarm)
+    }];
+    match (p.snap.holder, p.snap.holder_dead) {
+        (Some(pid), true) => spans.push(Span::styled(
+            format!("  held by dead PID {pid}"),
+            theme.alarm,
+        )),
+        (Some(pid), false) => {
+            spans.push(Span::styled("  held by ", theme.muted));
+            spans.push(Span::styled(format!("★ {pid}"), theme.highlight));
+        }
+        (None, _) => spans.push(Span::styled("  free", theme.muted)),
+    }
+    if !p.snap.waiting.is_empty() {
+        let pids: Vec<String> = p.snap.waiting.iter().map(ToString::to_string).collect();
+        spans.push(Span::styled("  waiting: ", theme.muted));
+        spans.push(Span::raw(pids.join(", ")));
+    }
+    Line::from(spans)
+}
+
+fn dist_lines<'a>(d: &Distribution, width: usize, theme: &Theme) -> Vec<Line<'a>> {
+    let mut out = vec![Line::styled(
+        format!(
+            "final values of {} full-speed runs, lock: {}{}",
+            d.finals.len(),
+            if d.lock_on { "ON" } else { "OFF" },
+            d.median_us
+                .map(|us| format!(" (median {})", ms(us)))
+                .unwrap_or_default()
+        ),
+        theme.heading,
+    )];
+    let (Some(&lo), Some(&hi)) = (d.finals.iter().min(), d.finals.iter().max()) else {
+        return out;
+    };
+    let bins: u64 = if lo == hi { 1 } else { 6 };
+    let span = (hi - lo) / bins + 1;
+    let mut counts = vec![0usize; bins as usize];
+    for &f in &d.finals {
+        let i = usize::try_from((f - lo) / span).unwrap_or(0);
+        if let Some(c) = counts.get_mut(i) {
+            *c += 1;
+        }
+    }
+    let most = counts.iter().copied().max().unwrap_or(1).max(1);
+    let bar_w = width.saturating_sub(28).clamp(4, 40);
+    for (i, &c) in counts.iter().enumerate() {
+        let from = lo + span * i as u64;
+        let to = (from + span - 1).min(hi);
+        let label = if from == to {
+            grouped(from)
+        } else {
+            format!("{}-{}", grouped(from), grouped(to))
+        };
+        let style = if from <= d.expected && d.expected <= to {
+            theme.ok
+        } else {
+            theme.warn
+        };
+        out.push(Line::from(vec![
+            Span::raw(format!("{label:>23} ")),
+            Span::styled("█".repeat((c * bar_w).div_ceil(most)), style),
+            Span::raw(format!(" {c}")),
+        ]));
+    }
+    let at_expected = d.finals.iter().filter(|&&f| f == d.expected).count();
+    out.push(Line::styled(
+        format!(
+            "{at_expected} of {} runs reached the expected {}",
+            d.finals.len(),
+            grouped(d.expected)
+        ),
+        theme.muted,
+    ));
+    out
+}
+
+pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &LockPanel, _v: &LessonView, theme: &Theme) {
+    let width = usize::from(area.width.saturating_sub(2));
+    let s = &p.snap;
+    let mut lines = vec![lock_line(p, theme)];
+    if p.expected > 0 {
+        lines.push(Line::from(vec![
+            Span::styled("counter ", theme.muted),
+            Span::styled(grouped(s.counter), theme.highlight),
+            Span::styled("   should be ", theme.muted),
+            Span::raw(grouped(s.writes)),
+            Span::styled(format!("   goal {}", grouped(p.expected)), theme.muted),
+        ]));
+        let lost_style = if s.lost > 0 { theme.warn } else { theme.ok };
+        lines.push(Line::from(vec![
+            Span::styled(format!("lost updates {}", grouped(s.lost)), lost_style),
+            Span::styled(
+                format!(" ({} while the lock was off)", grouped(p.lost_off)),
+                theme.muted,
+            ),
+        ]));
+        for &(pid, writes, half, recovered) in &p.dead {
+            let what = if half {
+                "its increment in progress died with it"
+            } else {
+                "it was between increments"
+            };
+            let lock = if recovered { "; lock taken back" } else { "" };
+            lines.push(Line::styled(
+                format!("dead {pid} wrote {}: {what}{lock}", grouped(writes)),
+                theme.warn,
+            ));
+        }
+        if p.missing_from_dead > 0 {
+            lines.push(Line::styled(
+                format!(
+                    "never made by dead workers: {} (the goal minus these is reachable)",
+                    grouped(p.missing_from_dead)
+                ),
+                theme.muted,
+            ));
+        }
+        let now = p.rate.last().copied().unwrap_or(0);
+        lines.push(Line::from(vec![
+            Span::styled("increments/s ", theme.muted),
+            Span::styled(sparkline(&p.rate, width.saturating_sub(26)), theme.ok),
+            Span::raw(format!(" {}", grouped(now))),
+        ]));
+    } else {
+        lines.push(Line::styled(
+            "space: a run at teaching pace · f: one at full speed · m: 20 at full speed",
+            theme.muted,
+        ));
+    }
+    if p.time_on_us.is_some() || p.time_off_us.is_some() {
+        let on = p.time_on_us.map_or("press f".to_string(), ms);
+        let off = p.time_off_us.map_or("l, then f".to_string(), ms);
+        let mut spans = vec![
+            Span::styled("full speed: lock ON ", theme.muted),
+            Span::raw(on),
+            Span::styled(" · lock OFF ", theme.muted),
+            Span::raw(off),
+        ];
+        if let (Some(a), Some(b)) = (p.time_on_us, p.time_off_us) {
+            spans.push(Span::styled(
+                format!("  (the lock: ×{:.1})", a as f64 / b.max(1) as f64),
+                theme.muted,
+            ));
+        }
+        lines.push(Line::from(spans));
+    }
+    if let Some((done, total)) = p.repeating {
+        lines.push(Line::styled(
+            format!("repeating: run {} of {total}", done + 1),
+            theme.highlight,
+        ));
+    } else if let Some(d) = &p.dist {
+        lines.extend(dist_lines(d, width, theme));
+    }
+    if let Some(pid) = p.frozen {
+        lines.push(Line::styled(
+            format!("{pid} is stopped (T): p lets it go on"),
+            Style::default().patch(theme.stopped),
+        ));
+    }
+    let title = format!(" shared counter · {} workers next run ", p.workers_next);
+    let block = Block::bordered()
+        .title(Line::styled(title, theme.heading))
+        .border_style(theme.border);
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: true }).block(block),
+        area,
+    );
+}

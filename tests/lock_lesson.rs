@@ -1,0 +1,223 @@
+//! The lock lesson through its engine snapshot and its `Lesson` interface:
+//! the holder shown is the PID really in the lock word, the waiters really
+//! sleep, and a holder killed mid-increment is recovered from.
+
+mod common;
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use forklore::engine::{Engine, KState};
+use forklore::lessons::lock::run::{
+    FLAG_LOCKED, LockRun, STEP_ADD, STEP_LOCKED, STEP_READ, STEP_WAITING, STEP_WRITE,
+};
+use forklore::lessons::lock::{self, LockPanel};
+use forklore::lessons::view::{LessonView, Panel};
+use forklore::lessons::{Lesson, Pace};
+
+fn panel(v: &LessonView) -> &LockPanel {
+    match &v.panel {
+        Panel::Lock(p) => p,
+        other => panic!("not the lock panel: {other:?}"),
+    }
+}
+
+fn until(l: &mut Box<dyn Lesson>, what: &str, f: impl Fn(&LessonView) -> bool) -> LessonView {
+    common::wait_for(Duration::from_secs(30), what, || {
+        l.tick();
+        let v = l.view();
+        f(&v).then_some(v)
+    })
+}
+
+/// Freezes a run several times and checks what the snapshot says against
+/// the lock word, the workers' own records and the kernel.
+#[test]
+fn the_holder_shown_really_holds_the_lock_and_the_waiters_really_sleep() {
+    let mut engine = Engine::new(&common::exe(), "lock").unwrap();
+    engine.control().set_pace(Duration::from_millis(5));
+    let run = LockRun::start(&mut engine, 4, 10_000, true, true).unwrap();
+    let pids = run.pids.clone();
+    let mut checked = 0;
+    let mut saw_waiters = false;
+    for _ in 0..60 {
+        engine.control().set_paused(true);
+        // Every worker parks at its next pace point or sleeps on the lock.
+        std::thread::sleep(Duration::from_millis(60));
+        engine.poll();
+        let snap = run.snapshot(&engine);
+        let word = run.shared.lock.holder().map(|p| p as i32);
+        assert_eq!(snap.holder, word, "the snapshot's holder is the lock word");
+        if let Some(holder) = snap.holder {
+            checked += 1;
+            assert!(pids.contains(&holder), "{holder} is not one of {pids:?}");
+            assert!(!snap.holder_dead);
+            // Nobody else can take it: the lock really is held.
+            assert!(!run.shared.lock.try_lock(u32::MAX >> 2));
+            let rec = engine.board().records[engine.child(holder).unwrap().slot].read();
+            assert!(
+                matches!(rec.step, STEP_LOCKED | STEP_READ | STEP_ADD | STEP_WRITE),
+                "the holder is at step {}",
+                rec.step
+            );
+            assert_ne!(rec.flags & FLAG_LOCKED, 0);
+            for &pid in pids.iter().filter(|&&p| p != holder) {
+                let rec = engine.board().records[engine.child(pid).unwrap().slot].read();
+                assert!(
+                    !matches!(rec.step, STEP_READ | STEP_ADD | STEP_WRITE),
+                    "{pid} is inside the critical section while {holder} holds the lock"
+                );
+            }
+        }
+        assert!(!snap.waiting.contains(&snap.holder.unwrap_or(0)));
+        for &w in &snap.waiting {
+            saw_waiters = true;
+            let rec = engine.board().records[engine.child(w).unwrap().slot].read();
+            assert_eq!(rec.step, STEP_WAITING);
+            let (state, _) = common::stat(w).expect("a waiter is alive");
+            assert_eq!(state, 'S', "waiter {w} is not asleep in the kernel");
+        }
+        engine.control().set_paused(false);
+        std::thread::sleep(Duration::from_millis(15));
+    }
+    assert!(checked >= 20, "the lock was seen held only {checked} times");
+    assert!(saw_waiters, "no worker was ever seen waiting");
+    // The counter is exact so far: no update is lost with the lock on.
+    let snap = run.snapshot(&engine);
+    assert_eq!(snap.lost, 0);
+    drop(engine);
+    common::assert_no_leftovers(&pids);
+}
+
+#[test]
+fn the_lesson_view_shows_the_holder_in_the_lock_word() {
+    let mut l = (lock::META.open)(&common::exe());
+    l.set_pace(Pace::from_millis(10));
+    l.toggle_run().unwrap();
+    let mut seen = 0;
+    for _ in 0..200 {
+        l.tick();
+        let v = l.view();
+        let p = panel(&v);
+        assert!(p.lock_on);
+        if let Some(holder) = p.snap.holder {
+            seen += 1;
+            let row = v.rows.iter().find(|r| r.proc.pid == holder).expect("holder row");
+            assert!(row.highlight, "the holder's row is highlighted");
+            assert!(row.note.contains("holds lock"), "{}", row.note);
+            assert!(v.rows.iter().filter(|r| r.highlight).count() == 1);
+        }
+        for w in &p.snap.waiting {
+            let row = v.rows.iter().find(|r| r.proc.pid == *w).expect("waiter row");
+            assert_eq!(row.note, "waits for lock");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(seen > 50, "holder shown only {seen} times");
+    let pids: Vec<i32> = l.view().rows.iter().map(|r| r.proc.pid).collect();
+    drop(l);
+    common::assert_no_leftovers(&pids);
+}
+
+/// Kill the holder mid-increment: the lock is seen held by a dead PID, then
+/// taken back; the others finish, and the count is short by exactly the
+/// increments the dead worker never made.
+#[test]
+fn a_killed_holder_is_recovered_from_and_the_count_adds_up() {
+    let mut l = (lock::META.open)(&common::exe());
+    l.set_pace(Pace::from_millis(40));
+    l.toggle_run().unwrap();
+    until(&mut l, "a holder in its critical section", |v| {
+        let p = panel(v);
+        p.snap.holder.is_some_and(|h| {
+            v.rows
+                .iter()
+                .any(|r| r.proc.pid == h && (r.step.starts_with("read") || r.step.starts_with("add")))
+        })
+    });
+    l.command("kill-holder").unwrap();
+    let v = until(&mut l, "the lock held by a dead PID", |v| panel(v).snap.holder_dead);
+    let dead = panel(&v).snap.holder.unwrap();
+    let banner = v.banner.as_ref().expect("a banner");
+    assert!(banner.text.contains(&format!("dead PID {dead}")), "{}", banner.text);
+    assert!(banner.alarm);
+    let row = v.rows.iter().find(|r| r.proc.pid == dead).unwrap();
+    assert_eq!(row.proc.state, KState::Zombie, "kept a zombie: its PID cannot be reused");
+    // The rest at full speed, once the lock is back.
+    l.set_pace(Pace::full_speed());
+    let v = until(&mut l, "the run to finish", |v| {
+        v.run == forklore::lessons::view::RunState::Finished
+    });
+    let p = panel(&v);
+    assert_eq!(p.dead.len(), 1, "{:?}", p.dead);
+    let (pid, writes, _half, recovered) = p.dead[0];
+    assert_eq!(pid, dead);
+    assert!(recovered, "the lock was not taken back");
+    assert!(p.snap.holder.is_none(), "the lock is free at the end");
+    let others = u64::from(p.workers_next - 1) * p.iterations;
+    assert_eq!(p.snap.counter, others + writes, "{p:?}");
+    assert_eq!(p.snap.counter, p.expected - p.missing_from_dead, "{p:?}");
+    assert_eq!(p.snap.lost, 0, "no update lost with the lock on");
+    assert!(v.log.iter().any(|l| l.contains("took the lock back")), "{:?}", v.log);
+    for r in v.rows.iter().filter(|r| r.proc.pid != dead) {
+        assert_eq!(r.proc.exit.map(|e| e.describe()).as_deref(), Some("exit 0"));
+    }
+    let lock_run = l.view();
+    let pids: Vec<i32> = lock_run.rows.iter().map(|r| r.proc.pid).collect();
+    drop(l);
+    common::assert_no_leftovers(&pids);
+}
+
+#[test]
+fn switching_the_lock_off_mid_run_loses_updates_and_counts_them_as_off() {
+    let mut l = (lock::META.open)(&common::exe());
+    l.set_pace(Pace::from_millis(10));
+    l.toggle_run().unwrap();
+    until(&mut l, "some increments", |v| panel(v).snap.writes >= 8);
+    assert_eq!(panel(&l.view()).snap.lost, 0);
+    l.command("lock").unwrap();
+    let v = until(&mut l, "lost updates", |v| panel(v).snap.lost >= 3);
+    let p = panel(&v);
+    assert!(!p.lock_on);
+    assert_eq!(v.log.iter().filter(|l| l.starts_with("lock: OFF")).count(), 1);
+    assert!(p.lost_off > 0 && p.lost_off <= p.snap.lost, "{p:?}");
+    assert!(p.snap.unlocked > 0);
+    // Back on: losses stop growing once the unlocked increments are over.
+    l.command("lock").unwrap();
+    until(&mut l, "the workers to obey", |v| {
+        let p = panel(v);
+        p.snap.lock_on && v.rows.iter().all(|r| r.proc.record.flags & FLAG_LOCKED != 0)
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    l.tick();
+    let before = panel(&l.view()).snap.clone();
+    for _ in 0..30 {
+        std::thread::sleep(Duration::from_millis(20));
+        l.tick();
+    }
+    let after = panel(&l.view()).snap.clone();
+    assert!(after.writes > before.writes, "the run went on");
+    assert_eq!(after.unlocked, before.unlocked, "no unlocked increment after ON");
+    assert_eq!(after.lost, before.lost, "no new loss with the lock on");
+    let pids: Vec<i32> = l.view().rows.iter().map(|r| r.proc.pid).collect();
+    drop(l);
+    common::assert_no_leftovers(&pids);
+}
+
+#[test]
+fn counter_and_slots_agree_at_the_end_of_a_locked_run() {
+    let mut engine = Engine::new(&common::exe(), "lock").unwrap();
+    let mut run = LockRun::start(&mut engine, 3, 5_000, true, true).unwrap();
+    common::wait_for(Duration::from_secs(30), "the run to end", || {
+        engine.poll();
+        run.handle_exits(&mut engine, Duration::ZERO);
+        run.finished(&engine).then_some(())
+    });
+    let total: u64 = run.shared.slots[..3]
+        .iter()
+        .map(|s| s.writes.load(Ordering::Relaxed))
+        .sum();
+    assert_eq!(total, 15_000);
+    assert_eq!(run.counter(), 15_000);
+    assert!(run.run_time().is_some());
+}
