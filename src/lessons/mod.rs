@@ -3,6 +3,7 @@
 //! headless side for `forklore run`.
 
 pub mod content;
+pub mod deadlock;
 pub mod headless;
 pub mod process;
 pub mod stage;
@@ -99,7 +100,7 @@ pub struct LessonMeta {
 }
 
 /// Every lesson, in teaching order.
-pub static LESSONS: &[&LessonMeta] = &[&process::META];
+pub static LESSONS: &[&LessonMeta] = &[&process::META, &deadlock::META];
 
 pub fn find(id: &str) -> Option<&'static LessonMeta> {
     LESSONS.iter().copied().find(|m| m.id == id)

@@ -115,4 +115,5 @@ pub struct LessonView {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Panel {
     Process(super::process::ProcessPanel),
+    Deadlock(super::deadlock::DeadlockPanel),
 }

@@ -1,5 +1,6 @@
 //! Each lesson's own panel, one file each.
 
+mod deadlock;
 mod process;
 
 use ratatui::Frame;
@@ -11,5 +12,6 @@ use crate::lessons::view::{LessonView, Panel};
 pub fn draw(frame: &mut Frame<'_>, area: Rect, v: &LessonView, theme: &Theme) {
     match &v.panel {
         Panel::Process(p) => process::draw(frame, area, p, v, theme),
+        Panel::Deadlock(p) => deadlock::draw(frame, area, p, theme),
     }
 }
