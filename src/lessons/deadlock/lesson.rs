@@ -202,9 +202,13 @@ impl DeadlockLesson {
         let Some(t) = &mut self.table else { return };
         let name = t.scenario.processes[i].name.clone();
         let st = t.status(i);
+        // Read the cursor before the grant: the child moves it at once.
+        let text = t.scenario.processes[i]
+            .steps
+            .get(t.cursor(i))
+            .map(|s| s.text(&t.scenario.locks))
+            .unwrap_or_default();
         if t.grant(i) {
-            let c = t.cursor(i);
-            let text = t.scenario.processes[i].steps[c].text(&t.scenario.locks);
             self.last_grant = Instant::now();
             self.log(format!("{name}: {text}"));
             return;
