@@ -5,6 +5,8 @@
 use std::collections::VecDeque;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, TryRecvError};
 use std::time::Instant;
 
@@ -71,7 +73,9 @@ pub struct DeadlockLesson {
     table: Option<Table>,
     selected: usize,
     auto: Option<Chooser>,
-    replaying: bool,
+    /// Replaying a schedule step by step: the list and how far we are.
+    replay: Option<(Vec<usize>, usize)>,
+    cancel: Arc<AtomicBool>,
     pace: Pace,
     last_grant: Instant,
     log: VecDeque<String>,
@@ -124,7 +128,8 @@ impl DeadlockLesson {
             table: None,
             selected: 0,
             auto: None,
-            replaying: false,
+            replay: None,
+            cancel: Arc::new(AtomicBool::new(false)),
             pace: Pace::from_millis(400),
             last_grant: Instant::now(),
             log: VecDeque::new(),
@@ -162,7 +167,7 @@ impl DeadlockLesson {
     fn restart(&mut self) {
         self.table = None;
         self.auto = None;
-        self.replaying = false;
+        self.replay = None;
         self.announced = false;
         self.seen_recovered = 0;
         self.seen_retries = 0;
@@ -198,8 +203,11 @@ impl DeadlockLesson {
             .map_or_else(|| format!("#{i}"), |p| p.name.clone())
     }
 
-    fn step(&mut self, i: usize) {
-        let Some(t) = &mut self.table else { return };
+    /// Grants process `i` one step; says why not if it cannot take one.
+    fn step(&mut self, i: usize) -> bool {
+        let Some(t) = &mut self.table else {
+            return false;
+        };
         let name = t.scenario.processes[i].name.clone();
         let st = t.status(i);
         // Read the cursor before the grant: the child moves it at once.
@@ -211,7 +219,7 @@ impl DeadlockLesson {
         if t.grant(i) {
             self.last_grant = Instant::now();
             self.log(format!("{name}: {text}"));
-            return;
+            return true;
         }
         let why = match st {
             PState::Blocked { lock, .. } => format!(
@@ -223,6 +231,7 @@ impl DeadlockLesson {
             _ => format!("{name} is still taking its step"),
         };
         self.log(why);
+        false
     }
 
     fn tick_auto(&mut self) {
@@ -233,9 +242,6 @@ impl DeadlockLesson {
         let en = t.enabled();
         if en.is_empty() {
             self.auto = None;
-            if self.replaying {
-                self.replaying = false;
-            }
             return;
         }
         let n = t.len();
@@ -249,7 +255,7 @@ impl DeadlockLesson {
         let Some(t) = &mut self.table else { return };
         t.poll();
         let mut lines = Vec::new();
-        for (p, l) in t.recovered[self.seen_recovered..].to_vec() {
+        for &(p, l) in &t.recovered[self.seen_recovered..] {
             lines.push(format!(
                 "{} died holding {}: forklore took it back",
                 t.scenario.processes[p].name, t.scenario.locks[l]
@@ -304,8 +310,9 @@ impl DeadlockLesson {
         }
         let exe = self.exe.clone();
         let (tx, rx) = std::sync::mpsc::channel();
+        let cancel = Arc::clone(&self.cancel);
         std::thread::spawn(move || {
-            let r = super::run::explore(&exe, &s).map_err(|e| e.to_string());
+            let r = super::run::explore(&exe, &s, Some(&cancel)).map_err(|e| e.to_string());
             let _ = tx.send(r);
         });
         self.explore_rx = Some(rx);
@@ -343,13 +350,9 @@ impl DeadlockLesson {
         };
         self.restart();
         self.selected = list.first().copied().unwrap_or(0);
-        self.replaying = true;
-        self.auto = Some(Chooser::Replay {
-            list,
-            at: 0,
-            diverged: false,
-        });
-        self.log("replaying the shortest deadlocking schedule");
+        let names: Vec<String> = list.iter().map(|p| self.name(*p)).collect();
+        self.log(format!("replay {}: s takes each step", names.join(" ")));
+        self.replay = Some((list, 0));
         Ok(())
     }
 }
@@ -468,30 +471,38 @@ impl Lesson for DeadlockLesson {
         match command {
             "next" if n > 0 => self.selected = (self.selected + 1) % n,
             "step" => {
-                if self.replaying
-                    && let Some(Chooser::Replay { list, at, .. }) = &mut self.auto
+                // Replaying: s takes the schedule's next step.
+                let next = self.replay.as_ref().and_then(|(l, at)| l.get(*at).copied());
+                if let Some(p) = next {
+                    self.selected = p;
+                }
+                if self.step(self.selected)
+                    && let Some((list, at)) = &mut self.replay
                 {
-                    // Replay: s takes the schedule's next step.
-                    if let Some(p) = list.get(*at).copied() {
-                        *at += 1;
-                        self.selected = p;
+                    *at += 1;
+                    if *at >= list.len() {
+                        self.replay = None;
+                        self.log("end of the replayed schedule");
                     }
                 }
-                self.step(self.selected);
             }
             "auto" => {
-                if self.auto.is_some() && !self.replaying {
+                if let Some((list, at)) = self.replay.take() {
+                    self.auto = Some(Chooser::Replay {
+                        list: list[at.min(list.len())..].to_vec(),
+                        at: 0,
+                        diverged: false,
+                    });
+                    self.log("playing the rest of the schedule at the pace");
+                } else if self.auto.is_some() {
                     self.auto = None;
                     self.log("auto-run stopped: back to step mode");
-                } else if !self.replaying {
+                } else {
                     let seed = std::time::SystemTime::now()
                         .duration_since(std::time::UNIX_EPOCH)
                         .map_or(0, |d| d.as_nanos() as u64);
-                    self.auto = Some(Chooser::Random(StdRng::seed_from_u64(seed)));
+                    self.auto = Some(Chooser::Random(Box::new(StdRng::seed_from_u64(seed))));
                     self.log("auto-run: a random process takes each step");
-                } else {
-                    self.replaying = false;
-                    self.auto = None;
                 }
             }
             "kill" => {
@@ -541,6 +552,13 @@ impl Lesson for DeadlockLesson {
     }
 }
 
+impl Drop for DeadlockLesson {
+    /// Leaving the lesson stops an explore running in the background.
+    fn drop(&mut self) {
+        self.cancel.store(true, Ordering::Release);
+    }
+}
+
 /// Read-only access for the view builder.
 impl DeadlockLesson {
     pub(super) fn parts(&self) -> ViewParts<'_> {
@@ -554,8 +572,9 @@ impl DeadlockLesson {
                 Fix::Ordering => "ordering",
                 Fix::Timeout => "timeout",
             },
-            mode: if self.replaying {
-                "replaying the shortest deadlock: s takes its next step".into()
+            mode: if let Some((list, at)) = &self.replay {
+                let next = list.get(*at).map_or_else(String::new, |p| self.name(*p));
+                format!("replay step {}/{}: s lets {next} go", at + 1, list.len())
             } else if self.auto.is_some() {
                 "auto-run: random schedule (a stops)".into()
             } else {

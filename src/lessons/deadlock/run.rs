@@ -2,6 +2,7 @@
 //! and `forklore run deadlock`.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
@@ -28,7 +29,7 @@ pub enum Chooser {
     RoundRobin {
         last: Option<usize>,
     },
-    Random(StdRng),
+    Random(Box<StdRng>),
     /// A fixed list; afterwards, round-robin.
     Replay {
         list: Vec<usize>,
@@ -43,7 +44,7 @@ impl Chooser {
             None | Some("round-robin") => Ok(Self::RoundRobin { last: None }),
             Some(seed) => seed
                 .parse::<u64>()
-                .map(|n| Self::Random(StdRng::seed_from_u64(n)))
+                .map(|n| Self::Random(Box::new(StdRng::seed_from_u64(n))))
                 .map_err(|_| {
                     RunError::Usage(format!(
                         "--schedule takes round-robin or a number (a random seed), not '{seed}'"
@@ -152,11 +153,18 @@ pub struct Explored {
 }
 
 /// Runs every candidate schedule with real processes.
-pub fn explore(exe: &Path, s: &Scenario) -> Result<Explored, RunError> {
+pub fn explore(
+    exe: &Path,
+    s: &Scenario,
+    cancel: Option<&AtomicBool>,
+) -> Result<Explored, RunError> {
     let t0 = Instant::now();
     let (cands, mut cut) = explore::candidates(s, EXPLORE_CAP);
     let mut res = Explored::default();
     for list in cands {
+        if cancel.is_some_and(|c| c.load(Ordering::Acquire)) {
+            return Err(RunError::Usage("explore cancelled".into()));
+        }
         if t0.elapsed() > EXPLORE_TIME {
             cut = true;
             break;
@@ -217,17 +225,24 @@ pub fn run(args: &RunArgs, env: &RunEnv) -> Result<Report, RunError> {
     let out = drive(&mut t, &mut chooser, fix == "kill")?;
     let schedule = names(&scenario, &t.schedule);
     let explored = if args.explore {
-        Some(explore(&env.exe, &scenario)?)
+        Some(explore(&env.exe, &scenario, None)?)
     } else {
         None
     };
     t.engine_mut().shutdown();
     let mut report = Report::from_engine(super::META.id, t.engine(), t0.elapsed());
     let cycle = out.cycle.as_ref().filter(|_| out.deadlock);
-    let resolved = match fix {
-        "none" => None,
-        f if out.completed => Some(f),
-        _ => None,
+    // What got the run to its end past a cycle of waits.
+    let resolved = if !out.completed {
+        None
+    } else if out.deadlock && !out.killed.is_empty() {
+        Some("kill")
+    } else if out.retries > 0 {
+        Some("timeout")
+    } else if fix == "ordering" {
+        Some("ordering")
+    } else {
+        None
     };
     report
         .field("scenario", scenario.title.clone())

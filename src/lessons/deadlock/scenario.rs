@@ -448,7 +448,7 @@ mod tests {
         assert!(e.problem.contains("no processes"), "{e}");
         let p = "[[process]]\nname = \"P\"\nsteps = [\"work\"]\n";
         let e = parse(&format!("{head}{p}{p}")).unwrap_err();
-        assert_eq!(e.line, Some(8), "{e}");
+        assert_eq!(e.line, Some(7), "{e}");
         assert!(e.problem.contains("duplicate"), "{e}");
         assert_eq!(
             section_starts(&Scenario::builtin("two-locks").unwrap().processes[0].steps),
