@@ -25,9 +25,11 @@ fn step_into_deadlock_kill_a_victim_and_the_other_finishes() {
     // P1, P2, P1, P2: each takes one lock, then asks for the other's.
     app.send("s");
     app.wait_text("P1: acquire L1", T);
+    app.wait_text("holds L1", T);
     app.send("\t");
     app.send("s");
     app.wait_text("P2: acquire L2", T);
+    app.wait_text("holds L2", T);
     app.send("\t");
     app.send("s");
     app.wait_text("blocked on L2", T);

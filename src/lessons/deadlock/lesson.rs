@@ -548,7 +548,7 @@ impl Lesson for DeadlockLesson {
     }
 
     fn completed(&self) -> bool {
-        self.completed
+        self.completed || self.table.as_ref().is_some_and(Table::finished)
     }
 }
 
