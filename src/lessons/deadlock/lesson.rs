@@ -373,7 +373,8 @@ fn explore_line(e: &Explored, name: impl Fn(usize) -> String) -> String {
     )
 }
 
-const KEYS: &[LessonKey] = &[
+/// The lesson's own keys (also for tests that draw its screen).
+pub const KEYS: &[LessonKey] = &[
     LessonKey {
         keys: &[Key::Tab],
         label: "select",

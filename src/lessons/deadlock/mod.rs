@@ -10,7 +10,7 @@ pub mod run;
 pub mod scenario;
 pub mod table;
 
-pub use lesson::{DeadlockLesson, DeadlockPanel, LockView, ProcView};
+pub use lesson::{DeadlockLesson, DeadlockPanel, KEYS, LockView, ProcView};
 
 use super::LessonMeta;
 

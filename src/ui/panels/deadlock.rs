@@ -28,9 +28,11 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &DeadlockPanel, theme: &Theme)
     } else {
         n
     };
+    // Too little room for the listings: the locks and the graph matter more.
+    let list_h = if inner.height < list_h + 4 { 0 } else { list_h };
     let [head, lists, rest] = Layout::vertical([
         Constraint::Length(1),
-        Constraint::Length(list_h.min(inner.height.saturating_sub(3))),
+        Constraint::Length(list_h),
         Constraint::Min(1),
     ])
     .areas(inner);
@@ -105,7 +107,9 @@ fn one_line<'a>(pr: &'a ProcView, theme: &Theme) -> Line<'a> {
         format!("{:<22}", head_text(pr)),
         name_style(pr, theme),
     )];
-    for (k, st) in pr.steps.iter().enumerate() {
+    // A window round the cursor: the step before, this one, two after.
+    let from = pr.cursor.saturating_sub(1);
+    for (k, st) in pr.steps.iter().enumerate().skip(from).take(4) {
         let (mark, style) = step_mark(pr, k, theme);
         spans.push(Span::styled(format!("{}{st} ", mark.trim_end()), style));
     }
@@ -114,6 +118,14 @@ fn one_line<'a>(pr: &'a ProcView, theme: &Theme) -> Line<'a> {
 
 fn graph_lines<'a>(p: &'a DeadlockPanel, theme: &Theme) -> Vec<Line<'a>> {
     let mut lines = Vec::new();
+    if let Some(c) = &p.cycle {
+        let word = if p.deadlock {
+            "⟲ CYCLE, all blocked: "
+        } else {
+            "⟲ cycle (a timeout will break it): "
+        };
+        lines.push(Line::styled(format!("{word}{c}"), theme.alarm));
+    }
     let locks: Vec<String> = p
         .locks
         .iter()
@@ -140,14 +152,6 @@ fn graph_lines<'a>(p: &'a DeadlockPanel, theme: &Theme) -> Vec<Line<'a>> {
     }
     for g in &p.graph {
         lines.push(Line::raw(format!("  {g}")));
-    }
-    if let Some(c) = &p.cycle {
-        let word = if p.deadlock {
-            "⟲ CYCLE, all blocked: "
-        } else {
-            "⟲ cycle (a timeout will break it): "
-        };
-        lines.push(Line::styled(format!("{word}{c}"), theme.alarm));
     }
     if p.livelock {
         lines.push(Line::styled(
