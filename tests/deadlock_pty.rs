@@ -88,3 +88,47 @@ fn ordering_fix_then_stepping_the_same_order_never_deadlocks() {
     app.wait_text("lessons", T);
     assert!(common::children_of(pid).is_empty(), "children left behind");
 }
+
+#[test]
+fn a_teachers_scenarios_are_offered_and_a_broken_one_is_refused_in_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("deadlock");
+    std::fs::create_dir(&sub).unwrap();
+    std::fs::write(
+        sub.join("a-three.toml"),
+        "title = \"Three in a ring\"\nlocks = [\"A\", \"B\", \"C\"]\n\
+         [[process]]\nname = \"X\"\nsteps = [\"acquire A\", \"acquire B\", \"release B\", \"release A\"]\n\
+         [[process]]\nname = \"Y\"\nsteps = [\"acquire B\", \"acquire C\", \"release C\", \"release B\"]\n\
+         [[process]]\nname = \"Z\"\nsteps = [\"acquire C\", \"acquire A\", \"release A\", \"release C\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        sub.join("b-broken.toml"),
+        "title = \"t\"\nlocks = [\"A\"]\n[[process]]\nname = \"X\"\nsteps = [\"acquire Q\"]\n",
+    )
+    .unwrap();
+    let lessons = dir.path().to_str().unwrap();
+    let mut app = Pty::spawn_env(
+        &["open", "deadlock"],
+        140,
+        45,
+        &[("FORKLORE_LESSONS", lessons)],
+    );
+    app.wait_text("step mode", T);
+    // Four built-in scenarios, then the teacher's.
+    for _ in 0..4 {
+        app.send("n");
+    }
+    app.wait_text("Three in a ring", T);
+    let pid = app.pid();
+    app.wait_for("three live processes", T, |s| {
+        live_children_on_screen(s, pid).len() == 3
+    });
+    app.send("n");
+    let screen = app.wait_text("scenario refused", T);
+    assert!(screen.contains("b-broken.toml:5"), "{screen}");
+    assert!(screen.contains("unknown lock 'Q'"), "{screen}");
+    app.send("q");
+    app.wait_text("lessons", T);
+    assert!(common::children_of(pid).is_empty(), "children left behind");
+}
