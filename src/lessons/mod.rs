@@ -3,6 +3,7 @@
 //! headless side for `forklore run`.
 
 pub mod content;
+pub mod deadlock;
 pub mod headless;
 pub mod lock;
 pub mod process;
@@ -100,7 +101,7 @@ pub struct LessonMeta {
 }
 
 /// Every lesson, in teaching order.
-pub static LESSONS: &[&LessonMeta] = &[&process::META, &lock::META];
+pub static LESSONS: &[&LessonMeta] = &[&process::META, &lock::META, &deadlock::META];
 
 pub fn find(id: &str) -> Option<&'static LessonMeta> {
     LESSONS.iter().copied().find(|m| m.id == id)

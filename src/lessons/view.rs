@@ -116,4 +116,5 @@ pub struct LessonView {
 pub enum Panel {
     Process(super::process::ProcessPanel),
     Lock(Box<super::lock::LockPanel>),
+    Deadlock(super::deadlock::DeadlockPanel),
 }

@@ -1,6 +1,7 @@
 //! Each lesson's own panel, one file each.
 
 mod lock;
+mod deadlock;
 mod process;
 
 use ratatui::Frame;
@@ -13,5 +14,6 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, v: &LessonView, theme: &Theme) {
     match &v.panel {
         Panel::Process(p) => process::draw(frame, area, p, v, theme),
         Panel::Lock(p) => lock::draw(frame, area, p, v, theme),
+        Panel::Deadlock(p) => deadlock::draw(frame, area, p, theme),
     }
 }

@@ -1,0 +1,211 @@
+//! Exploring schedules. A schedule is the list of processes granted a step,
+//! in order. To choose which schedules to run, a small model of the
+//! scenario (cursors and lock holders) walks the tree of interleavings:
+//! it branches only where a process is about to take a lock (a release or a
+//! piece of work is taken at once: doing it earlier never hides a
+//! deadlock), and it does not walk twice from a state it has seen. Every
+//! schedule it yields is then run with real processes, and what the real
+//! run does is what is reported.
+
+use std::collections::{HashSet, VecDeque};
+
+use super::scenario::{Scenario, Step};
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct State {
+    cursor: Vec<usize>,
+    blocked: Vec<bool>,
+}
+
+struct Model<'a> {
+    s: &'a Scenario,
+}
+
+impl Model<'_> {
+    fn start(&self) -> State {
+        let n = self.s.processes.len();
+        State {
+            cursor: vec![0; n],
+            blocked: vec![false; n],
+        }
+    }
+
+    /// Who holds lock `l` in `st`.
+    fn holder(&self, st: &State, l: usize) -> Option<usize> {
+        (0..st.cursor.len()).find(|p| {
+            let steps = &self.s.processes[*p].steps[..st.cursor[*p]];
+            let taken = steps
+                .iter()
+                .filter(|s| matches!(s, Step::Acquire { lock, .. } if *lock == l))
+                .count();
+            let given = steps
+                .iter()
+                .filter(|s| matches!(s, Step::Release { lock } if *lock == l))
+                .count();
+            taken > given
+        })
+    }
+
+    fn next(&self, st: &State, p: usize) -> Option<Step> {
+        self.s.processes[p].steps.get(st.cursor[p]).copied()
+    }
+
+    fn enabled(&self, st: &State) -> Vec<usize> {
+        (0..st.cursor.len())
+            .filter(|p| !st.blocked[*p] && self.next(st, *p).is_some())
+            .collect()
+    }
+
+    fn step(&self, st: &mut State, p: usize) {
+        match self.next(st, p) {
+            Some(Step::Acquire { lock, .. }) => {
+                if self.holder(st, lock).is_some() {
+                    st.blocked[p] = true;
+                } else {
+                    st.cursor[p] += 1;
+                }
+            }
+            Some(Step::Release { lock }) => {
+                st.cursor[p] += 1;
+                // A sleeper on that lock wakes and takes it.
+                let waiter = (0..st.cursor.len()).find(|q| {
+                    st.blocked[*q]
+                        && matches!(self.next(st, *q), Some(Step::Acquire { lock: l, .. }) if l == lock)
+                });
+                if let Some(q) = waiter {
+                    st.blocked[q] = false;
+                    st.cursor[q] += 1;
+                }
+            }
+            Some(Step::Work { .. }) => st.cursor[p] += 1,
+            None => {}
+        }
+    }
+
+    /// Takes every release and work step there is, recording them.
+    fn settle(&self, st: &mut State, path: &mut Vec<usize>) {
+        while let Some(p) = self
+            .enabled(st)
+            .into_iter()
+            .find(|p| !matches!(self.next(st, *p), Some(Step::Acquire { .. })))
+        {
+            self.step(st, p);
+            path.push(p);
+        }
+    }
+}
+
+/// Candidate schedules to run, at most `cap`, and whether there were more.
+/// The shortest schedule that deadlocks in the model comes first.
+pub fn candidates(s: &Scenario, cap: usize) -> (Vec<Vec<usize>>, bool) {
+    let m = Model { s };
+    let mut out = Vec::new();
+    if let Some(short) = shortest_deadlock(&m) {
+        out.push(short);
+    }
+    let mut seen = HashSet::new();
+    let mut cut = false;
+    let mut path = Vec::new();
+    let mut st = m.start();
+    m.settle(&mut st, &mut path);
+    // Depth first; children in turn order starting after the last process
+    // granted, so the first schedules tried are the interleaved ones.
+    let mut stack = vec![(st, path, usize::MAX)];
+    while let Some((st, path, last)) = stack.pop() {
+        let en = m.enabled(&st);
+        if !en.is_empty() && !seen.insert(st.clone()) {
+            continue;
+        }
+        if en.is_empty() {
+            if !out.contains(&path) {
+                if out.len() >= cap {
+                    cut = true;
+                    break;
+                }
+                out.push(path);
+            }
+            continue;
+        }
+        let n = st.cursor.len();
+        let first = if last == usize::MAX {
+            0
+        } else {
+            (last + 1) % n
+        };
+        let mut order: Vec<usize> = (0..n)
+            .map(|k| (first + k) % n)
+            .filter(|p| en.contains(p))
+            .collect();
+        order.reverse();
+        for p in order {
+            let mut st2 = st.clone();
+            let mut path2 = path.clone();
+            m.step(&mut st2, p);
+            path2.push(p);
+            m.settle(&mut st2, &mut path2);
+            stack.push((st2, path2, p));
+        }
+    }
+    (out, cut)
+}
+
+/// Breadth first: the fewest grants that end with everyone left blocked.
+fn shortest_deadlock(m: &Model<'_>) -> Option<Vec<usize>> {
+    let mut seen = HashSet::new();
+    let mut queue = VecDeque::new();
+    let mut path = Vec::new();
+    let mut st = m.start();
+    m.settle(&mut st, &mut path);
+    queue.push_back((st, path));
+    while let Some((st, path)) = queue.pop_front() {
+        if seen.len() > 200_000 {
+            return None;
+        }
+        if !seen.insert(st.clone()) {
+            continue;
+        }
+        let en = m.enabled(&st);
+        if en.is_empty() {
+            if st.blocked.iter().any(|b| *b) {
+                return Some(path);
+            }
+            continue;
+        }
+        for p in en {
+            let mut st2 = st.clone();
+            let mut path2 = path.clone();
+            m.step(&mut st2, p);
+            path2.push(p);
+            m.settle(&mut st2, &mut path2);
+            queue.push_back((st2, path2));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_locks_shortest_is_p1_p2_p1_p2() {
+        let s = Scenario::builtin("two-locks").unwrap();
+        let (c, cut) = candidates(&s, 100);
+        assert!(!cut);
+        assert_eq!(c[0], vec![0, 1, 0, 1]);
+        let ordered = s.with_ordering();
+        let m = Model { s: &ordered };
+        assert_eq!(shortest_deadlock(&m), None);
+    }
+
+    #[test]
+    fn philosophers_shortest_takes_every_left_fork_first() {
+        let s = Scenario::builtin("dining-philosophers").unwrap();
+        let (c, _) = candidates(&s, 50);
+        // Each philosopher: one step for the left fork, one to block on the right.
+        assert_eq!(c[0].len(), 10);
+        for p in 0..5 {
+            assert_eq!(c[0].iter().filter(|q| **q == p).count(), 2, "{:?}", c[0]);
+        }
+    }
+}
