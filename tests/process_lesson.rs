@@ -162,7 +162,6 @@ fn each_child_counts_its_own_x_while_the_parents_stays_zero() {
     let v = until(&mut l, "finished run", |v| {
         v.rows.len() == 3 && v.rows.iter().all(|r| r.proc.exit.is_some())
     });
-    #[allow(irrefutable_let_patterns)] // until other lessons add their panels
     let forklore::lessons::Panel::Process(p) = &v.panel else {
         panic!("the process lesson shows the process panel");
     };
