@@ -164,3 +164,41 @@ impl EventFlag {
         true
     }
 }
+
+/// A semaphore with an event, and a head count kept apart from the
+/// semaphore's own: processes call `enter` after `acquire` returns and
+/// `leave` before `release`, so the most ever inside is measured by the
+/// processes themselves, not taken on the semaphore's word.
+#[repr(C)]
+pub struct Room {
+    pub sem: Semaphore,
+    pub event: EventFlag,
+    now: AtomicU32,
+    max: AtomicU32,
+}
+
+// SAFETY: repr(C) of the above and atomics; all zero is valid.
+unsafe impl SharedSafe for Room {}
+
+impl Room {
+    pub fn enter(&self) -> u32 {
+        let n = self.now.fetch_add(1, Ordering::AcqRel) + 1;
+        self.max.fetch_max(n, Ordering::AcqRel);
+        n
+    }
+
+    pub fn leave(&self) {
+        let _ = self
+            .now
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
+    }
+
+    pub fn now(&self) -> u32 {
+        self.now.load(Ordering::Acquire)
+    }
+
+    /// The most processes ever inside at once.
+    pub fn max(&self) -> u32 {
+        self.max.load(Ordering::Acquire)
+    }
+}

@@ -115,4 +115,6 @@ pub struct LessonView {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Panel {
     Process(super::process::ProcessPanel),
+    Pool(super::pool::PoolPanel),
+    Semaphore(super::semaphore::SemaphorePanel),
 }

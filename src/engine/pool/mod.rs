@@ -83,6 +83,10 @@ pub enum TaskState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TaskView {
     pub state: TaskState,
+    /// Times a worker started it.
+    pub runs: u32,
+    /// When it finished (`sys::monotonic_ns`), 0 before.
+    pub finished_ns: u64,
     /// The worker that ran it (0 while pending).
     pub pid: u32,
     pub chunk: u32,
@@ -108,11 +112,12 @@ pub struct Pool {
 }
 
 impl Pool {
-    /// Starts `workers` pool workers of the engine's lesson, role
-    /// "pool worker i". `args` reach the lesson's worker function, which
+    /// Starts `workers` pool workers of the engine's lesson, named `role`
+    /// and their number (just `role` when alone). `args` reach the lesson's worker function, which
     /// calls `serve` with its task function. At most `capacity` tasks.
     pub fn start(
         engine: &mut Engine,
+        role: &str,
         workers: u32,
         capacity: u32,
         args: &[u8],
@@ -139,7 +144,12 @@ impl Pool {
                 pool.chunks.fd(),
                 pool.log.fd(),
             ];
-            let pid = engine.spawn(&format!("pool worker {i}"), args.to_vec(), &fds)?;
+            let name = if workers == 1 {
+                role.to_string()
+            } else {
+                format!("{role} {i}")
+            };
+            let pid = engine.spawn(&name, args.to_vec(), &fds)?;
             pool.pids.push(pid);
         }
         Ok(pool)
@@ -423,6 +433,8 @@ impl Pool {
         };
         Some(TaskView {
             state,
+            runs: t.runs.load(Ordering::Relaxed),
+            finished_ns: t.finished_ns.load(Ordering::Relaxed),
             pid: t.pid.load(Ordering::Relaxed),
             chunk: t.chunk.load(Ordering::Relaxed),
         })

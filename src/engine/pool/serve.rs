@@ -66,6 +66,7 @@ pub fn serve(ctx: &mut WorkerCtx, f: TaskFn<'_>) -> i32 {
                     return 2;
                 };
                 task.pid.store(me, Ordering::Relaxed);
+                task.runs.fetch_add(1, Ordering::Relaxed);
                 task.state.store(TAKEN, Ordering::Release);
                 ctx.data().counters[C_CURRENT] = u64::from(i) + 1;
                 if ctx.step(STEP_BUSY) == Flow::Stop {
@@ -119,6 +120,7 @@ fn run_task(task: &TaskSlot, f: TaskFn<'_>) {
     IN_TASK.with(|t| t.set(true));
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| f(input)));
     IN_TASK.with(|t| t.set(false));
+    task.finished_ns.store(sys::monotonic_ns(), Ordering::Relaxed);
     match outcome {
         Ok(Ok(v)) => {
             task.result.store(v, Ordering::Relaxed);

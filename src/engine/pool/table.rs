@@ -48,8 +48,13 @@ pub struct TaskSlot {
     pub pid: AtomicU32,
     pub chunk: AtomicU32,
     pub msg_len: AtomicU32,
+    /// How many times a worker started it (exactly once, if all is well).
+    pub runs: AtomicU32,
+    pub _pad: AtomicU32,
     pub input: AtomicU64,
     pub result: AtomicU64,
+    /// `sys::monotonic_ns` when it finished.
+    pub finished_ns: AtomicU64,
     msg: [AtomicU64; MSG_WORDS],
 }
 

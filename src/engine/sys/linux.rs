@@ -383,3 +383,10 @@ pub fn pidfd_signal(fd: BorrowedFd<'_>, sig: Signal) -> io::Result<()> {
         .ok_or_else(|| io::Error::other("unknown signal"))?;
     Ok(rustix::process::pidfd_send_signal(fd, sig)?)
 }
+
+/// CLOCK_MONOTONIC in nanoseconds: the same clock in every process, so a
+/// time stamped by a worker compares with one taken by the parent.
+pub fn monotonic_ns() -> u64 {
+    let ts = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+    u64::try_from(ts.tv_sec).unwrap_or(0) * 1_000_000_000 + u64::try_from(ts.tv_nsec).unwrap_or(0)
+}

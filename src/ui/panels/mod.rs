@@ -1,6 +1,8 @@
 //! Each lesson's own panel, one file each.
 
+mod pool;
 mod process;
+mod semaphore;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -11,5 +13,7 @@ use crate::lessons::view::{LessonView, Panel};
 pub fn draw(frame: &mut Frame<'_>, area: Rect, v: &LessonView, theme: &Theme) {
     match &v.panel {
         Panel::Process(p) => process::draw(frame, area, p, v, theme),
+        Panel::Pool(p) => pool::draw(frame, area, p, theme),
+        Panel::Semaphore(p) => semaphore::draw(frame, area, p, theme),
     }
 }
