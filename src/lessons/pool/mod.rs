@@ -29,7 +29,7 @@ pub static META: LessonMeta = LessonMeta {
 
 /// The work: count the primes below this, split into `tasks` blocks.
 /// More tasks means the same work cut finer (each task smaller).
-pub const PRIME_LIMIT: u64 = 2_400_000;
+pub const PRIME_LIMIT: u64 = 4_000_000;
 pub const DEFAULT_TASKS: u32 = 48;
 
 /// What a pool worker computes for each task.
