@@ -448,7 +448,7 @@ impl Lesson for PoolLesson {
             log: self.stage.log_lines(),
             banner: None,
             settings: format!(
-                "workers: {} · chunksize: {} (Python's default here: {auto}) · failing task: {}",
+                "workers: {} · chunksize: {} (default {auto}) · failing: {}",
                 self.workers,
                 self.chunksize,
                 if self.fail {

@@ -238,8 +238,11 @@ impl Lesson for SemaphoreLesson {
             self.stage.run = RunState::Finished;
             self.completed = true;
             let max = self.room.as_ref().map_or(0, |r| r.max());
-            self.stage
-                .log(format!("all finished; most ever inside at once: {max}"));
+            self.stage.log(if self.event_scene {
+                "all finished".to_string()
+            } else {
+                format!("all finished; most ever inside at once: {max}")
+            });
         }
     }
 
