@@ -23,7 +23,7 @@ pub struct BenchCmd {
 
 type BenchFn = fn(&Path, u32) -> std::io::Result<Map<String, Value>>;
 
-const BENCHES: &[(&str, BenchFn)] = &[("spawn", spawn)];
+const BENCHES: &[(&str, BenchFn)] = &[("spawn", spawn), ("pool", crate::lessons::pool::bench)];
 
 pub fn main(cmd: &BenchCmd) -> ExitCode {
     let exe = match crate::engine::default_worker_exe() {

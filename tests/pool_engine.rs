@@ -25,10 +25,14 @@ fn start(workers: u32, capacity: u32, job: &Job) -> (Engine, Pool) {
 fn finish(mut engine: Engine, mut pool: Pool) {
     let pids = pool.pids().to_vec();
     pool.close();
-    pool.join(&mut engine, Some(Duration::from_secs(10))).unwrap();
+    pool.join(&mut engine, Some(Duration::from_secs(10)))
+        .unwrap();
     for p in &pids {
         let c = engine.child(*p).unwrap();
-        assert_eq!(c.exit.map(|e| e.to_json()), Some(serde_json::json!({"code": 0})));
+        assert_eq!(
+            c.exit.map(|e| e.to_json()),
+            Some(serde_json::json!({"code": 0}))
+        );
     }
     drop(engine);
     common::assert_no_leftovers(&pids);
@@ -59,7 +63,11 @@ fn map_gives_serial_results_in_input_order_each_task_run_once() {
     }
     assert_eq!(pool.finished(), tasks);
     let order: HashSet<u32> = pool.finish_order().iter().copied().collect();
-    assert_eq!(order.len(), tasks as usize, "a task finished twice or never");
+    assert_eq!(
+        order.len(),
+        tasks as usize,
+        "a task finished twice or never"
+    );
     finish(engine, pool);
 }
 
@@ -71,7 +79,10 @@ fn many_tasks_spread_over_several_reused_workers() {
     assert!(got.iter().all(|r| *r == Ok(5)));
     let ran: HashSet<u32> = (0..60).map(|i| pool.task(i).unwrap().pid).collect();
     let workers: HashSet<u32> = pool.pids().iter().map(|p| p.unsigned_abs()).collect();
-    assert!(ran.is_subset(&workers), "{ran:?} not pool workers {workers:?}");
+    assert!(
+        ran.is_subset(&workers),
+        "{ran:?} not pool workers {workers:?}"
+    );
     assert!((2..=4).contains(&ran.len()), "ran by {ran:?}");
     // A second map runs on the same processes: no new ones were started.
     let again = pool.map(&[1; 20], 1, LONG).unwrap();
@@ -138,7 +149,10 @@ fn apply_async_runs_the_right_callback_in_the_parent() {
     got.sort_unstable();
     assert_eq!(got, vec![12, 16]);
     assert_eq!(*errs.borrow(), vec!["5 is odd: refused".to_string()]);
-    assert_eq!(pool.get(handles[1], LONG).unwrap(), Err("5 is odd: refused".into()));
+    assert_eq!(
+        pool.get(handles[1], LONG).unwrap(),
+        Err("5 is odd: refused".into())
+    );
     finish(engine, pool);
 }
 

@@ -31,7 +31,9 @@ fn two_inside_then_three_after_raising_k_then_the_event_scene() {
     let workers = live_children_on_screen(&screen, pid);
     assert!(workers.len() >= 6, "{screen}");
     app.send("]");
-    let screen = app.wait_for("three inside after K = 3", T, |s| inside_count(s) == Some(3));
+    let screen = app.wait_for("three inside after K = 3", T, |s| {
+        inside_count(s) == Some(3)
+    });
     assert!(screen.contains("limit K = 3"), "{screen}");
     assert!(!screen.contains("most ever inside at once: 4"), "{screen}");
 

@@ -4,8 +4,8 @@
 
 pub mod content;
 pub mod headless;
-pub mod process;
 pub mod pool;
+pub mod process;
 pub mod semaphore;
 pub mod stage;
 pub mod view;
@@ -101,11 +101,7 @@ pub struct LessonMeta {
 }
 
 /// Every lesson, in teaching order.
-pub static LESSONS: &[&LessonMeta] = &[
-    &process::META,
-    &pool::META,
-    &semaphore::META,
-];
+pub static LESSONS: &[&LessonMeta] = &[&process::META, &pool::META, &semaphore::META];
 
 pub fn find(id: &str) -> Option<&'static LessonMeta> {
     LESSONS.iter().copied().find(|m| m.id == id)

@@ -120,7 +120,8 @@ fn run_task(task: &TaskSlot, f: TaskFn<'_>) {
     IN_TASK.with(|t| t.set(true));
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| f(input)));
     IN_TASK.with(|t| t.set(false));
-    task.finished_ns.store(sys::monotonic_ns(), Ordering::Relaxed);
+    task.finished_ns
+        .store(sys::monotonic_ns(), Ordering::Relaxed);
     match outcome {
         Ok(Ok(v)) => {
             task.result.store(v, Ordering::Relaxed);

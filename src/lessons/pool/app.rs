@@ -114,7 +114,12 @@ impl PoolLesson {
         let (role, workers, chunksize, job) = if serial {
             ("serial", 1, DEFAULT_TASKS, self.job(false))
         } else {
-            ("pool worker", self.workers, self.chunksize, self.job(self.fail))
+            (
+                "pool worker",
+                self.workers,
+                self.chunksize,
+                self.job(self.fail),
+            )
         };
         let engine = self
             .stage
@@ -123,7 +128,9 @@ impl PoolLesson {
         let start_ns = sys::monotonic_ns();
         let mut pool = Pool::start(engine, role, workers, DEFAULT_TASKS, &job.encode())?;
         let inputs: Vec<u64> = (0..u64::from(DEFAULT_TASKS)).collect();
-        let batch = pool.map_async(&inputs, chunksize).map_err(io::Error::other)?;
+        let batch = pool
+            .map_async(&inputs, chunksize)
+            .map_err(io::Error::other)?;
         Ok(Running {
             pool,
             batch,
@@ -155,7 +162,11 @@ impl PoolLesson {
     /// long at the end only one worker was still busy.
     fn times(r: &Running) -> (f64, f64) {
         let views: Vec<_> = (0..r.batch.len).filter_map(|i| r.pool.task(i)).collect();
-        let end = views.iter().map(|v| v.finished_ns).max().unwrap_or(r.start_ns);
+        let end = views
+            .iter()
+            .map(|v| v.finished_ns)
+            .max()
+            .unwrap_or(r.start_ns);
         let first_done = r
             .pool
             .pids()
@@ -248,7 +259,11 @@ impl PoolLesson {
             || vec![(TaskState::Pending, 0); DEFAULT_TASKS as usize],
             |r| {
                 (0..r.batch.len)
-                    .map(|i| r.pool.task(i).map_or((TaskState::Pending, 0), |v| (v.state, v.pid)))
+                    .map(|i| {
+                        r.pool
+                            .task(i)
+                            .map_or((TaskState::Pending, 0), |v| (v.state, v.pid))
+                    })
                     .collect()
             },
         );
@@ -418,7 +433,8 @@ impl Lesson for PoolLesson {
             _ => return Ok(()),
         }
         if matches!(self.stage.run, RunState::Running | RunState::Paused) {
-            self.stage.log("changed: press space when this run ends to try it");
+            self.stage
+                .log("changed: press space when this run ends to try it");
         }
         Ok(())
     }
@@ -464,4 +480,3 @@ impl Lesson for PoolLesson {
         self.completed
     }
 }
-

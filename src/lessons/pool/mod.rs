@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::headless::{Report, RunArgs, RunEnv, RunError};
 use super::LessonMeta;
+use super::headless::{Report, RunArgs, RunEnv, RunError};
 use crate::engine::pool::{self, Pool, TaskResult};
 use crate::engine::{Engine, WorkerCtx};
 
@@ -273,4 +273,49 @@ fn run(args: &RunArgs, env: &RunEnv) -> Result<Report, RunError> {
             ran_by.len()
         ));
     Ok(report)
+}
+
+/// `forklore bench pool`: the lesson's map (48 tasks of the prime count),
+/// serial in this process against a pool of `default_workers()`, for the
+/// default chunksize and for chunksize 1. Medians and bests over `rounds`.
+pub fn bench(
+    exe: &std::path::Path,
+    rounds: u32,
+) -> std::io::Result<serde_json::Map<String, Value>> {
+    let workers = default_workers();
+    let mut out = serde_json::Map::new();
+    out.insert("workers".into(), json!(workers));
+    out.insert("tasks".into(), json!(DEFAULT_TASKS));
+    for chunksize in [auto_chunksize(DEFAULT_TASKS, workers), 1] {
+        let mut speedups = Vec::new();
+        let mut serial = Vec::new();
+        let mut parallel = Vec::new();
+        for _ in 0..rounds {
+            let mut engine = Engine::new(exe, META.id)?;
+            let c = compare(&mut engine, workers, DEFAULT_TASKS, chunksize, None)
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+            if !c.results_match(None) {
+                return Err(std::io::Error::other("pool results differ from serial"));
+            }
+            speedups.push(c.speedup());
+            serial.push(c.serial_time);
+            parallel.push(c.parallel_time);
+        }
+        speedups.sort_by(f64::total_cmp);
+        let median = speedups[speedups.len() / 2];
+        let best = speedups.last().copied().unwrap_or(0.0);
+        let round3 = |x: f64| (x * 1000.0).round() / 1000.0;
+        let key = format!("chunksize_{chunksize}");
+        out.insert(
+            key,
+            json!({
+                "chunksize": chunksize,
+                "serial_ms": crate::bench::ms(crate::bench::median(serial)),
+                "parallel_ms": crate::bench::ms(crate::bench::median(parallel)),
+                "speedup_median": round3(median),
+                "speedup_best": round3(best),
+            }),
+        );
+    }
+    Ok(out)
 }

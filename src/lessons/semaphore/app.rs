@@ -98,8 +98,10 @@ impl SemaphoreLesson {
             && !self.event_scene
         {
             room.sem.set_limit(self.limit);
-            self.stage
-                .log(format!("limit is now {}: at most {} inside", self.limit, self.limit));
+            self.stage.log(format!(
+                "limit is now {}: at most {} inside",
+                self.limit, self.limit
+            ));
         }
     }
 }
@@ -215,8 +217,9 @@ impl Lesson for SemaphoreLesson {
                 };
                 let waiting = room.event.waiters();
                 room.event.set();
-                self.stage
-                    .log(format!("event set: {waiting} sleeping workers woken at once"));
+                self.stage.log(format!(
+                    "event set: {waiting} sleeping workers woken at once"
+                ));
             }
             _ => {}
         }

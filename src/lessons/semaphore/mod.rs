@@ -113,9 +113,7 @@ fn semaphore_rounds(
             flow = ctx.step(STEP_INSIDE);
         }
         if flow == Flow::Continue && hold_ms > 0 {
-            flow = ctx
-                .control()
-                .sleep(Duration::from_millis(hold_ms.into()));
+            flow = ctx.control().sleep(Duration::from_millis(hold_ms.into()));
         }
         room.leave();
         room.sem.release();

@@ -94,10 +94,15 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &PoolPanel, theme: &Theme) {
         }
     }
     let block = Block::bordered()
-        .title(Line::styled(" tasks and the PID that ran each ", theme.heading))
+        .title(Line::styled(
+            " tasks and the PID that ran each ",
+            theme.heading,
+        ))
         .border_style(theme.border);
     frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(block),
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(block),
         area,
     );
 }
@@ -111,16 +116,28 @@ fn header<'a>(p: &PoolPanel, theme: &Theme) -> Line<'a> {
             p.chunksize,
             p.tasks.div_ceil(p.chunksize.max(1))
         ),
-        _ => format!("{} tasks: press space to run them serially, then in a pool", p.tasks),
+        _ => format!(
+            "{} tasks: press space to run them serially, then in a pool",
+            p.tasks
+        ),
     };
     let pending = if p.pending_chunks.is_empty() {
         String::new()
     } else {
-        let ids: Vec<String> = p.pending_chunks.iter().take(12).map(u32::to_string).collect();
+        let ids: Vec<String> = p
+            .pending_chunks
+            .iter()
+            .take(12)
+            .map(u32::to_string)
+            .collect();
         format!(
             " · pending chunks: {}{}",
             ids.join(" "),
-            if p.pending_chunks.len() > 12 { " …" } else { "" }
+            if p.pending_chunks.len() > 12 {
+                " …"
+            } else {
+                ""
+            }
         )
     };
     Line::from(vec![

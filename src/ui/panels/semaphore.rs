@@ -42,7 +42,13 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &SemaphorePanel, theme: &Theme
 
 fn semaphore_lines<'a>(p: &SemaphorePanel, theme: &Theme) -> Vec<Line<'a>> {
     let places: String = (0..p.limit.max(p.inside.len() as u32))
-        .map(|i| if (i as usize) < p.inside.len() { "[■]" } else { "[ ]" })
+        .map(|i| {
+            if (i as usize) < p.inside.len() {
+                "[■]"
+            } else {
+                "[ ]"
+            }
+        })
         .collect();
     let over = p.max_inside > p.limit;
     vec![
