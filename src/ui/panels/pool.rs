@@ -12,7 +12,8 @@ use crate::engine::pool::TaskState;
 use crate::lessons::pool::PoolPanel;
 use crate::ui::theme::Theme;
 
-const CELL: u16 = 6;
+/// Wide enough for a 5-digit PID, a mark and a space.
+const CELL: u16 = 7;
 
 fn worker_style(theme: &Theme, i: usize) -> Style {
     let palette = [theme.ok, theme.highlight, theme.warn, theme.code];
@@ -28,13 +29,13 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &PoolPanel, theme: &Theme) {
             .map(|(state, pid)| {
                 let who = p.pids.iter().position(|x| x == pid).unwrap_or(0);
                 match state {
-                    TaskState::Pending => Span::styled(format!("{:^6}", "·"), theme.muted),
+                    TaskState::Pending => Span::styled(format!("{:^7}", "·"), theme.muted),
                     TaskState::Running => Span::styled(
-                        format!("{pid:>5} "),
+                        format!("{pid:>6} "),
                         worker_style(theme, who).add_modifier(Modifier::REVERSED),
                     ),
-                    TaskState::Done => Span::styled(format!("{pid:>5} "), worker_style(theme, who)),
-                    TaskState::Failed => Span::styled(format!("✗{pid:>4} "), theme.alarm),
+                    TaskState::Done => Span::styled(format!("{pid:>6} "), worker_style(theme, who)),
+                    TaskState::Failed => Span::styled(format!("✗{pid:>5} "), theme.alarm),
                 }
             })
             .collect();
