@@ -202,3 +202,86 @@ impl Room {
         self.max.load(Ordering::Acquire)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+
+    use super::*;
+    use crate::engine::Shared;
+
+    #[test]
+    fn at_most_limit_permits_and_release_frees_one() {
+        let room = Shared::<Room>::create("test").unwrap();
+        room.sem.set_limit(2);
+        assert!(room.sem.try_acquire());
+        assert!(room.sem.try_acquire());
+        assert!(!room.sem.try_acquire());
+        assert_eq!((room.sem.inside(), room.sem.value()), (2, 0));
+        room.sem.release();
+        assert_eq!(room.sem.value(), 1);
+        assert!(room.sem.try_acquire());
+        assert!(!room.sem.acquire_timeout(Duration::from_millis(20)));
+    }
+
+    #[test]
+    fn raising_the_limit_lets_a_sleeping_waiter_in() {
+        let room = Arc::new(Shared::<Room>::create("test").unwrap());
+        room.sem.set_limit(1);
+        room.sem.acquire();
+        let got = Arc::new(AtomicBool::new(false));
+        let t = {
+            let (room, got) = (room.clone(), got.clone());
+            std::thread::spawn(move || {
+                room.sem.acquire();
+                got.store(true, Ordering::SeqCst);
+            })
+        };
+        while room.sem.waiters() == 0 {
+            std::thread::yield_now();
+        }
+        assert!(!got.load(Ordering::SeqCst));
+        room.sem.set_limit(2);
+        t.join().unwrap();
+        assert!(got.load(Ordering::SeqCst));
+        assert_eq!(room.sem.inside(), 2);
+        // Lowering the limit throws nobody out; nobody new gets in.
+        room.sem.set_limit(1);
+        assert_eq!(room.sem.inside(), 2);
+        room.sem.release();
+        assert!(!room.sem.try_acquire());
+    }
+
+    #[test]
+    fn an_event_releases_every_waiter() {
+        let room = Arc::new(Shared::<Room>::create("test").unwrap());
+        let waiters: Vec<_> = (0..3)
+            .map(|_| {
+                let room = room.clone();
+                std::thread::spawn(move || room.event.wait(Some(Duration::from_secs(10))))
+            })
+            .collect();
+        while room.event.waiters() < 3 {
+            std::thread::yield_now();
+        }
+        room.event.set();
+        for w in waiters {
+            assert!(w.join().unwrap());
+        }
+        assert!(room.event.wait(Some(Duration::ZERO)));
+        room.event.clear();
+        assert!(!room.event.wait(Some(Duration::from_millis(10))));
+    }
+
+    #[test]
+    fn the_room_counts_the_most_ever_inside() {
+        let room = Shared::<Room>::create("test").unwrap();
+        room.enter();
+        room.enter();
+        room.leave();
+        room.enter();
+        room.leave();
+        assert_eq!((room.now(), room.max()), (1, 2));
+    }
+}

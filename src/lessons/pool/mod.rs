@@ -15,7 +15,7 @@ use super::headless::{Report, RunArgs, RunEnv, RunError};
 use crate::engine::pool::{self, Pool, TaskResult};
 use crate::engine::{Engine, WorkerCtx};
 
-pub use app::{PoolLesson, PoolPanel, RunSummary, WorkerLine};
+pub use app::{FAILING_TASK, PoolLesson, PoolPanel, RunSummary, WorkerLine};
 
 pub static META: LessonMeta = LessonMeta {
     id: "pool",
