@@ -23,7 +23,11 @@ pub struct BenchCmd {
 
 type BenchFn = fn(&Path, u32) -> std::io::Result<Map<String, Value>>;
 
-const BENCHES: &[(&str, BenchFn)] = &[("spawn", spawn), ("lock", crate::lessons::lock::bench)];
+const BENCHES: &[(&str, BenchFn)] = &[
+    ("spawn", spawn),
+    ("pool", crate::lessons::pool::bench),
+    ("lock", crate::lessons::lock::bench),
+];
 
 pub fn main(cmd: &BenchCmd) -> ExitCode {
     let exe = match crate::engine::default_worker_exe() {

@@ -6,6 +6,8 @@ pub mod board;
 pub mod child;
 pub mod events;
 pub mod lock;
+pub mod pool;
+pub mod semaphore;
 pub mod shm;
 pub mod spawn;
 pub mod sys;

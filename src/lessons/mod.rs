@@ -6,7 +6,9 @@ pub mod content;
 pub mod deadlock;
 pub mod headless;
 pub mod lock;
+pub mod pool;
 pub mod process;
+pub mod semaphore;
 pub mod stage;
 pub mod view;
 
@@ -101,7 +103,13 @@ pub struct LessonMeta {
 }
 
 /// Every lesson, in teaching order.
-pub static LESSONS: &[&LessonMeta] = &[&process::META, &lock::META, &deadlock::META];
+pub static LESSONS: &[&LessonMeta] = &[
+    &process::META,
+    &pool::META,
+    &lock::META,
+    &semaphore::META,
+    &deadlock::META,
+];
 
 pub fn find(id: &str) -> Option<&'static LessonMeta> {
     LESSONS.iter().copied().find(|m| m.id == id)

@@ -117,4 +117,6 @@ pub enum Panel {
     Process(super::process::ProcessPanel),
     Lock(Box<super::lock::LockPanel>),
     Deadlock(super::deadlock::DeadlockPanel),
+    Pool(super::pool::PoolPanel),
+    Semaphore(super::semaphore::SemaphorePanel),
 }

@@ -1,8 +1,10 @@
 //! Each lesson's own panel, one file each.
 
-mod lock;
 mod deadlock;
+mod lock;
+mod pool;
 mod process;
+mod semaphore;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -15,5 +17,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, v: &LessonView, theme: &Theme) {
         Panel::Process(p) => process::draw(frame, area, p, v, theme),
         Panel::Lock(p) => lock::draw(frame, area, p, v, theme),
         Panel::Deadlock(p) => deadlock::draw(frame, area, p, theme),
+        Panel::Pool(p) => pool::draw(frame, area, p, theme),
+        Panel::Semaphore(p) => semaphore::draw(frame, area, p, theme),
     }
 }

@@ -1,0 +1,84 @@
+//! The pool lesson driven through its `Lesson` interface, as the app does.
+
+mod common;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use forklore::engine::pool::TaskState;
+use forklore::lessons::view::{LessonView, Panel, RunState};
+use forklore::lessons::{Lesson, Pace, pool};
+
+fn until(l: &mut Box<dyn Lesson>, what: &str, f: impl Fn(&LessonView) -> bool) -> LessonView {
+    common::wait_for(Duration::from_secs(60), what, || {
+        l.tick();
+        let v = l.view();
+        f(&v).then_some(v)
+    })
+}
+
+fn panel(v: &LessonView) -> &pool::PoolPanel {
+    match &v.panel {
+        Panel::Pool(p) => p,
+        other => panic!("not the pool panel: {other:?}"),
+    }
+}
+
+#[test]
+fn one_huge_chunk_runs_on_one_worker_and_chunks_of_one_spread_out() {
+    let mut l = (pool::META.open)(&common::exe());
+    l.set_pace(Pace::full_speed());
+    l.command("fail").unwrap(); // no failing task in this run
+    for _ in 0..12 {
+        l.command("chunk+").unwrap();
+    }
+    assert!(
+        l.view().settings.contains("chunksize: 48"),
+        "{}",
+        l.view().settings
+    );
+    l.toggle_run().unwrap();
+    let v = until(&mut l, "the first run to finish", |v| {
+        v.run == RunState::Finished
+    });
+    let p = panel(&v);
+    let last = p.history.last().expect("a finished run");
+    assert!(last.results_match);
+    assert_eq!(last.chunksize, 48);
+    // One chunk: one worker ran every task, however many there are.
+    assert!(p.cells.iter().all(|(s, _)| *s == TaskState::Done));
+    let ran: HashSet<u32> = p.cells.iter().map(|(_, pid)| *pid).collect();
+    assert_eq!(ran.len(), 1, "{ran:?}");
+    assert!(p.failures.is_empty());
+    let first_pids: Vec<i32> = v.rows.iter().map(|r| r.proc.pid).collect();
+
+    for _ in 0..12 {
+        l.command("chunk-").unwrap();
+    }
+    l.command("fail").unwrap(); // task 13 fails again
+    l.toggle_run().unwrap();
+    let v = until(&mut l, "the second run to finish", |v| {
+        v.run == RunState::Finished && panel(v).history.len() == 2
+    });
+    let p = panel(&v);
+    assert_eq!(p.history.last().unwrap().chunksize, 1);
+    assert!(p.history.last().unwrap().results_match);
+    assert_eq!(p.failures.len(), 1);
+    assert_eq!(p.failures[0].0, pool::FAILING_TASK);
+    assert!(
+        p.failures[0].2.contains("divide by zero"),
+        "{:?}",
+        p.failures
+    );
+    let done = p
+        .cells
+        .iter()
+        .filter(|(s, _)| *s == TaskState::Done)
+        .count();
+    assert_eq!(done, 47);
+    // The first run's processes were killed and reaped when the second began.
+    common::assert_no_leftovers(&first_pids);
+    let pids: Vec<i32> = v.rows.iter().map(|r| r.proc.pid).collect();
+    l.reset();
+    common::assert_no_leftovers(&pids);
+}

@@ -1,0 +1,207 @@
+//! The pool and semaphore lesson screens drawn from fixed views (fixed PIDs
+//! and times), so insta can keep them.
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use forklore::app::keymap;
+use forklore::app::model::{LessonModel, Model, Screen};
+use forklore::engine::pool::TaskState;
+use forklore::engine::{KState, ProcRow, RecordData};
+use forklore::lessons::pool::{PoolPanel, RunSummary, WorkerLine};
+use forklore::lessons::semaphore::SemaphorePanel;
+use forklore::lessons::view::{LessonView, Pace, Panel, RowView, RunState};
+use forklore::lessons::{LessonMeta, content, pool, semaphore};
+use forklore::ui::{self, theme::Theme};
+use ratatui::{Terminal, backend::TestBackend};
+
+fn render(model: &Model, w: u16, h: u16) -> String {
+    let theme = Theme::load("default", false).unwrap();
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| ui::draw(f, model, &theme)).unwrap();
+    let buf = term.backend().buffer();
+    (0..h)
+        .map(|y| {
+            (0..w)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+                .trim_end()
+                .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn row(pid: i32, role: &str, step: &str, note: &str) -> RowView {
+    RowView {
+        proc: ProcRow {
+            pid,
+            ppid: 4000,
+            role: role.into(),
+            slot: 0,
+            state: KState::Running,
+            cpu: Duration::from_millis(300),
+            record: RecordData::default(),
+            exit: None,
+            adopted: false,
+            daemon: false,
+            direct: true,
+            failure: None,
+        },
+        step: step.into(),
+        note: note.into(),
+        highlight: false,
+    }
+}
+
+fn model(meta: &LessonMeta, number: usize, view: LessonView) -> Model {
+    let lesson = (meta.open)(std::path::Path::new(env!("CARGO_BIN_EXE_forklore")));
+    let keys = lesson.keys();
+    Model {
+        screen: Screen::Lesson(Box::new(LessonModel {
+            number,
+            total: 7,
+            title: meta.title.into(),
+            content: Rc::new(content::load(meta.id, meta.content, None)),
+            scroll: 0,
+            text_toggled: false,
+            view,
+        })),
+        footer: keymap::footer(true, keys),
+        help: None,
+        message: None,
+        done: 0,
+        total: 7,
+    }
+}
+
+fn pool_view() -> LessonView {
+    let cells = (0..48u32)
+        .map(|i| match i {
+            13 => (TaskState::Failed, 4002),
+            _ if i < 30 => (TaskState::Done, if (i / 6) % 2 == 0 { 4001 } else { 4002 }),
+            30 => (TaskState::Running, 4001),
+            31 => (TaskState::Running, 4002),
+            _ => (TaskState::Pending, 0),
+        })
+        .collect();
+    let run = RunSummary {
+        workers: 2,
+        chunksize: 24,
+        serial_ms: 600.0,
+        parallel_ms: 410.0,
+        speedup: 600.0 / 410.0,
+        tail_ms: 190.0,
+        results_match: true,
+    };
+    LessonView {
+        run: RunState::Running,
+        pace: Pace::from_millis(40),
+        parent_pid: 4000,
+        rows: vec![
+            row(4001, "pool worker 0", "busy: task 30", "15 tasks, 3 chunks"),
+            row(4002, "pool worker 1", "busy: task 31", "16 tasks, 3 chunks"),
+        ],
+        selected: Some(0),
+        panel: Panel::Pool(PoolPanel {
+            phase: "pool".into(),
+            tasks: 48,
+            chunksize: 6,
+            cells,
+            pids: vec![4001, 4002],
+            pending_chunks: vec![6, 7],
+            workers: vec![
+                WorkerLine {
+                    pid: 4001,
+                    busy: true,
+                    task: Some(30),
+                    tasks_done: 15,
+                    chunks: 3,
+                },
+                WorkerLine {
+                    pid: 4002,
+                    busy: true,
+                    task: Some(31),
+                    tasks_done: 16,
+                    chunks: 3,
+                },
+            ],
+            serial_ms: Some(600.0),
+            last: None,
+            failures: vec![(13, 4002, "panicked: attempt to divide by zero".into())],
+            history: vec![run],
+        }),
+        log: vec!["serial took 600 ms; now a pool of 2 with chunksize 6".into()],
+        banner: None,
+        settings: "workers: 2 · chunksize: 6 (default 6) · failing: 13".into(),
+    }
+}
+
+fn semaphore_view(event_scene: bool) -> LessonView {
+    let steps = [
+        "inside", "inside", "waiting", "waiting", "outside", "waiting",
+    ];
+    LessonView {
+        run: RunState::Running,
+        pace: Pace::from_millis(400),
+        parent_pid: 4000,
+        rows: (0..6)
+            .map(|i| {
+                row(
+                    4001 + i,
+                    &format!("worker {i}"),
+                    steps[i as usize],
+                    "1 rounds",
+                )
+            })
+            .collect(),
+        selected: Some(0),
+        panel: Panel::Semaphore(SemaphorePanel {
+            event_scene,
+            limit: 2,
+            value: 0,
+            inside: vec![4001, 4002],
+            waiting: vec![4003, 4004, 4006],
+            sleepers: 3,
+            max_inside: 2,
+            event_set: false,
+            at_gate: if event_scene {
+                (4001..4007).collect()
+            } else {
+                Vec::new()
+            },
+            released: Vec::new(),
+        }),
+        log: vec!["6 workers, semaphore of 2: at most 2 inside".into()],
+        banner: None,
+        settings: "scene: semaphore · workers: 6 · limit K: 2".into(),
+    }
+}
+
+#[test]
+fn pool_lesson_wide() {
+    insta::assert_snapshot!(render(&model(&pool::META, 2, pool_view()), 140, 40));
+}
+
+#[test]
+fn pool_lesson_80x24() {
+    insta::assert_snapshot!(render(&model(&pool::META, 2, pool_view()), 80, 24));
+}
+
+#[test]
+fn semaphore_lesson_wide() {
+    insta::assert_snapshot!(render(
+        &model(&semaphore::META, 6, semaphore_view(false)),
+        120,
+        32
+    ));
+}
+
+#[test]
+fn event_scene_80x24() {
+    insta::assert_snapshot!(render(
+        &model(&semaphore::META, 6, semaphore_view(true)),
+        80,
+        24
+    ));
+}
