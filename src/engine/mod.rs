@@ -6,6 +6,8 @@ pub mod board;
 pub mod child;
 pub mod events;
 pub mod lock;
+pub mod pipe;
+pub mod queue;
 pub mod shm;
 pub mod spawn;
 pub mod sys;
