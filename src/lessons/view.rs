@@ -115,4 +115,5 @@ pub struct LessonView {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Panel {
     Process(super::process::ProcessPanel),
+    Queue(super::queue::QueuePanel),
 }

@@ -1,6 +1,7 @@
 //! Each lesson's own panel, one file each.
 
 mod process;
+mod queue;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -11,5 +12,6 @@ use crate::lessons::view::{LessonView, Panel};
 pub fn draw(frame: &mut Frame<'_>, area: Rect, v: &LessonView, theme: &Theme) {
     match &v.panel {
         Panel::Process(p) => process::draw(frame, area, p, v, theme),
+        Panel::Queue(p) => queue::draw(frame, area, p, theme),
     }
 }
