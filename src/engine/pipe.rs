@@ -36,6 +36,11 @@ pub fn in_kernel(fd: BorrowedFd<'_>) -> io::Result<usize> {
     sys::bytes_readable(fd)
 }
 
+/// Makes reads on this end return `Recv::Empty` instead of waiting.
+pub fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<()> {
+    sys::set_nonblocking(fd, true)
+}
+
 /// Writes frames: one `write()` per message.
 pub struct FrameWriter {
     file: File,
@@ -149,10 +154,45 @@ impl FrameReader {
                 }
                 Ok(n) => self.end += n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Recv::Empty),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                // EINTR goes up too: the caller decides whether to stop.
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// One `read()` into our buffer (blocks if the kernel has nothing);
+    /// returns the bytes read, 0 at EOF.
+    pub fn fill(&mut self) -> io::Result<usize> {
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        let n = self.file.read(&mut self.buf[self.end..])?;
+        self.end += n;
+        Ok(n)
+    }
+
+    /// The next message already in our buffer, without reading.
+    pub fn next_buffered<T: DeserializeOwned>(&mut self) -> io::Result<Option<T>> {
+        match self.frame_in_buffer() {
+            Some((a, b)) => Ok(Some(
+                postcard::from_bytes(&self.buf[a..b]).map_err(io::Error::other)?,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// The next message and its size on the wire (prefix included).
+    pub fn recv_sized<T: DeserializeOwned>(&mut self) -> io::Result<Recv<(T, usize)>> {
+        Ok(match self.recv_bytes()? {
+            Recv::Msg(b) => {
+                let size = b.len() + 2;
+                Recv::Msg((postcard::from_bytes(b).map_err(io::Error::other)?, size))
+            }
+            Recv::Empty => Recv::Empty,
+            Recv::Eof => Recv::Eof,
+        })
     }
 
     /// The next message, decoded.

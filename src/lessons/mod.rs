@@ -5,6 +5,7 @@
 pub mod content;
 pub mod headless;
 pub mod process;
+pub mod pipe;
 pub mod queue;
 pub mod stage;
 pub mod view;
@@ -100,7 +101,7 @@ pub struct LessonMeta {
 }
 
 /// Every lesson, in teaching order.
-pub static LESSONS: &[&LessonMeta] = &[&process::META, &queue::META];
+pub static LESSONS: &[&LessonMeta] = &[&process::META, &queue::META, &pipe::META];
 
 pub fn find(id: &str) -> Option<&'static LessonMeta> {
     LESSONS.iter().copied().find(|m| m.id == id)

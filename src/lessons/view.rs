@@ -116,4 +116,5 @@ pub struct LessonView {
 pub enum Panel {
     Process(super::process::ProcessPanel),
     Queue(super::queue::QueuePanel),
+    Pipe(super::pipe::PipePanel),
 }

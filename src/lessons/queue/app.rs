@@ -119,7 +119,7 @@ impl QueueLesson {
             .sum();
         let now = Instant::now();
         match self.last_sample {
-            Some((t, n)) if now.duration_since(t).as_millis() >= 250 => {
+            Some((t, n)) if now.duration_since(t).as_millis() >= 1000 => {
                 let secs = now.duration_since(t).as_secs_f64();
                 self.rate
                     .push_back((taken.saturating_sub(n) as f64 / secs).round() as u64);
@@ -403,7 +403,7 @@ impl Lesson for QueueLesson {
             log: self.stage.log_lines(),
             banner,
             settings: format!(
-                "producers: {} · consumers: {} · maxsize: {} · consumers {}{}",
+                "P {} · C {} · maxsize {} · {} consumers{}",
                 setup.producers,
                 setup.consumers,
                 setup.maxsize,

@@ -25,6 +25,8 @@ pub const STEP_SENTINEL: u32 = 7;
 pub const C_COUNT: usize = 0;
 pub const C_DUP: usize = 1;
 pub const C_STOPS: usize = 2;
+/// Consumers: microseconds from the start gate to taking their STOP.
+pub const C_ELAPSED_US: usize = 3;
 
 /// `waiting_on` codes: what a blocked process sleeps on.
 pub const WAIT_NOT_FULL: u32 = 1;
@@ -300,6 +302,7 @@ fn put_visibly(ctx: &mut WorkerCtx, q: &Queue, msg: &Msg) -> Flow {
 }
 
 fn consume(ctx: &mut WorkerCtx, q: &Queue, seen: &[AtomicU64]) -> i32 {
+    let t0 = std::time::Instant::now();
     loop {
         let Some((msg, _, pos)) = get_visibly(ctx, q) else {
             return 0;
@@ -308,6 +311,7 @@ fn consume(ctx: &mut WorkerCtx, q: &Queue, seen: &[AtomicU64]) -> i32 {
             Msg::Stop => {
                 let d = ctx.data();
                 d.counters[C_STOPS] += 1;
+                d.counters[C_ELAPSED_US] = u64::try_from(t0.elapsed().as_micros()).unwrap_or(0);
                 d.step = STEP_DONE;
                 ctx.publish();
                 return 0;

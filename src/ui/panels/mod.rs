@@ -2,6 +2,7 @@
 
 mod process;
 mod queue;
+mod pipe;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -13,5 +14,6 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, v: &LessonView, theme: &Theme) {
     match &v.panel {
         Panel::Process(p) => process::draw(frame, area, p, v, theme),
         Panel::Queue(p) => queue::draw(frame, area, p, theme),
+        Panel::Pipe(p) => pipe::draw(frame, area, p, theme),
     }
 }
