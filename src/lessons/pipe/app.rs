@@ -16,8 +16,9 @@ use crate::lessons::stage::Stage;
 use crate::lessons::view::{LessonView, Pace, Panel, RowView, RunState};
 use crate::lessons::{Key, Lesson, LessonKey};
 
-/// Results a sender writes in the app at teaching pace, and at full speed.
-const TEACHING_MESSAGES: u64 = 500;
+/// Results a sender writes in the app at teaching pace (enough to fill the
+/// buffer many times over when flooding), and at full speed.
+const TEACHING_MESSAGES: u64 = 1_000_000;
 const FULL_SPEED_MESSAGES: u64 = 5_000_000;
 const RACE_MESSAGES: u64 = 1_000_000;
 /// At most this many messages read per frame, so the screen keeps moving.
@@ -77,6 +78,8 @@ pub struct PipeLesson {
     holding: bool,
     flooding: bool,
     run: Option<PipeRun>,
+    /// The sender's PID, kept after forklore closes its end.
+    sender: Option<i32>,
     race: Option<Race>,
     completed: bool,
     received: u64,
@@ -99,6 +102,7 @@ impl PipeLesson {
             holding: false,
             flooding: false,
             run: None,
+            sender: None,
             race: None,
             completed: false,
             received: 0,
@@ -116,6 +120,7 @@ impl PipeLesson {
 
     fn clear(&mut self) {
         self.run = None;
+        self.sender = None;
         self.race = None;
         self.received = 0;
         self.bytes = 0;
@@ -156,6 +161,7 @@ impl PipeLesson {
             },
             run.sender
         ));
+        self.sender = Some(run.sender);
         self.run = Some(run);
         Ok(())
     }
@@ -227,7 +233,7 @@ impl PipeLesson {
     }
 
     fn sender_row(&self, rows: &[ProcRow]) -> Option<ProcRow> {
-        let pid = self.run.as_ref()?.sender;
+        let pid = self.sender?;
         rows.iter().find(|r| r.pid == pid).cloned()
     }
 
@@ -262,9 +268,9 @@ impl PipeLesson {
     }
 
     fn row_view(&self, r: ProcRow, writer_blocked: bool) -> RowView {
-        let is_sender = self.run.as_ref().is_some_and(|run| run.sender == r.pid);
+        let is_sender = self.sender == Some(r.pid);
         let step = if is_sender && writer_blocked {
-            "blocked: write".to_string()
+            "write blocked".to_string()
         } else if r.role.starts_with("producer") || r.role.starts_with("consumer") {
             crate::lessons::queue::work::step_word(r.record.step).to_string()
         } else {

@@ -134,10 +134,6 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &PipePanel, theme: &Theme) {
             Paragraph::new(Line::styled("bytes in the kernel, recent", theme.muted)),
             label,
         );
-        let mut s = Sparkline::default().data(&p.history).style(theme.ok);
-        if let Some(c) = p.capacity {
-            s = s.max(c as u64);
-        }
-        frame.render_widget(s, line);
+        frame.render_widget(Sparkline::default().data(&p.history).style(theme.ok), line);
     }
 }
