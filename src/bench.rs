@@ -23,7 +23,11 @@ pub struct BenchCmd {
 
 type BenchFn = fn(&Path, u32) -> std::io::Result<Map<String, Value>>;
 
-const BENCHES: &[(&str, BenchFn)] = &[("spawn", spawn)];
+const BENCHES: &[(&str, BenchFn)] = &[
+    ("spawn", spawn),
+    ("queue", crate::lessons::queue::bench::bench_queue),
+    ("pipe", crate::lessons::queue::bench::bench_pipe),
+];
 
 pub fn main(cmd: &BenchCmd) -> ExitCode {
     let exe = match crate::engine::default_worker_exe() {

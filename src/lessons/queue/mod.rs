@@ -2,6 +2,7 @@
 //! memory; its slots, who waits on it, and the STOP sentinels are on screen.
 
 mod app;
+pub mod bench;
 pub mod work;
 
 use std::time::{Duration, Instant};
