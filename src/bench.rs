@@ -27,6 +27,8 @@ const BENCHES: &[(&str, BenchFn)] = &[
     ("spawn", spawn),
     ("pool", crate::lessons::pool::bench),
     ("lock", crate::lessons::lock::bench),
+    ("queue", crate::lessons::queue::bench::bench_queue),
+    ("pipe", crate::lessons::queue::bench::bench_pipe),
 ];
 
 pub fn main(cmd: &BenchCmd) -> ExitCode {

@@ -6,8 +6,10 @@ pub mod content;
 pub mod deadlock;
 pub mod headless;
 pub mod lock;
+pub mod pipe;
 pub mod pool;
 pub mod process;
+pub mod queue;
 pub mod semaphore;
 pub mod stage;
 pub mod view;
@@ -106,6 +108,8 @@ pub struct LessonMeta {
 pub static LESSONS: &[&LessonMeta] = &[
     &process::META,
     &pool::META,
+    &queue::META,
+    &pipe::META,
     &lock::META,
     &semaphore::META,
     &deadlock::META,

@@ -119,4 +119,6 @@ pub enum Panel {
     Deadlock(super::deadlock::DeadlockPanel),
     Pool(super::pool::PoolPanel),
     Semaphore(super::semaphore::SemaphorePanel),
+    Queue(super::queue::QueuePanel),
+    Pipe(super::pipe::PipePanel),
 }

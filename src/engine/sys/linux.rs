@@ -421,3 +421,34 @@ pub fn monotonic_ns() -> u64 {
     let nanos = u64::try_from(ts.tv_nsec).unwrap_or(0);
     secs.saturating_mul(1_000_000_000).saturating_add(nanos)
 }
+
+// ---------------------------------------------------------------- pipes and sockets
+
+/// A one-way pipe (read end, write end), both close-on-exec and numbered
+/// above 100 like the memfds, so a child's `dup2` cannot overwrite them.
+pub fn pipe_cloexec() -> io::Result<(OwnedFd, OwnedFd)> {
+    let (r, w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
+    Ok((dup_high(r.as_fd())?, dup_high(w.as_fd())?))
+}
+
+/// A connected pair of stream sockets: each end reads and writes.
+pub fn socketpair_cloexec() -> io::Result<(OwnedFd, OwnedFd)> {
+    use rustix::net::{AddressFamily, SocketFlags, SocketType};
+    let (a, b) = rustix::net::socketpair(
+        AddressFamily::UNIX,
+        SocketType::STREAM,
+        SocketFlags::CLOEXEC,
+        None,
+    )?;
+    Ok((dup_high(a.as_fd())?, dup_high(b.as_fd())?))
+}
+
+/// Makes reads and writes on `fd` return `WouldBlock` instead of sleeping.
+pub fn set_nonblocking(fd: BorrowedFd<'_>, on: bool) -> io::Result<()> {
+    Ok(rustix::io::ioctl_fionbio(fd, on)?)
+}
+
+/// How many bytes the kernel buffers in a pipe before a writer blocks.
+pub fn pipe_capacity(fd: BorrowedFd<'_>) -> io::Result<usize> {
+    Ok(rustix::pipe::fcntl_getpipe_size(fd)?)
+}

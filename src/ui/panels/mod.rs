@@ -2,8 +2,10 @@
 
 mod deadlock;
 mod lock;
+mod pipe;
 mod pool;
 mod process;
+mod queue;
 mod semaphore;
 
 use ratatui::Frame;
@@ -19,5 +21,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, v: &LessonView, theme: &Theme) {
         Panel::Deadlock(p) => deadlock::draw(frame, area, p, theme),
         Panel::Pool(p) => pool::draw(frame, area, p, theme),
         Panel::Semaphore(p) => semaphore::draw(frame, area, p, theme),
+        Panel::Queue(p) => queue::draw(frame, area, p, theme),
+        Panel::Pipe(p) => pipe::draw(frame, area, p, theme),
     }
 }
