@@ -134,6 +134,12 @@ pub fn drive(t: &mut Table, chooser: &mut Chooser, kill: bool) -> Result<Outcome
         t.grant(p);
         t.wait_quiet(STEP_WAIT)?;
     }
+    if t.finished() {
+        // The last step is published just before the process exits: let
+        // it exit by itself rather than be killed at shutdown.
+        t.engine_mut().wait_all(Some(STEP_WAIT))?;
+        t.poll();
+    }
     out.retries = (0..n).map(|i| t.retries(i)).sum();
     out.killed = t.killed.clone();
     out.completed = (0..n).all(|i| t.status(i) == PState::Done || (kill && t.killed.contains(&i)));
