@@ -241,7 +241,10 @@ impl DeadlockLesson {
         }
         let en = t.enabled();
         if en.is_empty() {
-            self.auto = None;
+            // Stop at the end or at a deadlock; a timed wait will come back.
+            if t.finished() || t.cycle().is_some_and(|c| !c.timed) {
+                self.auto = None;
+            }
             return;
         }
         let n = t.len();
@@ -262,6 +265,7 @@ impl DeadlockLesson {
             ));
         }
         self.seen_recovered = t.recovered.len();
+        lines.append(&mut t.failures);
         let retries: u32 = (0..t.len()).map(|i| t.retries(i)).sum();
         if retries > self.seen_retries {
             self.retries_since_progress += retries - self.seen_retries;

@@ -102,6 +102,8 @@ pub struct Table {
     /// Processes that ended early, and the locks taken back from each.
     pub killed: Vec<usize>,
     pub recovered: Vec<(usize, usize)>,
+    /// Messages of processes that crashed (a panic), for the log.
+    pub failures: Vec<String>,
 }
 
 impl Table {
@@ -133,6 +135,7 @@ impl Table {
             schedule: Vec::new(),
             killed: Vec::new(),
             recovered: Vec::new(),
+            failures: Vec::new(),
         })
     }
 
@@ -243,6 +246,11 @@ impl Table {
     /// reused), then it is joined.
     pub fn poll(&mut self) {
         self.engine.poll();
+        for ev in self.engine.take_events() {
+            if let crate::engine::Event::Failed { pid, text, .. } = ev {
+                self.failures.push(format!("{pid} failed: {text}"));
+            }
+        }
         for i in 0..self.len() {
             let pid = self.pids[i];
             let Some(c) = self.engine.child(pid) else {
