@@ -153,6 +153,8 @@ pub struct Explored {
     pub deadlocking: usize,
     pub shortest: Option<Vec<usize>>,
     pub cut: bool,
+    /// Distinct states (positions of every process) the schedules cover.
+    pub states: usize,
     /// Real runs that did not follow the planned schedule (the kernel woke
     /// another waiter than the model guessed); counted as they really went.
     pub diverged: usize,
@@ -165,8 +167,11 @@ pub fn explore(
     cancel: Option<&AtomicBool>,
 ) -> Result<Explored, RunError> {
     let t0 = Instant::now();
-    let (cands, mut cut) = explore::candidates(s, EXPLORE_CAP);
-    let mut res = Explored::default();
+    let (cands, mut cut, states) = explore::candidates(s, EXPLORE_CAP);
+    let mut res = Explored {
+        states,
+        ..Explored::default()
+    };
     for list in cands {
         if cancel.is_some_and(|c| c.load(Ordering::Acquire)) {
             return Err(RunError::Usage("explore cancelled".into()));
@@ -293,6 +298,7 @@ pub fn run(args: &RunArgs, env: &RunEnv) -> Result<Report, RunError> {
                 json!(e.shortest.as_ref().map(|s| names(&scenario, s))),
             )
             .field("cut", e.cut)
+            .field("states", e.states)
             .field("diverged", e.diverged);
         report.line(format!(
             "explored {} schedules{}: {} deadlock",
