@@ -281,13 +281,37 @@ pub fn run(args: &RunArgs, env: &RunEnv) -> Result<Report, RunError> {
         .field("killed", json!(names(&scenario, &out.killed)))
         .field("retries", out.retries)
         .field("livelock", out.livelock);
-    if out.deadlock {
-        let c = cycle
-            .map(|c| names(&scenario, &c.procs).join(" → "))
-            .unwrap_or_default();
+    if let Some(c) = cycle {
+        let n = c.procs.len();
+        let parts: Vec<String> = (0..n)
+            .map(|k| {
+                let p = &scenario.processes[c.procs[k]].name;
+                let l = &scenario.locks[c.locks[k]];
+                let h = &scenario.processes[c.procs[(k + 1) % n]].name;
+                format!("{p} waits for {l}, held by {h}")
+            })
+            .collect();
+        report.line(format!("DEADLOCK: {}", parts.join("; ")));
+    }
+    if !out.killed.is_empty() {
         report.line(format!(
-            "DEADLOCK: {c} each wait for a lock the next one holds"
+            "killed {} as the victim; forklore took back its locks; the others {}",
+            names(&scenario, &out.killed).join(", "),
+            if out.completed {
+                "finished"
+            } else {
+                "did not finish"
+            }
         ));
+    }
+    if out.retries > 0 {
+        report.line(format!(
+            "{} timed acquires gave up, let go of their locks and tried again",
+            out.retries
+        ));
+    }
+    if out.livelock {
+        report.line("livelock: still retrying after many steps, with no one finishing");
     }
     if let Some(e) = explored {
         report
