@@ -95,9 +95,10 @@ impl Model<'_> {
     }
 }
 
-/// Candidate schedules to run, at most `cap`, and whether there were more.
+/// Candidate schedules to run, at most `cap`; whether there were more; and
+/// how many distinct states (cursor positions, who is blocked) they cover.
 /// The shortest schedule that deadlocks in the model comes first.
-pub fn candidates(s: &Scenario, cap: usize) -> (Vec<Vec<usize>>, bool) {
+pub fn candidates(s: &Scenario, cap: usize) -> (Vec<Vec<usize>>, bool, usize) {
     let m = Model { s };
     let mut out = Vec::new();
     if let Some(short) = shortest_deadlock(&m) {
@@ -146,7 +147,7 @@ pub fn candidates(s: &Scenario, cap: usize) -> (Vec<Vec<usize>>, bool) {
             stack.push((st2, path2, p));
         }
     }
-    (out, cut)
+    (out, cut, seen.len())
 }
 
 /// Breadth first: the fewest grants that end with everyone left blocked.
@@ -190,7 +191,7 @@ mod tests {
     #[test]
     fn two_locks_shortest_is_p1_p2_p1_p2() {
         let s = Scenario::builtin("two-locks").unwrap();
-        let (c, cut) = candidates(&s, 100);
+        let (c, cut, _) = candidates(&s, 100);
         assert!(!cut);
         assert_eq!(c[0], vec![0, 1, 0, 1]);
         let ordered = s.with_ordering();
@@ -201,11 +202,19 @@ mod tests {
     #[test]
     fn philosophers_shortest_takes_every_left_fork_first() {
         let s = Scenario::builtin("dining-philosophers").unwrap();
-        let (c, _) = candidates(&s, 50);
+        let (c, _, _) = candidates(&s, 50);
         // Each philosopher: one step for the left fork, one to block on the right.
         assert_eq!(c[0].len(), 10);
         for p in 0..5 {
             assert_eq!(c[0].iter().filter(|q| **q == p).count(), 2, "{:?}", c[0]);
         }
+    }
+
+    #[test]
+    fn a_small_cap_cuts_and_says_so() {
+        let s = Scenario::builtin("dining-philosophers").unwrap();
+        let (c, cut, _) = candidates(&s, 3);
+        assert!(cut);
+        assert_eq!(c.len(), 3);
     }
 }

@@ -13,50 +13,14 @@ use std::time::Instant;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
+use super::panel::KEYS;
 use super::run::{Chooser, Explored, FIX_TIMEOUT_MS};
-use super::scenario::{BUILTIN, Scenario};
+use super::scenario::Scenario;
 use super::table::{PState, Table};
 use crate::lessons::view::{LessonView, Pace};
-use crate::lessons::{Key, Lesson, LessonKey};
+use crate::lessons::{Lesson, LessonKey};
 
 const LOG_LINES: usize = 8;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProcView {
-    pub name: String,
-    pub steps: Vec<String>,
-    pub cursor: usize,
-    /// In words: "at gate", "blocked on L2", "done", "killed".
-    pub state: String,
-    pub selected: bool,
-    pub in_cycle: bool,
-    pub retries: u32,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LockView {
-    pub name: String,
-    pub holder: Option<String>,
-    pub waiters: Vec<String>,
-    pub in_cycle: bool,
-}
-
-/// What the deadlock panel shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeadlockPanel {
-    pub scenario: String,
-    pub fix: String,
-    pub mode: String,
-    pub procs: Vec<ProcView>,
-    pub locks: Vec<LockView>,
-    /// The wait-for graph, one chain a line: "P3 → L1 → P1".
-    pub graph: Vec<String>,
-    /// "P1 → L2 → P2 → L1 → P1" while a cycle stands.
-    pub cycle: Option<String>,
-    pub deadlock: bool,
-    pub livelock: bool,
-    pub explore: Option<String>,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Fix {
@@ -89,40 +53,13 @@ pub struct DeadlockLesson {
     completed: bool,
 }
 
-/// The built-in scenarios, then any `*.toml` in `$FORKLORE_LESSONS/deadlock/`.
-fn all_scenarios() -> Vec<(String, Result<Scenario, String>)> {
-    let mut out: Vec<(String, Result<Scenario, String>)> = BUILTIN
-        .iter()
-        .map(|(id, text)| {
-            let path = format!("lessons/deadlock/{id}.toml");
-            let s = Scenario::parse(text, Path::new(&path)).map_err(|e| e.to_string());
-            ((*id).to_string(), s)
-        })
-        .collect();
-    if let Some(dir) = std::env::var_os("FORKLORE_LESSONS") {
-        let dir = PathBuf::from(dir).join("deadlock");
-        if let Ok(rd) = std::fs::read_dir(&dir) {
-            let mut files: Vec<PathBuf> = rd
-                .filter_map(|e| Some(e.ok()?.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-                .collect();
-            files.sort();
-            for f in files {
-                let id = f
-                    .file_stem()
-                    .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-                out.push((id, Scenario::load(&f).map_err(|e| e.to_string())));
-            }
-        }
-    }
-    out
-}
-
 impl DeadlockLesson {
     pub fn new(exe: &Path) -> Self {
         let mut me = Self {
             exe: exe.to_path_buf(),
-            scenarios: all_scenarios(),
+            scenarios: super::scenario::all(
+                std::env::var_os("FORKLORE_LESSONS").map(PathBuf::from),
+            ),
             current: 0,
             fix: Fix::None,
             table: None,
@@ -241,7 +178,10 @@ impl DeadlockLesson {
         }
         let en = t.enabled();
         if en.is_empty() {
-            self.auto = None;
+            // Stop at the end or at a deadlock; a timed wait will come back.
+            if t.finished() || t.cycle().is_some_and(|c| !c.timed) {
+                self.auto = None;
+            }
             return;
         }
         let n = t.len();
@@ -262,6 +202,7 @@ impl DeadlockLesson {
             ));
         }
         self.seen_recovered = t.recovered.len();
+        lines.append(&mut t.failures);
         let retries: u32 = (0..t.len()).map(|i| t.retries(i)).sum();
         if retries > self.seen_retries {
             self.retries_since_progress += retries - self.seen_retries;
@@ -372,64 +313,6 @@ fn explore_line(e: &Explored, name: impl Fn(usize) -> String) -> String {
         e.deadlocking
     )
 }
-
-/// The lesson's own keys (also for tests that draw its screen).
-pub const KEYS: &[LessonKey] = &[
-    LessonKey {
-        keys: &[Key::Tab],
-        label: "select",
-        help: "Select the next process",
-        command: "next",
-    },
-    LessonKey {
-        keys: &[Key::Char('s')],
-        label: "step",
-        help: "Let the selected process take one step (it may block on a lock)",
-        command: "step",
-    },
-    LessonKey {
-        keys: &[Key::Char('a')],
-        label: "auto",
-        help: "Auto-run: random processes take steps at the pace (again: stop)",
-        command: "auto",
-    },
-    LessonKey {
-        keys: &[Key::Char('x')],
-        label: "kill victim",
-        help: "Kill the selected process: forklore takes back its locks, the others go on",
-        command: "kill",
-    },
-    LessonKey {
-        keys: &[Key::Char('t')],
-        label: "timeouts",
-        help: "Fix: every acquire gives up after 300 ms, lets go and retries (restarts the run)",
-        command: "timeout",
-    },
-    LessonKey {
-        keys: &[Key::Char('o')],
-        label: "ordering",
-        help: "Fix: every process takes its locks in one global order (restarts the run)",
-        command: "ordering",
-    },
-    LessonKey {
-        keys: &[Key::Char('e')],
-        label: "explore",
-        help: "Run every schedule of the steps, each with real processes, and count the deadlocks",
-        command: "explore",
-    },
-    LessonKey {
-        keys: &[Key::Char('p')],
-        label: "replay",
-        help: "Replay the shortest deadlocking schedule found by explore, one step per s",
-        command: "replay",
-    },
-    LessonKey {
-        keys: &[Key::Char('n')],
-        label: "scenario",
-        help: "Next scenario (built-in, then the teacher's lessons/deadlock/*.toml)",
-        command: "scenario",
-    },
-];
 
 impl Lesson for DeadlockLesson {
     fn keys(&self) -> &'static [LessonKey] {

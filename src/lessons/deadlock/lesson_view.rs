@@ -1,7 +1,8 @@
 //! Builds what the deadlock panel shows from the live run: listings with
 //! cursors, locks with holders and waiters, the wait-for graph.
 
-use super::lesson::{DeadlockLesson, DeadlockPanel, LockView, ProcView};
+use super::lesson::DeadlockLesson;
+use super::panel::{DeadlockPanel, LockView, ProcView};
 use super::table::{C_CURSOR, PState, Table};
 use crate::engine::ProcRow;
 use crate::lessons::view::{Banner, LessonView, Panel, RowView, RunState};

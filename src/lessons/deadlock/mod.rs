@@ -6,11 +6,14 @@
 pub mod explore;
 mod lesson;
 mod lesson_view;
+mod panel;
 pub mod run;
 pub mod scenario;
 pub mod table;
+mod worker;
 
-pub use lesson::{DeadlockLesson, DeadlockPanel, KEYS, LockView, ProcView};
+pub use lesson::DeadlockLesson;
+pub use panel::{DeadlockPanel, KEYS, LockView, ProcView};
 
 use super::LessonMeta;
 
@@ -21,5 +24,5 @@ pub static META: LessonMeta = LessonMeta {
     options: &["scenario", "schedule", "fix", "explore"],
     open: |exe| Box::new(DeadlockLesson::new(exe)),
     run: run::run,
-    worker: table::worker,
+    worker: worker::worker,
 };

@@ -134,6 +134,12 @@ pub fn drive(t: &mut Table, chooser: &mut Chooser, kill: bool) -> Result<Outcome
         t.grant(p);
         t.wait_quiet(STEP_WAIT)?;
     }
+    if t.finished() {
+        // The last step is published just before the process exits: let
+        // it exit by itself rather than be killed at shutdown.
+        t.engine_mut().wait_all(Some(STEP_WAIT))?;
+        t.poll();
+    }
     out.retries = (0..n).map(|i| t.retries(i)).sum();
     out.killed = t.killed.clone();
     out.completed = (0..n).all(|i| t.status(i) == PState::Done || (kill && t.killed.contains(&i)));
@@ -147,6 +153,8 @@ pub struct Explored {
     pub deadlocking: usize,
     pub shortest: Option<Vec<usize>>,
     pub cut: bool,
+    /// Distinct states (positions of every process) the schedules cover.
+    pub states: usize,
     /// Real runs that did not follow the planned schedule (the kernel woke
     /// another waiter than the model guessed); counted as they really went.
     pub diverged: usize,
@@ -159,8 +167,11 @@ pub fn explore(
     cancel: Option<&AtomicBool>,
 ) -> Result<Explored, RunError> {
     let t0 = Instant::now();
-    let (cands, mut cut) = explore::candidates(s, EXPLORE_CAP);
-    let mut res = Explored::default();
+    let (cands, mut cut, states) = explore::candidates(s, EXPLORE_CAP);
+    let mut res = Explored {
+        states,
+        ..Explored::default()
+    };
     for list in cands {
         if cancel.is_some_and(|c| c.load(Ordering::Acquire)) {
             return Err(RunError::Usage("explore cancelled".into()));
@@ -270,13 +281,37 @@ pub fn run(args: &RunArgs, env: &RunEnv) -> Result<Report, RunError> {
         .field("killed", json!(names(&scenario, &out.killed)))
         .field("retries", out.retries)
         .field("livelock", out.livelock);
-    if out.deadlock {
-        let c = cycle
-            .map(|c| names(&scenario, &c.procs).join(" → "))
-            .unwrap_or_default();
+    if let Some(c) = cycle {
+        let n = c.procs.len();
+        let parts: Vec<String> = (0..n)
+            .map(|k| {
+                let p = &scenario.processes[c.procs[k]].name;
+                let l = &scenario.locks[c.locks[k]];
+                let h = &scenario.processes[c.procs[(k + 1) % n]].name;
+                format!("{p} waits for {l}, held by {h}")
+            })
+            .collect();
+        report.line(format!("DEADLOCK: {}", parts.join("; ")));
+    }
+    if !out.killed.is_empty() {
         report.line(format!(
-            "DEADLOCK: {c} each wait for a lock the next one holds"
+            "killed {} as the victim; forklore took back its locks; the others {}",
+            names(&scenario, &out.killed).join(", "),
+            if out.completed {
+                "finished"
+            } else {
+                "did not finish"
+            }
         ));
+    }
+    if out.retries > 0 {
+        report.line(format!(
+            "{} timed acquires gave up, let go of their locks and tried again",
+            out.retries
+        ));
+    }
+    if out.livelock {
+        report.line("livelock: still retrying after many steps, with no one finishing");
     }
     if let Some(e) = explored {
         report
@@ -287,6 +322,7 @@ pub fn run(args: &RunArgs, env: &RunEnv) -> Result<Report, RunError> {
                 json!(e.shortest.as_ref().map(|s| names(&scenario, s))),
             )
             .field("cut", e.cut)
+            .field("states", e.states)
             .field("diverged", e.diverged);
         report.line(format!(
             "explored {} schedules{}: {} deadlock",

@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -312,6 +312,37 @@ impl Scenario {
         }
         out
     }
+}
+
+/// The built-in scenarios, then any `*.toml` in `LESSONS/deadlock/` (a
+/// teacher's lessons folder), in name order; a broken file is kept with its
+/// error, to show.
+pub fn all(lessons: Option<PathBuf>) -> Vec<(String, Result<Scenario, String>)> {
+    let mut out: Vec<(String, Result<Scenario, String>)> = BUILTIN
+        .iter()
+        .map(|(id, text)| {
+            let path = format!("lessons/deadlock/{id}.toml");
+            let s = Scenario::parse(text, Path::new(&path)).map_err(|e| e.to_string());
+            ((*id).to_string(), s)
+        })
+        .collect();
+    if let Some(dir) = lessons {
+        let dir = dir.join("deadlock");
+        if let Ok(rd) = std::fs::read_dir(&dir) {
+            let mut files: Vec<PathBuf> = rd
+                .filter_map(|e| Some(e.ok()?.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                .collect();
+            files.sort();
+            for f in files {
+                let id = f
+                    .file_stem()
+                    .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+                out.push((id, Scenario::load(&f).map_err(|e| e.to_string())));
+            }
+        }
+    }
+    out
 }
 
 /// For each step, the index where its section starts (where the process

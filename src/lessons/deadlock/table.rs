@@ -12,18 +12,18 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::Signal;
 use serde::{Deserialize, Serialize};
 
-use super::scenario::{Scenario, Step, section_starts};
+use super::scenario::{Scenario, Step};
 use crate::engine::lock::PidLock;
 use crate::engine::sys;
-use crate::engine::{Engine, Flow, SharedSafe, SharedSlice, WorkerCtx};
+use crate::engine::{Engine, SharedSafe, SharedSlice};
 use crate::lessons::RunError;
 
 // Gate states, written by the child.
-const STARTING: u32 = 0;
-const AT_GATE: u32 = 1;
-const RUNNING: u32 = 2;
-const BLOCKED: u32 = 3;
-const DONE: u32 = 4;
+pub(super) const STARTING: u32 = 0;
+pub(super) const AT_GATE: u32 = 1;
+pub(super) const RUNNING: u32 = 2;
+pub(super) const BLOCKED: u32 = 3;
+pub(super) const DONE: u32 = 4;
 
 // Step codes on the board (for the process table).
 pub const STEP_GATE: u32 = 1;
@@ -39,27 +39,27 @@ pub const C_RETRIES: usize = 1;
 /// the parent can sleep until something happens.
 #[repr(C)]
 pub struct Gate {
-    grant: AtomicU32,
-    ack: AtomicU32,
-    state: AtomicU32,
-    cursor: AtomicU32,
+    pub(super) grant: AtomicU32,
+    pub(super) ack: AtomicU32,
+    pub(super) state: AtomicU32,
+    pub(super) cursor: AtomicU32,
     /// Lock index + 1 it waits for (0: none).
-    lock: AtomicU32,
+    pub(super) lock: AtomicU32,
     /// 1 while that wait has a timeout.
-    timed: AtomicU32,
-    retries: AtomicU32,
-    bell: AtomicU32,
+    pub(super) timed: AtomicU32,
+    pub(super) retries: AtomicU32,
+    pub(super) bell: AtomicU32,
 }
 
 // SAFETY: `repr(C)`, atomics only; all zero is "starting, nothing granted".
 unsafe impl SharedSafe for Gate {}
 
 #[derive(Debug, Serialize, Deserialize)]
-struct Job {
-    index: u32,
-    steps: Vec<Step>,
+pub(super) struct Job {
+    pub(super) index: u32,
+    pub(super) steps: Vec<Step>,
     /// Sleep through `work` steps (the app) or not (headless, full speed).
-    work: bool,
+    pub(super) work: bool,
 }
 
 /// What the parent sees of one process.
@@ -102,6 +102,8 @@ pub struct Table {
     /// Processes that ended early, and the locks taken back from each.
     pub killed: Vec<usize>,
     pub recovered: Vec<(usize, usize)>,
+    /// Messages of processes that crashed (a panic), for the log.
+    pub failures: Vec<String>,
 }
 
 impl Table {
@@ -133,6 +135,7 @@ impl Table {
             schedule: Vec::new(),
             killed: Vec::new(),
             recovered: Vec::new(),
+            failures: Vec::new(),
         })
     }
 
@@ -243,6 +246,11 @@ impl Table {
     /// reused), then it is joined.
     pub fn poll(&mut self) {
         self.engine.poll();
+        for ev in self.engine.take_events() {
+            if let crate::engine::Event::Failed { pid, text, .. } = ev {
+                self.failures.push(format!("{pid} failed: {text}"));
+            }
+        }
         for i in 0..self.len() {
             let pid = self.pids[i];
             let Some(c) = self.engine.child(pid) else {
@@ -383,124 +391,4 @@ pub fn find_cycle(waits: &[Option<(usize, Option<usize>, bool)>]) -> Option<Cycl
         }
     }
     None
-}
-
-fn ring(bell: &AtomicU32) {
-    bell.fetch_add(1, Ordering::Release);
-    sys::futex_wake(bell, u32::MAX);
-}
-
-/// The code each scenario process runs.
-pub fn worker(mut ctx: WorkerCtx) -> i32 {
-    let Ok(job) = postcard::from_bytes::<Job>(&ctx.spec.args) else {
-        return 2;
-    };
-    let (Some(lfd), Some(gfd)) = (ctx.take_fd(0), ctx.take_fd(1)) else {
-        return 2;
-    };
-    let (Ok(locks), Ok(gates)) = (
-        SharedSlice::<PidLock>::attach(lfd),
-        SharedSlice::<Gate>::attach(gfd),
-    ) else {
-        return 2;
-    };
-    let Some(g) = gates.get(job.index as usize) else {
-        return 2;
-    };
-    let Some(bell) = gates.last().map(|b| &b.bell) else {
-        return 2;
-    };
-    let me = ctx.pid;
-    let starts = section_starts(&job.steps);
-    let mut held: Vec<usize> = Vec::new();
-    let mut cursor = 0usize;
-    let mut taken = 0u32;
-    let mut retries = 0u32;
-    loop {
-        let c32 = u32::try_from(cursor).unwrap_or(u32::MAX);
-        g.cursor.store(c32, Ordering::Release);
-        {
-            let d = ctx.data();
-            d.counters[C_CURSOR] = cursor as u64;
-            d.counters[C_RETRIES] = retries.into();
-            d.waiting_on = 0;
-        }
-        if cursor >= job.steps.len() {
-            g.state.store(DONE, Ordering::Release);
-            ctx.data().step = STEP_DONE;
-            ctx.publish();
-            ring(bell);
-            return 0;
-        }
-        g.state.store(AT_GATE, Ordering::Release);
-        ctx.data().step = STEP_GATE;
-        ctx.publish();
-        ring(bell);
-        loop {
-            let v = g.grant.load(Ordering::Acquire);
-            if v != taken {
-                break;
-            }
-            if ctx.control().stop_requested() {
-                return 0;
-            }
-            sys::futex_wait(&g.grant, v, Some(Duration::from_millis(500)));
-        }
-        taken = taken.wrapping_add(1);
-        g.state.store(RUNNING, Ordering::Release);
-        g.ack.store(taken, Ordering::Release);
-        match job.steps[cursor] {
-            Step::Acquire { lock, timeout_ms } => {
-                let Some(l) = locks.get(lock) else { return 2 };
-                g.lock
-                    .store(u32::try_from(lock + 1).unwrap_or(0), Ordering::Release);
-                g.timed
-                    .store(u32::from(timeout_ms.is_some()), Ordering::Release);
-                g.state.store(BLOCKED, Ordering::Release);
-                let d = ctx.data();
-                d.step = STEP_BLOCKED;
-                d.waiting_on = u32::try_from(lock + 1).unwrap_or(0);
-                ctx.publish();
-                ring(bell);
-                let got = match timeout_ms {
-                    None => {
-                        l.lock(me);
-                        true
-                    }
-                    Some(ms) => l.lock_timeout(me, Duration::from_millis(ms.into())),
-                };
-                g.state.store(RUNNING, Ordering::Release);
-                g.lock.store(0, Ordering::Release);
-                if got {
-                    held.push(lock);
-                    cursor += 1;
-                } else {
-                    // Give up: let go of everything, start the section again.
-                    for h in held.drain(..) {
-                        if let Some(hl) = locks.get(h) {
-                            hl.unlock(me);
-                        }
-                    }
-                    retries += 1;
-                    g.retries.store(retries, Ordering::Release);
-                    cursor = starts[cursor];
-                }
-            }
-            Step::Release { lock } => {
-                if let Some(l) = locks.get(lock) {
-                    l.unlock(me);
-                }
-                held.retain(|h| *h != lock);
-                cursor += 1;
-            }
-            Step::Work { ms } => {
-                ctx.data().step = STEP_RUNNING;
-                ctx.publish();
-                if job.work && ctx.control().sleep(Duration::from_millis(ms.into())) == Flow::Stop {
-                    return 0;
-                }
-                cursor += 1;
-            }
-        }
-    }
 }
