@@ -110,3 +110,80 @@ fn sighup_to_the_app_kills_workers_and_exits() {
         assert_eq!(common::stat(*w), None, "worker {w} outlived the app");
     }
 }
+
+/// A terminal can vanish without a SIGHUP reaching forklore (it is not the
+/// terminal's session leader: started from a script, a multiplexer, sudo).
+/// Its reads then hit end of file; forklore must notice, kill its workers
+/// and exit rather than spin (crossterm-rs/crossterm#793).
+#[test]
+fn a_terminal_that_vanishes_without_sighup_ends_forklore_and_its_workers() {
+    use std::os::fd::OwnedFd;
+    let pty = nix::pty::openpty(None, None).expect("openpty");
+    // openpty's fds are inheritable; forklore must not get a copy of the
+    // master, or the terminal never really goes away.
+    nix::fcntl::fcntl(
+        &pty.master,
+        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+    )
+    .expect("cloexec master");
+    let slave = |fd: &OwnedFd| Stdio::from(fd.try_clone().expect("dup slave"));
+    let state = common::state_dir();
+    let mut fl = Command::new(common::exe())
+        .args(["open", "process"])
+        .env("TERM", "xterm-256color")
+        .env("FORKLORE_STATE_DIR", state.path())
+        .stdin(slave(&pty.slave))
+        .stdout(slave(&pty.slave))
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start forklore");
+    drop(pty.slave);
+    let pid = fl.id() as i32;
+    // Drain the screen so forklore never blocks writing to it, and start
+    // the run so there are workers to clean up.
+    let master = pty.master;
+    let mut reader = std::fs::File::from(master.try_clone().expect("dup master"));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop_reader = std::sync::Arc::clone(&stop);
+    let drain = std::thread::spawn(move || {
+        use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+        use std::os::fd::AsFd;
+        let mut buf = [0u8; 4096];
+        while !stop_reader.load(std::sync::atomic::Ordering::Relaxed) {
+            let mut fds = [PollFd::new(reader.as_fd(), PollFlags::POLLIN)];
+            if matches!(poll(&mut fds, PollTimeout::from(100u8)), Ok(n) if n > 0)
+                && !matches!(std::io::Read::read(&mut reader, &mut buf), Ok(n) if n > 0)
+            {
+                break;
+            }
+        }
+        // Dropping `reader` closes this copy of the master.
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let mut writer = std::fs::File::from(master);
+    std::io::Write::write_all(&mut writer, b" ").expect("press space");
+    let workers = wait_children(pid, 3);
+    // The terminal goes away: every copy of the master closes.
+    drop(writer);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    drain.join().expect("drain thread");
+    let t0 = Instant::now();
+    let status = loop {
+        if let Some(s) = fl.try_wait().expect("wait forklore") {
+            break Some(s);
+        }
+        if t0.elapsed() > Duration::from_secs(10) {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    if status.is_none() {
+        let _ = fl.kill();
+        let _ = fl.wait();
+    }
+    assert!(
+        status.is_some(),
+        "forklore kept running after its terminal vanished"
+    );
+    common::assert_no_leftovers(&workers);
+}

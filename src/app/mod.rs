@@ -95,10 +95,14 @@ impl App {
         self.close_lesson();
         self.cursor = index;
         let content = content::load(meta.id, meta.content, self.lessons_dir.as_deref());
+        let mut lesson = (meta.open)(&self.exe);
+        if let Some(dir) = &self.lessons_dir {
+            lesson.use_lessons_dir(dir);
+        }
         self.open = Some(OpenLesson {
             meta,
             number: index + 1,
-            lesson: (meta.open)(&self.exe),
+            lesson,
             content: Rc::new(content),
             scroll: 0,
             text_toggled: false,

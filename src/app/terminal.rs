@@ -42,7 +42,7 @@ where
     B::Error: Send + Sync + 'static,
 {
     loop {
-        if sys::terminate_requested().is_some() || sys::terminal_hung_up() {
+        if sys::terminate_requested().is_some() {
             return Ok(());
         }
         app.tick();
@@ -59,7 +59,16 @@ where
         } else {
             IDLE_FRAME
         };
-        if event::poll(wait)? {
+        let timeout = match sys::wait_terminal(wait) {
+            sys::TermWait::HungUp => return Ok(()),
+            // Input, or a quiet frame: a resize arrives through crossterm's
+            // own signal pipe, so ask it without waiting either way.
+            sys::TermWait::Input | sys::TermWait::Quiet => Duration::ZERO,
+            sys::TermWait::NotATerminal => wait,
+        };
+        // Every event already read, so a burst of keys is not spread over
+        // several frames.
+        while event::poll(timeout)? {
             match event::read()? {
                 Event::Key(k) if k.kind != KeyEventKind::Release => {
                     if is_ctrl_c(&k) {
@@ -71,6 +80,9 @@ where
                 }
                 Event::Resize(..) => terminal.autoresize().map_err(io::Error::other)?,
                 _ => {}
+            }
+            if app.should_quit() || timeout != Duration::ZERO {
+                break;
             }
         }
         if app.should_quit() {

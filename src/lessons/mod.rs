@@ -87,6 +87,9 @@ pub trait Lesson {
     fn view(&self) -> LessonView;
     /// True once a run has gone to its end (marks the lesson done).
     fn completed(&self) -> bool;
+    /// The teacher's folder of lesson files (`--lessons DIR`), for lessons
+    /// that read more than their text from it (deadlock scenarios).
+    fn use_lessons_dir(&mut self, _dir: &Path) {}
 }
 
 /// Everything forklore knows about one lesson.

@@ -384,30 +384,49 @@ pub fn pidfd_signal(fd: BorrowedFd<'_>, sig: Signal) -> io::Result<()> {
     Ok(rustix::process::pidfd_send_signal(fd, sig)?)
 }
 
-/// True when stdin is a terminal that has gone away (the SSH connection
-/// or the terminal window closed). crossterm may then report input
-/// forever without blocking (crossterm-rs/crossterm#793), so the app asks
-/// the kernel directly each frame.
-pub fn terminal_hung_up() -> bool {
+/// What waiting on the terminal found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TermWait {
+    /// Bytes (keys) are waiting to be read.
+    Input,
+    /// Nothing came before the timeout (or a signal woke us).
+    Quiet,
+    /// The terminal is gone: the SSH connection or the window closed.
+    HungUp,
+    /// stdin is not a terminal (crossterm reads /dev/tty then): wait with
+    /// crossterm itself.
+    NotATerminal,
+}
+
+/// Waits up to `timeout` for keys on the terminal on stdin.
+///
+/// When the terminal goes away, crossterm's own poll keeps reading end of
+/// file and spins at 100% CPU without returning (crossterm-rs/crossterm#793),
+/// so the app waits here instead and only asks crossterm to read once the
+/// kernel says there is input.
+pub fn wait_terminal(timeout: Duration) -> TermWait {
     use rustix::event::{PollFd, PollFlags, Timespec, poll};
     use std::io::IsTerminal;
     let stdin = std::io::stdin();
-    let fd = stdin.as_fd();
     if !stdin.is_terminal() {
-        // A pipe or file on stdin is not the terminal crossterm reads
-        // (it opens /dev/tty then); its end of file means nothing here.
-        return false;
+        return TermWait::NotATerminal;
     }
+    let fd = stdin.as_fd();
     let mut pfd = [PollFd::new(&fd, PollFlags::IN)];
-    let zero = Timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
+    let ts = Timespec {
+        tv_sec: timeout.as_secs().try_into().unwrap_or(i64::MAX),
+        tv_nsec: timeout.subsec_nanos().into(),
     };
-    match poll(&mut pfd, Some(&zero)) {
-        Ok(_) => pfd[0]
-            .revents()
-            .intersects(PollFlags::HUP | PollFlags::ERR | PollFlags::NVAL),
-        Err(_) => false,
+    match poll(&mut pfd, Some(&ts)) {
+        Ok(0) | Err(_) => TermWait::Quiet,
+        Ok(_) => {
+            let r = pfd[0].revents();
+            if r.intersects(PollFlags::HUP | PollFlags::ERR | PollFlags::NVAL) {
+                TermWait::HungUp
+            } else {
+                TermWait::Input
+            }
+        }
     }
 }
 

@@ -57,9 +57,7 @@ impl DeadlockLesson {
     pub fn new(exe: &Path) -> Self {
         let mut me = Self {
             exe: exe.to_path_buf(),
-            scenarios: super::scenario::all(
-                std::env::var_os("FORKLORE_LESSONS").map(PathBuf::from),
-            ),
+            scenarios: super::scenario::all(None),
             current: 0,
             fix: Fix::None,
             table: None,
@@ -433,6 +431,11 @@ impl Lesson for DeadlockLesson {
 
     fn completed(&self) -> bool {
         self.completed || self.table.as_ref().is_some_and(Table::finished)
+    }
+
+    fn use_lessons_dir(&mut self, dir: &Path) {
+        // The built-in scenarios keep their places; the teacher's follow.
+        self.scenarios = super::scenario::all(Some(dir.to_path_buf()));
     }
 }
 
