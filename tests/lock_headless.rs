@@ -17,7 +17,8 @@ fn lock_on_is_exact_for_one_to_eight_workers_over_several_runs() {
         for iterations in [1u64, 1_000, 20_000] {
             let w = workers.to_string();
             let i = iterations.to_string();
-            let v = common::run_json(&["lock", "--workers", &w, "--iterations", &i, "--lock", "on"]);
+            let v =
+                common::run_json(&["lock", "--workers", &w, "--iterations", &i, "--lock", "on"]);
             assert_eq!(v["lesson"], "lock");
             assert_eq!(v["lock"], true, "{v}");
             assert_eq!(u(&v, "workers"), workers);

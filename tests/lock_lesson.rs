@@ -102,13 +102,21 @@ fn the_lesson_view_shows_the_holder_in_the_lock_word() {
         assert!(p.lock_on);
         if let Some(holder) = p.snap.holder {
             seen += 1;
-            let row = v.rows.iter().find(|r| r.proc.pid == holder).expect("holder row");
+            let row = v
+                .rows
+                .iter()
+                .find(|r| r.proc.pid == holder)
+                .expect("holder row");
             assert!(row.highlight, "the holder's row is highlighted");
             assert!(row.note.contains("holds lock"), "{}", row.note);
             assert!(v.rows.iter().filter(|r| r.highlight).count() == 1);
         }
         for w in &p.snap.waiting {
-            let row = v.rows.iter().find(|r| r.proc.pid == *w).expect("waiter row");
+            let row = v
+                .rows
+                .iter()
+                .find(|r| r.proc.pid == *w)
+                .expect("waiter row");
             assert_eq!(row.note, "waits for lock");
         }
         std::thread::sleep(Duration::from_millis(10));
@@ -130,19 +138,29 @@ fn a_killed_holder_is_recovered_from_and_the_count_adds_up() {
     until(&mut l, "a holder in its critical section", |v| {
         let p = panel(v);
         p.snap.holder.is_some_and(|h| {
-            v.rows
-                .iter()
-                .any(|r| r.proc.pid == h && (r.step.starts_with("read") || r.step.starts_with("add")))
+            v.rows.iter().any(|r| {
+                r.proc.pid == h && (r.step.starts_with("read") || r.step.starts_with("add"))
+            })
         })
     });
     l.command("kill-holder").unwrap();
-    let v = until(&mut l, "the lock held by a dead PID", |v| panel(v).snap.holder_dead);
+    let v = until(&mut l, "the lock held by a dead PID", |v| {
+        panel(v).snap.holder_dead
+    });
     let dead = panel(&v).snap.holder.unwrap();
     let banner = v.banner.as_ref().expect("a banner");
-    assert!(banner.text.contains(&format!("dead PID {dead}")), "{}", banner.text);
+    assert!(
+        banner.text.contains(&format!("dead PID {dead}")),
+        "{}",
+        banner.text
+    );
     assert!(banner.alarm);
     let row = v.rows.iter().find(|r| r.proc.pid == dead).unwrap();
-    assert_eq!(row.proc.state, KState::Zombie, "kept a zombie: its PID cannot be reused");
+    assert_eq!(
+        row.proc.state,
+        KState::Zombie,
+        "kept a zombie: its PID cannot be reused"
+    );
     // The rest at full speed, once the lock is back.
     l.set_pace(Pace::full_speed());
     let v = until(&mut l, "the run to finish", |v| {
@@ -158,7 +176,11 @@ fn a_killed_holder_is_recovered_from_and_the_count_adds_up() {
     assert_eq!(p.snap.counter, others + writes, "{p:?}");
     assert_eq!(p.snap.counter, p.expected - p.missing_from_dead, "{p:?}");
     assert_eq!(p.snap.lost, 0, "no update lost with the lock on");
-    assert!(v.log.iter().any(|l| l.contains("took the lock back")), "{:?}", v.log);
+    assert!(
+        v.log.iter().any(|l| l.contains("took the lock back")),
+        "{:?}",
+        v.log
+    );
     for r in v.rows.iter().filter(|r| r.proc.pid != dead) {
         assert_eq!(r.proc.exit.map(|e| e.describe()).as_deref(), Some("exit 0"));
     }
@@ -179,14 +201,20 @@ fn switching_the_lock_off_mid_run_loses_updates_and_counts_them_as_off() {
     let v = until(&mut l, "lost updates", |v| panel(v).snap.lost >= 3);
     let p = panel(&v);
     assert!(!p.lock_on);
-    assert_eq!(v.log.iter().filter(|l| l.starts_with("lock: OFF")).count(), 1);
+    assert_eq!(
+        v.log.iter().filter(|l| l.starts_with("lock: OFF")).count(),
+        1
+    );
     assert!(p.lost_off > 0 && p.lost_off <= p.snap.lost, "{p:?}");
     assert!(p.snap.unlocked > 0);
     // Back on: losses stop growing once the unlocked increments are over.
     l.command("lock").unwrap();
     until(&mut l, "the workers to obey", |v| {
         let p = panel(v);
-        p.snap.lock_on && v.rows.iter().all(|r| r.proc.record.flags & FLAG_LOCKED != 0)
+        p.snap.lock_on
+            && v.rows
+                .iter()
+                .all(|r| r.proc.record.flags & FLAG_LOCKED != 0)
     });
     std::thread::sleep(Duration::from_millis(200));
     l.tick();
@@ -197,7 +225,10 @@ fn switching_the_lock_off_mid_run_loses_updates_and_counts_them_as_off() {
     }
     let after = panel(&l.view()).snap.clone();
     assert!(after.writes > before.writes, "the run went on");
-    assert_eq!(after.unlocked, before.unlocked, "no unlocked increment after ON");
+    assert_eq!(
+        after.unlocked, before.unlocked,
+        "no unlocked increment after ON"
+    );
     assert_eq!(after.lost, before.lost, "no new loss with the lock on");
     let pids: Vec<i32> = l.view().rows.iter().map(|r| r.proc.pid).collect();
     drop(l);

@@ -48,7 +48,11 @@ fn run_see_workers_switch_the_lock_off_and_watch_updates_get_lost() {
     app.send("q");
     app.wait_text("lessons", T);
     for w in &workers {
-        assert_eq!(common::stat(*w), None, "worker {w} survived leaving the lesson");
+        assert_eq!(
+            common::stat(*w),
+            None,
+            "worker {w} survived leaving the lesson"
+        );
     }
     app.send("q");
     assert!(app.wait_exit(Duration::from_secs(3)));

@@ -76,7 +76,7 @@ pub struct LockLesson {
     lost_off: u64,
     unlocked_moved: Option<Instant>,
     rate: VecDeque<u64>,
-    last_sample: Option<(Instant, u64)>,
+    samples: VecDeque<(Instant, u64)>,
     time_on_us: Option<u64>,
     time_off_us: Option<u64>,
     repeat: Option<Repeat>,
@@ -96,7 +96,7 @@ impl LockLesson {
             lost_off: 0,
             unlocked_moved: None,
             rate: VecDeque::new(),
-            last_sample: None,
+            samples: VecDeque::new(),
             time_on_us: None,
             time_off_us: None,
             repeat: None,
@@ -117,7 +117,7 @@ impl LockLesson {
         self.lost_off = 0;
         self.unlocked_moved = None;
         self.rate.clear();
-        self.last_sample = None;
+        self.samples.clear();
         self.frozen = None;
         let iterations = if self.stage.pace.is_full_speed() {
             FULL_ITERATIONS
@@ -239,18 +239,24 @@ impl LockLesson {
         if lost > self.snap.lost && off_recently {
             self.lost_off += lost - self.snap.lost;
         }
-        if let Some((t, w)) = self.last_sample {
-            let dt = now - t;
-            if dt >= Duration::from_millis(50) {
-                let per_s = (snap.writes.saturating_sub(w)) as f64 / dt.as_secs_f64();
+        // Increments per second over the last second, sampled each frame.
+        self.samples.push_back((now, snap.writes));
+        while self
+            .samples
+            .front()
+            .is_some_and(|(t, _)| now - *t > Duration::from_secs(1))
+        {
+            self.samples.pop_front();
+        }
+        if let Some(&(t, w)) = self.samples.front() {
+            let dt = (now - t).as_secs_f64();
+            if dt > 0.05 {
+                let per_s = snap.writes.saturating_sub(w) as f64 / dt;
                 self.rate.push_back(per_s.round() as u64);
                 while self.rate.len() > SPARK_LEN {
                     self.rate.pop_front();
                 }
-                self.last_sample = Some((now, snap.writes));
             }
-        } else {
-            self.last_sample = Some((now, snap.writes));
         }
         self.snap = Snapshot { lost, ..snap };
         for l in lines {

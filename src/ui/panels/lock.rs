@@ -10,7 +10,11 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use crate::lessons::lock::LockPanel;
 use crate::lessons::lock::lesson::Distribution;
-use crate::lessons::view::LessonView;
+use crate::lessons::lock::run::{
+    self, FLAG_LOCKED, STEP_ADD, STEP_FAST, STEP_LOCKED, STEP_OUTSIDE, STEP_READ, STEP_WAITING,
+    STEP_WRITE,
+};
+use crate::lessons::view::{LessonView, RowView};
 use crate::ui::theme::Theme;
 
 const SPARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
@@ -66,6 +70,65 @@ fn lock_line<'a>(p: &LockPanel, theme: &Theme) -> Line<'a> {
         spans.push(Span::raw(pids.join(", ")));
     }
     Line::from(spans)
+}
+
+/// The loop each worker runs, with the PIDs of the workers at each line.
+fn listing<'a>(p: &LockPanel, rows: &[RowView], theme: &Theme) -> Vec<Line<'a>> {
+    let live: Vec<&RowView> = rows.iter().filter(|r| r.proc.exit.is_none()).collect();
+    if live.iter().any(|r| r.proc.record.step == STEP_FAST) {
+        return vec![Line::styled(
+            "full speed: too fast to follow step by step",
+            theme.muted,
+        )];
+    }
+    let at = |steps: &[u32]| -> String {
+        let here: Vec<&&RowView> = live
+            .iter()
+            .filter(|r| steps.contains(&r.proc.record.step))
+            .collect();
+        if here.is_empty() {
+            return String::new();
+        }
+        let pids: Vec<String> = here
+            .iter()
+            .map(|r| match r.proc.record.step {
+                STEP_READ | STEP_ADD | STEP_WRITE => {
+                    format!("{} v={}", r.proc.pid, r.proc.record.counters[run::C_VALUE])
+                }
+                _ => r.proc.pid.to_string(),
+            })
+            .collect();
+        let unlocked = here.iter().any(|r| {
+            r.proc.record.flags & FLAG_LOCKED == 0
+                && matches!(r.proc.record.step, STEP_READ | STEP_ADD | STEP_WRITE)
+        });
+        format!(
+            "◀ {}{}",
+            pids.join(", "),
+            if unlocked { "  (no lock)" } else { "" }
+        )
+    };
+    let lock_code = if p.lock_on {
+        "  with lock:"
+    } else {
+        "  # with lock: (off)"
+    };
+    let code = [
+        ("for _ in range(n):", String::new()),
+        ("  # outside the lock", at(&[STEP_OUTSIDE])),
+        (lock_code, at(&[STEP_WAITING, STEP_LOCKED])),
+        ("    v = counter", at(&[STEP_READ])),
+        ("    v = v + 1", at(&[STEP_ADD])),
+        ("    counter = v", at(&[STEP_WRITE])),
+    ];
+    code.into_iter()
+        .map(|(text, who)| {
+            Line::from(vec![
+                Span::styled(format!("{text:<22}"), theme.code),
+                Span::styled(who, theme.highlight),
+            ])
+        })
+        .collect()
 }
 
 fn dist_lines<'a>(d: &Distribution, width: usize, theme: &Theme) -> Vec<Line<'a>> {
@@ -125,7 +188,7 @@ fn dist_lines<'a>(d: &Distribution, width: usize, theme: &Theme) -> Vec<Line<'a>
     out
 }
 
-pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &LockPanel, _v: &LessonView, theme: &Theme) {
+pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &LockPanel, v: &LessonView, theme: &Theme) {
     let width = usize::from(area.width.saturating_sub(2));
     let s = &p.snap;
     let mut lines = vec![lock_line(p, theme)];
@@ -166,6 +229,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &LockPanel, _v: &LessonView, t
                 theme.muted,
             ));
         }
+        lines.extend(listing(p, &v.rows, theme));
         let now = p.rate.last().copied().unwrap_or(0);
         lines.push(Line::from(vec![
             Span::styled("increments/s ", theme.muted),
@@ -214,7 +278,9 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &LockPanel, _v: &LessonView, t
         .title(Line::styled(title, theme.heading))
         .border_style(theme.border);
     frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: true }).block(block),
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(block),
         area,
     );
 }
