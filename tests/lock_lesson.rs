@@ -252,3 +252,34 @@ fn counter_and_slots_agree_at_the_end_of_a_locked_run() {
     assert_eq!(run.counter(), 15_000);
     assert!(run.run_time().is_some());
 }
+
+/// `m`: 20 full-speed runs. With the lock, one value: the expected one.
+/// Without it, every run ends short. `f` times a run in each mode.
+#[test]
+fn repeated_runs_give_one_bar_with_the_lock_and_a_spread_without() {
+    let mut l = (lock::META.open)(&common::exe());
+    l.command("fast").unwrap();
+    let v = until(&mut l, "a timed full-speed run", |v| {
+        panel(v).time_on_us.is_some()
+    });
+    assert_eq!(panel(&v).snap.counter, 400_000);
+    l.command("repeat").unwrap();
+    let v = until(&mut l, "20 runs with the lock", |v| panel(v).dist.is_some());
+    let d = panel(&v).dist.clone().unwrap();
+    assert!(d.lock_on);
+    assert_eq!(d.finals.len(), lock::lesson::REPEATS);
+    assert!(d.finals.iter().all(|&f| f == 400_000), "{:?}", d.finals);
+    l.command("lock").unwrap();
+    l.command("repeat").unwrap();
+    let v = until(&mut l, "20 runs without the lock", |v| {
+        panel(v).dist.as_ref().is_some_and(|d| !d.lock_on)
+    });
+    let p = panel(&v);
+    let d = p.dist.clone().unwrap();
+    assert_eq!(d.finals.len(), lock::lesson::REPEATS);
+    assert!(d.finals.iter().all(|&f| f < 400_000), "{:?}", d.finals);
+    assert!(p.time_off_us.is_some() && p.time_on_us.is_some());
+    let pids: Vec<i32> = v.rows.iter().map(|r| r.proc.pid).collect();
+    drop(l);
+    common::assert_no_leftovers(&pids);
+}

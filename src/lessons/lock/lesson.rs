@@ -158,6 +158,10 @@ impl LockLesson {
     }
 
     fn toggle_lock(&mut self) {
+        if self.repeat.take().is_some() {
+            self.stage
+                .log("repeat stopped: the switch moved, the runs would not compare");
+        }
         self.lock_on = !self.lock_on;
         if let Some(engine) = self.stage.engine() {
             engine

@@ -74,7 +74,13 @@ fn lock_line<'a>(p: &LockPanel, theme: &Theme) -> Line<'a> {
 
 /// The loop each worker runs, with the PIDs of the workers at each line.
 fn listing<'a>(p: &LockPanel, rows: &[RowView], theme: &Theme) -> Vec<Line<'a>> {
-    let live: Vec<&RowView> = rows.iter().filter(|r| r.proc.exit.is_none()).collect();
+    let live: Vec<&RowView> = rows
+        .iter()
+        .filter(|r| r.proc.exit.is_none() && r.proc.record.step != run::STEP_DONE)
+        .collect();
+    if live.is_empty() {
+        return Vec::new();
+    }
     if live.iter().any(|r| r.proc.record.step == STEP_FAST) {
         return vec![Line::styled(
             "full speed: too fast to follow step by step",
@@ -244,7 +250,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &LockPanel, v: &LessonView, th
     }
     if p.time_on_us.is_some() || p.time_off_us.is_some() {
         let on = p.time_on_us.map_or("press f".to_string(), ms);
-        let off = p.time_off_us.map_or("l, then f".to_string(), ms);
+        let off = p.time_off_us.map_or("press l, then f".to_string(), ms);
         let mut spans = vec![
             Span::styled("full speed: lock ON ", theme.muted),
             Span::raw(on),
