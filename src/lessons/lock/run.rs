@@ -39,8 +39,9 @@ pub const C_PLANNED: usize = 2;
 pub const FLAG_LOCKED: u32 = 1;
 
 /// Without the lock, at full speed, a worker gives up the CPU between its
-/// read and its write once every this many increments (see the lesson text:
-/// the "widened window").
+/// read and its write at random moments, on average once every this many
+/// increments (see the lesson text: the "widened window"). Random, like the
+/// moments the kernel interrupts a real program, so runs end differently.
 pub const YIELD_EVERY: u64 = 1024;
 /// At full speed, a worker publishes its record once every this many
 /// increments, so watching costs little.
@@ -154,6 +155,8 @@ fn bare(ctx: &WorkerCtx, sh: &LockShared, n: u64) {
 fn observed(ctx: &mut WorkerCtx, sh: &LockShared, slot: &WorkerSlot, n: u64) -> Flow {
     let pid = ctx.pid;
     let mut unlocked = 0;
+    // xorshift64, seeded differently in each worker and each run.
+    let mut rng = (sys::monotonic_ns() ^ (u64::from(pid) << 32)) | 1;
     for i in 0..n {
         let teach = !ctx.control().pace().is_zero();
         let flow = if teach {
@@ -195,7 +198,12 @@ fn observed(ctx: &mut WorkerCtx, sh: &LockShared, slot: &WorkerSlot, n: u64) -> 
                 }
                 return Flow::Stop;
             }
-        } else if !locked && i % YIELD_EVERY == YIELD_EVERY - 1 {
+        } else if !locked && {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng % YIELD_EVERY == 0
+        } {
             // The widened window: another worker runs between our read and
             // our write, and reads the same value we did.
             std::thread::yield_now();
