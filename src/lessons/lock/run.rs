@@ -198,12 +198,7 @@ fn observed(ctx: &mut WorkerCtx, sh: &LockShared, slot: &WorkerSlot, n: u64) -> 
                 }
                 return Flow::Stop;
             }
-        } else if !locked && {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng % YIELD_EVERY == 0
-        } {
+        } else if !locked && one_in_yield_every(&mut rng) {
             // The widened window: another worker runs between our read and
             // our write, and reads the same value we did.
             std::thread::yield_now();
@@ -230,6 +225,14 @@ fn observed(ctx: &mut WorkerCtx, sh: &LockShared, slot: &WorkerSlot, n: u64) -> 
         }
     }
     Flow::Continue
+}
+
+/// True about once every `YIELD_EVERY` calls, at random (xorshift64).
+fn one_in_yield_every(rng: &mut u64) -> bool {
+    *rng ^= *rng << 13;
+    *rng ^= *rng >> 7;
+    *rng ^= *rng << 17;
+    rng.is_multiple_of(YIELD_EVERY)
 }
 
 /// A worker that died before finishing, and what it had done.
