@@ -392,3 +392,8 @@ fn spread_of_final_values_lock_off() {
 fn one_bar_lock_on() {
     insta::assert_snapshot!(render(&distribution(true), 120, 40));
 }
+
+#[test]
+fn spread_80x24_fits_its_bars() {
+    insta::assert_snapshot!(render(&distribution(false), 80, 24));
+}

@@ -137,7 +137,7 @@ fn listing<'a>(p: &LockPanel, rows: &[RowView], theme: &Theme) -> Vec<Line<'a>> 
         .collect()
 }
 
-fn dist_lines<'a>(d: &Distribution, width: usize, theme: &Theme) -> Vec<Line<'a>> {
+fn dist_lines<'a>(d: &Distribution, width: usize, max_bins: u64, theme: &Theme) -> Vec<Line<'a>> {
     let mut out = vec![Line::styled(
         format!(
             "final values of {} full-speed runs, lock: {}{}",
@@ -152,7 +152,7 @@ fn dist_lines<'a>(d: &Distribution, width: usize, theme: &Theme) -> Vec<Line<'a>
     let (Some(&lo), Some(&hi)) = (d.finals.iter().min(), d.finals.iter().max()) else {
         return out;
     };
-    let bins: u64 = if lo == hi { 1 } else { 6 };
+    let bins: u64 = if lo == hi { 1 } else { max_bins.max(1) };
     let span = (hi - lo) / bins + 1;
     let mut counts = vec![0usize; bins as usize];
     for &f in &d.finals {
@@ -235,18 +235,31 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &LockPanel, v: &LessonView, th
                 theme.muted,
             ));
         }
-        lines.extend(listing(p, &v.rows, theme));
-        let now = p.rate.last().copied().unwrap_or(0);
-        lines.push(Line::from(vec![
-            Span::styled("increments/s ", theme.muted),
-            Span::styled(sparkline(&p.rate, width.saturating_sub(26)), theme.ok),
-            Span::raw(format!(" {}", grouped(now))),
-        ]));
+        let code = listing(p, &v.rows, theme);
+        // A finished run has no cursors and no rate to show.
+        if !code.is_empty() {
+            lines.extend(code);
+            let now = p.rate.last().copied().unwrap_or(0);
+            lines.push(Line::from(vec![
+                Span::styled("increments/s ", theme.muted),
+                Span::styled(sparkline(&p.rate, width.saturating_sub(26)), theme.ok),
+                Span::raw(format!(" {}", grouped(now))),
+            ]));
+        }
     } else {
         lines.push(Line::styled(
             "space: a run at teaching pace · f: one at full speed · m: 20 at full speed",
             theme.muted,
         ));
+    }
+    if let Some((done, total)) = p.repeating {
+        lines.push(Line::styled(
+            format!("repeating: run {} of {total}", done + 1),
+            theme.highlight,
+        ));
+    } else if let Some(d) = &p.dist {
+        let room = usize::from(area.height.saturating_sub(2)).saturating_sub(lines.len() + 3);
+        lines.extend(dist_lines(d, width, room.clamp(1, 6) as u64, theme));
     }
     if p.time_on_us.is_some() || p.time_off_us.is_some() {
         let on = p.time_on_us.map_or("press f".to_string(), ms);
@@ -264,14 +277,6 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &LockPanel, v: &LessonView, th
             ));
         }
         lines.push(Line::from(spans));
-    }
-    if let Some((done, total)) = p.repeating {
-        lines.push(Line::styled(
-            format!("repeating: run {} of {total}", done + 1),
-            theme.highlight,
-        ));
-    } else if let Some(d) = &p.dist {
-        lines.extend(dist_lines(d, width, theme));
     }
     if let Some(pid) = p.frozen {
         lines.push(Line::styled(
