@@ -3,6 +3,7 @@
 //! updates counted, the holder and the waiters shown, a holder killed and the
 //! lock taken back from the dead.
 
+mod keys;
 pub mod lesson;
 pub mod run;
 
