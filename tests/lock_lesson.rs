@@ -252,3 +252,75 @@ fn counter_and_slots_agree_at_the_end_of_a_locked_run() {
     assert_eq!(run.counter(), 15_000);
     assert!(run.run_time().is_some());
 }
+
+/// `m`: 20 full-speed runs. With the lock, one value: the expected one.
+/// Without it, every run ends short. `f` times a run in each mode.
+#[test]
+fn repeated_runs_give_one_bar_with_the_lock_and_a_spread_without() {
+    let mut l = (lock::META.open)(&common::exe());
+    l.command("fast").unwrap();
+    let v = until(&mut l, "a timed full-speed run", |v| {
+        panel(v).time_on_us.is_some()
+    });
+    assert_eq!(panel(&v).snap.counter, 400_000);
+    l.command("repeat").unwrap();
+    let v = until(&mut l, "20 runs with the lock", |v| panel(v).dist.is_some());
+    let d = panel(&v).dist.clone().unwrap();
+    assert!(d.lock_on);
+    assert_eq!(d.finals.len(), lock::lesson::REPEATS);
+    assert!(d.finals.iter().all(|&f| f == 400_000), "{:?}", d.finals);
+    l.command("lock").unwrap();
+    l.command("repeat").unwrap();
+    let v = until(&mut l, "20 runs without the lock", |v| {
+        panel(v).dist.as_ref().is_some_and(|d| !d.lock_on)
+    });
+    let p = panel(&v);
+    let d = p.dist.clone().unwrap();
+    assert_eq!(d.finals.len(), lock::lesson::REPEATS);
+    assert!(d.finals.iter().all(|&f| f < 400_000), "{:?}", d.finals);
+    assert!(p.time_off_us.is_some() && p.time_on_us.is_some());
+    let pids: Vec<i32> = v.rows.iter().map(|r| r.proc.pid).collect();
+    drop(l);
+    common::assert_no_leftovers(&pids);
+}
+
+/// `p`: the holder stopped (T) keeps the lock; nobody else gets in until it
+/// is continued.
+#[test]
+fn a_stopped_holder_keeps_everyone_waiting_until_continued() {
+    let mut l = (lock::META.open)(&common::exe());
+    l.set_pace(Pace::from_millis(10));
+    l.toggle_run().unwrap();
+    until(&mut l, "a holder", |v| panel(v).snap.holder.is_some());
+    l.command("freeze-holder").unwrap();
+    let v = until(&mut l, "the holder stopped", |v| {
+        let p = panel(v);
+        p.frozen.is_some_and(|f| {
+            v.rows
+                .iter()
+                .any(|r| r.proc.pid == f && r.proc.state == KState::Stopped)
+        })
+    });
+    let frozen = panel(&v).frozen.unwrap();
+    let writes = panel(&v).snap.writes;
+    for _ in 0..20 {
+        std::thread::sleep(Duration::from_millis(20));
+        l.tick();
+    }
+    let v = l.view();
+    let p = panel(&v);
+    assert_eq!(
+        p.snap.holder,
+        Some(frozen),
+        "the stopped holder keeps the lock"
+    );
+    assert_eq!(p.snap.writes, writes, "nobody got in while it was stopped");
+    assert_eq!(p.snap.waiting.len(), 3, "{:?}", p.snap.waiting);
+    l.command("freeze-holder").unwrap();
+    until(&mut l, "the run to go on", |v| {
+        panel(v).snap.writes > writes
+    });
+    let pids: Vec<i32> = l.view().rows.iter().map(|r| r.proc.pid).collect();
+    drop(l);
+    common::assert_no_leftovers(&pids);
+}

@@ -65,8 +65,12 @@ fn killing_the_holder_shows_a_dead_pid_then_the_lock_comes_back() {
     app.send(" ");
     app.wait_text("holds lock", T);
     app.send("x");
-    let screen = app.wait_text("held by dead PID", T);
-    assert!(screen.contains("DEAD, holds lock"), "{screen}");
+    // A frame may be read half drawn: wait for both parts of it.
+    app.wait_for(
+        "the lock held by a dead PID, in the panel and the table",
+        T,
+        |s| s.contains("held by dead PID") && s.contains("DEAD, holds lock"),
+    );
     app.wait_text("took the lock back", T);
     app.wait_for("the banner to go", T, |s| !s.contains("held by dead PID"));
     app.send("q");

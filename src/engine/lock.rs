@@ -140,3 +140,39 @@ impl PidLock {
 
 // SAFETY: one atomic word; zero means "free".
 unsafe impl super::shm::SharedSafe for PidLock {}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicU32;
+
+    use super::*;
+
+    fn new_lock() -> PidLock {
+        PidLock {
+            word: AtomicU32::new(0),
+        }
+    }
+
+    #[test]
+    fn lock_noting_tells_only_when_it_must_wait() {
+        let l = new_lock();
+        let mut told = false;
+        assert!(!l.lock_noting(7, || told = true));
+        assert!(!told, "a free lock is taken without waiting");
+        assert_eq!(l.holder(), Some(7));
+        std::thread::scope(|s| {
+            let t = s.spawn(|| {
+                let mut told = false;
+                let waited = l.lock_noting(8, || told = true);
+                (waited, told, l.holder())
+            });
+            while !l.has_waiters() {
+                std::thread::yield_now();
+            }
+            assert!(l.unlock(7));
+            let (waited, told, holder) = t.join().unwrap();
+            assert!(waited && told);
+            assert_eq!(holder, Some(8));
+        });
+    }
+}

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 
+use super::keys::KEYS;
 use super::run::{
     self, C_VALUE, FLAG_LOCKED, K_LOCK_OFF, LockRun, STEP_ADD, STEP_READ, STEP_WRITE, Snapshot,
 };
@@ -16,7 +17,7 @@ use super::{DEFAULT_WORKERS, FULL_ITERATIONS, META};
 use crate::engine::{KState, ProcRow};
 use crate::lessons::stage::Stage;
 use crate::lessons::view::{Banner, LessonView, Pace, Panel, RowView, RunState};
-use crate::lessons::{Key, Lesson, LessonKey};
+use crate::lessons::{Lesson, LessonKey};
 
 /// At teaching pace: enough to watch for minutes, not 100 000.
 pub const APP_ITERATIONS: u64 = 300;
@@ -76,7 +77,7 @@ pub struct LockLesson {
     lost_off: u64,
     unlocked_moved: Option<Instant>,
     rate: VecDeque<u64>,
-    last_sample: Option<(Instant, u64)>,
+    samples: VecDeque<(Instant, u64)>,
     time_on_us: Option<u64>,
     time_off_us: Option<u64>,
     repeat: Option<Repeat>,
@@ -96,7 +97,7 @@ impl LockLesson {
             lost_off: 0,
             unlocked_moved: None,
             rate: VecDeque::new(),
-            last_sample: None,
+            samples: VecDeque::new(),
             time_on_us: None,
             time_off_us: None,
             repeat: None,
@@ -117,7 +118,7 @@ impl LockLesson {
         self.lost_off = 0;
         self.unlocked_moved = None;
         self.rate.clear();
-        self.last_sample = None;
+        self.samples.clear();
         self.frozen = None;
         let iterations = if self.stage.pace.is_full_speed() {
             FULL_ITERATIONS
@@ -158,6 +159,10 @@ impl LockLesson {
     }
 
     fn toggle_lock(&mut self) {
+        if self.repeat.take().is_some() {
+            self.stage
+                .log("repeat stopped: the switch moved, the runs would not compare");
+        }
         self.lock_on = !self.lock_on;
         if let Some(engine) = self.stage.engine() {
             engine
@@ -239,18 +244,24 @@ impl LockLesson {
         if lost > self.snap.lost && off_recently {
             self.lost_off += lost - self.snap.lost;
         }
-        if let Some((t, w)) = self.last_sample {
-            let dt = now - t;
-            if dt >= Duration::from_millis(50) {
-                let per_s = (snap.writes.saturating_sub(w)) as f64 / dt.as_secs_f64();
+        // Increments per second over the last second, sampled each frame.
+        self.samples.push_back((now, snap.writes));
+        while self
+            .samples
+            .front()
+            .is_some_and(|(t, _)| now - *t > Duration::from_secs(1))
+        {
+            self.samples.pop_front();
+        }
+        if let Some(&(t, w)) = self.samples.front() {
+            let dt = (now - t).as_secs_f64();
+            if dt > 0.05 {
+                let per_s = snap.writes.saturating_sub(w) as f64 / dt;
                 self.rate.push_back(per_s.round() as u64);
                 while self.rate.len() > SPARK_LEN {
                     self.rate.pop_front();
                 }
-                self.last_sample = Some((now, snap.writes));
             }
-        } else {
-            self.last_sample = Some((now, snap.writes));
         }
         self.snap = Snapshot { lost, ..snap };
         for l in lines {
@@ -388,51 +399,6 @@ impl LockLesson {
 fn on_off(on: bool) -> &'static str {
     if on { "ON" } else { "OFF" }
 }
-
-const KEYS: &[LessonKey] = &[
-    LessonKey {
-        keys: &[Key::Char('l')],
-        label: "lock on/off",
-        help: "Switch the lock OFF or ON while the run goes on; each worker obeys from its next increment",
-        command: "lock",
-    },
-    LessonKey {
-        keys: &[Key::Char('x')],
-        label: "kill holder",
-        help: "Kill the worker holding the lock (SIGKILL): the lock is held by a dead PID until forklore takes it back",
-        command: "kill-holder",
-    },
-    LessonKey {
-        keys: &[Key::Char('p')],
-        label: "stop holder",
-        help: "Stop the worker holding the lock (SIGSTOP), or let it go on (SIGCONT): everyone else waits",
-        command: "freeze-holder",
-    },
-    LessonKey {
-        keys: &[Key::Char('f')],
-        label: "full-speed run",
-        help: "One run of W x 100 000 increments at full speed; shows how long it took",
-        command: "fast",
-    },
-    LessonKey {
-        keys: &[Key::Char('m')],
-        label: "20 runs",
-        help: "20 full-speed runs in a row: the spread of final values (lock off) or one value (lock on)",
-        command: "repeat",
-    },
-    LessonKey {
-        keys: &[Key::Char('[')],
-        label: "workers",
-        help: "One worker fewer for the next run (at least 1)",
-        command: "workers-",
-    },
-    LessonKey {
-        keys: &[Key::Char(']')],
-        label: "workers",
-        help: "One worker more for the next run (at most 16)",
-        command: "workers+",
-    },
-];
 
 impl Lesson for LockLesson {
     fn keys(&self) -> &'static [LessonKey] {

@@ -3,6 +3,7 @@
 //! updates counted, the holder and the waiters shown, a holder killed and the
 //! lock taken back from the dead.
 
+mod keys;
 pub mod lesson;
 pub mod run;
 
@@ -78,19 +79,26 @@ fn timed(exe: &Path, lock: bool, observe: bool) -> std::io::Result<(Duration, u6
 }
 
 /// `forklore bench lock`: 4 x 100 000 increments at full speed, locked and
-/// watched (as in the app), the lock alone (nothing published), and no lock.
+/// watched (as in the app), the lock alone (nothing published); no lock,
+/// watched (with the widened window) and alone (without it).
 pub fn bench(exe: &Path, rounds: u32) -> std::io::Result<Map<String, Value>> {
     let mut observed = Vec::new();
     let mut alone = Vec::new();
     let mut unlocked = Vec::new();
     let mut lost = Vec::new();
+    let mut bare_unlocked = Vec::new();
+    let mut bare_lost = Vec::new();
     for _ in 0..rounds {
         observed.push(timed(exe, true, true)?.0);
         alone.push(timed(exe, true, false)?.0);
         let (t, l) = timed(exe, false, true)?;
         unlocked.push(t);
         lost.push(l);
+        let (t, l) = timed(exe, false, false)?;
+        bare_unlocked.push(t);
+        bare_lost.push(l);
     }
+    bare_lost.sort_unstable();
     lost.sort_unstable();
     let med = |v: Vec<Duration>| crate::bench::ms(crate::bench::median(v));
     Ok(Map::from_iter([
@@ -102,6 +110,11 @@ pub fn bench(exe: &Path, rounds: u32) -> std::io::Result<Map<String, Value>> {
         (
             "unlocked_lost_updates_median".to_string(),
             json!(lost.get(lost.len() / 2).copied().unwrap_or(0)),
+        ),
+        ("unlocked_alone_ms".to_string(), json!(med(bare_unlocked))),
+        (
+            "unlocked_alone_lost_updates_median".to_string(),
+            json!(bare_lost.get(bare_lost.len() / 2).copied().unwrap_or(0)),
         ),
     ]))
 }

@@ -39,9 +39,10 @@ pub const C_PLANNED: usize = 2;
 pub const FLAG_LOCKED: u32 = 1;
 
 /// Without the lock, at full speed, a worker gives up the CPU between its
-/// read and its write once every this many increments (see the lesson text:
-/// the "widened window").
-pub const YIELD_EVERY: u64 = 64;
+/// read and its write at random moments, on average once every this many
+/// increments (see the lesson text: the "widened window"). Random, like the
+/// moments the kernel interrupts a real program, so runs end differently.
+pub const YIELD_EVERY: u64 = 1024;
 /// At full speed, a worker publishes its record once every this many
 /// increments, so watching costs little.
 const PUBLISH_EVERY: u64 = 1024;
@@ -132,18 +133,16 @@ pub fn worker(mut ctx: WorkerCtx) -> i32 {
     0
 }
 
-/// The lock and the counter, nothing else: what the lock alone costs.
+/// The lock and the counter, nothing else (no publishing, no widened
+/// window): what the lock alone costs, and the bare race without it.
 fn bare(ctx: &WorkerCtx, sh: &LockShared, n: u64) {
     let pid = ctx.pid;
     let locked = ctx.control().knob(K_LOCK_OFF) == 0;
-    for i in 0..n {
+    for _ in 0..n {
         if locked {
             sh.lock.lock(pid);
         }
         let v = sh.counter.load(Ordering::Relaxed);
-        if !locked && i % YIELD_EVERY == YIELD_EVERY - 1 {
-            std::thread::yield_now();
-        }
         sh.counter.store(v + 1, Ordering::Relaxed);
         if locked {
             sh.lock.unlock(pid);
@@ -156,6 +155,8 @@ fn bare(ctx: &WorkerCtx, sh: &LockShared, n: u64) {
 fn observed(ctx: &mut WorkerCtx, sh: &LockShared, slot: &WorkerSlot, n: u64) -> Flow {
     let pid = ctx.pid;
     let mut unlocked = 0;
+    // xorshift64, seeded differently in each worker and each run.
+    let mut rng = (sys::monotonic_ns() ^ (u64::from(pid) << 32)) | 1;
     for i in 0..n {
         let teach = !ctx.control().pace().is_zero();
         let flow = if teach {
@@ -197,7 +198,7 @@ fn observed(ctx: &mut WorkerCtx, sh: &LockShared, slot: &WorkerSlot, n: u64) -> 
                 }
                 return Flow::Stop;
             }
-        } else if !locked && i % YIELD_EVERY == YIELD_EVERY - 1 {
+        } else if !locked && one_in_yield_every(&mut rng) {
             // The widened window: another worker runs between our read and
             // our write, and reads the same value we did.
             std::thread::yield_now();
@@ -224,6 +225,14 @@ fn observed(ctx: &mut WorkerCtx, sh: &LockShared, slot: &WorkerSlot, n: u64) -> 
         }
     }
     Flow::Continue
+}
+
+/// True about once every `YIELD_EVERY` calls, at random (xorshift64).
+fn one_in_yield_every(rng: &mut u64) -> bool {
+    *rng ^= *rng << 13;
+    *rng ^= *rng >> 7;
+    *rng ^= *rng << 17;
+    rng.is_multiple_of(YIELD_EVERY)
 }
 
 /// A worker that died before finishing, and what it had done.

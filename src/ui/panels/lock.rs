@@ -10,7 +10,11 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use crate::lessons::lock::LockPanel;
 use crate::lessons::lock::lesson::Distribution;
-use crate::lessons::view::LessonView;
+use crate::lessons::lock::run::{
+    self, FLAG_LOCKED, STEP_ADD, STEP_FAST, STEP_LOCKED, STEP_OUTSIDE, STEP_READ, STEP_WAITING,
+    STEP_WRITE,
+};
+use crate::lessons::view::{LessonView, RowView};
 use crate::ui::theme::Theme;
 
 const SPARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
@@ -68,7 +72,72 @@ fn lock_line<'a>(p: &LockPanel, theme: &Theme) -> Line<'a> {
     Line::from(spans)
 }
 
-fn dist_lines<'a>(d: &Distribution, width: usize, theme: &Theme) -> Vec<Line<'a>> {
+/// The loop each worker runs, with the PIDs of the workers at each line.
+fn listing<'a>(p: &LockPanel, rows: &[RowView], theme: &Theme) -> Vec<Line<'a>> {
+    let live: Vec<&RowView> = rows
+        .iter()
+        .filter(|r| r.proc.exit.is_none() && r.proc.record.step != run::STEP_DONE)
+        .collect();
+    if live.is_empty() {
+        return Vec::new();
+    }
+    if live.iter().any(|r| r.proc.record.step == STEP_FAST) {
+        return vec![Line::styled(
+            "full speed: too fast to follow step by step",
+            theme.muted,
+        )];
+    }
+    let at = |steps: &[u32]| -> String {
+        let here: Vec<&&RowView> = live
+            .iter()
+            .filter(|r| steps.contains(&r.proc.record.step))
+            .collect();
+        if here.is_empty() {
+            return String::new();
+        }
+        let pids: Vec<String> = here
+            .iter()
+            .map(|r| match r.proc.record.step {
+                STEP_READ | STEP_ADD | STEP_WRITE => {
+                    format!("{} v={}", r.proc.pid, r.proc.record.counters[run::C_VALUE])
+                }
+                _ => r.proc.pid.to_string(),
+            })
+            .collect();
+        let unlocked = here.iter().any(|r| {
+            r.proc.record.flags & FLAG_LOCKED == 0
+                && matches!(r.proc.record.step, STEP_READ | STEP_ADD | STEP_WRITE)
+        });
+        format!(
+            "◀ {}{}",
+            pids.join(", "),
+            if unlocked { "  (no lock)" } else { "" }
+        )
+    };
+    let lock_code = if p.lock_on {
+        "  with lock:"
+    } else {
+        "  # with lock: (off)"
+    };
+    let code = [
+        ("for _ in range(n):", String::new()),
+        ("  # outside the lock", at(&[STEP_OUTSIDE])),
+        (lock_code, at(&[STEP_WAITING, STEP_LOCKED])),
+        ("    v = counter", at(&[STEP_READ])),
+        ("    v = v + 1", at(&[STEP_ADD])),
+        ("    counter = v", at(&[STEP_WRITE])),
+    ];
+    code.into_iter()
+        .map(|(text, who)| {
+            Line::from(vec![
+                Span::styled(format!("{text:<22}"), theme.code),
+                Span::styled(who, theme.highlight),
+            ])
+        })
+        .collect()
+}
+
+fn dist_lines<'a>(d: &Distribution, width: usize, max_bins: u64, theme: &Theme) -> Vec<Line<'a>> {
     let mut out = vec![Line::styled(
         format!(
             "final values of {} full-speed runs, lock: {}{}",
@@ -83,7 +152,7 @@ fn dist_lines<'a>(d: &Distribution, width: usize, theme: &Theme) -> Vec<Line<'a>
     let (Some(&lo), Some(&hi)) = (d.finals.iter().min(), d.finals.iter().max()) else {
         return out;
     };
-    let bins: u64 = if lo == hi { 1 } else { 6 };
+    let bins: u64 = if lo == hi { 1 } else { max_bins.max(1) };
     let span = (hi - lo) / bins + 1;
     let mut counts = vec![0usize; bins as usize];
     for &f in &d.finals {
@@ -125,7 +194,7 @@ fn dist_lines<'a>(d: &Distribution, width: usize, theme: &Theme) -> Vec<Line<'a>
     out
 }
 
-pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &LockPanel, _v: &LessonView, theme: &Theme) {
+pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &LockPanel, v: &LessonView, theme: &Theme) {
     let width = usize::from(area.width.saturating_sub(2));
     let s = &p.snap;
     let mut lines = vec![lock_line(p, theme)];
@@ -166,21 +235,35 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &LockPanel, _v: &LessonView, t
                 theme.muted,
             ));
         }
-        let now = p.rate.last().copied().unwrap_or(0);
-        lines.push(Line::from(vec![
-            Span::styled("increments/s ", theme.muted),
-            Span::styled(sparkline(&p.rate, width.saturating_sub(26)), theme.ok),
-            Span::raw(format!(" {}", grouped(now))),
-        ]));
+        let code = listing(p, &v.rows, theme);
+        // A finished run has no cursors and no rate to show.
+        if !code.is_empty() {
+            lines.extend(code);
+            let now = p.rate.last().copied().unwrap_or(0);
+            lines.push(Line::from(vec![
+                Span::styled("increments/s ", theme.muted),
+                Span::styled(sparkline(&p.rate, width.saturating_sub(26)), theme.ok),
+                Span::raw(format!(" {}", grouped(now))),
+            ]));
+        }
     } else {
         lines.push(Line::styled(
             "space: a run at teaching pace · f: one at full speed · m: 20 at full speed",
             theme.muted,
         ));
     }
+    if let Some((done, total)) = p.repeating {
+        lines.push(Line::styled(
+            format!("repeating: run {} of {total}", done + 1),
+            theme.highlight,
+        ));
+    } else if let Some(d) = &p.dist {
+        let room = usize::from(area.height.saturating_sub(2)).saturating_sub(lines.len() + 3);
+        lines.extend(dist_lines(d, width, room.clamp(1, 6) as u64, theme));
+    }
     if p.time_on_us.is_some() || p.time_off_us.is_some() {
         let on = p.time_on_us.map_or("press f".to_string(), ms);
-        let off = p.time_off_us.map_or("l, then f".to_string(), ms);
+        let off = p.time_off_us.map_or("press l, then f".to_string(), ms);
         let mut spans = vec![
             Span::styled("full speed: lock ON ", theme.muted),
             Span::raw(on),
@@ -195,14 +278,6 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &LockPanel, _v: &LessonView, t
         }
         lines.push(Line::from(spans));
     }
-    if let Some((done, total)) = p.repeating {
-        lines.push(Line::styled(
-            format!("repeating: run {} of {total}", done + 1),
-            theme.highlight,
-        ));
-    } else if let Some(d) = &p.dist {
-        lines.extend(dist_lines(d, width, theme));
-    }
     if let Some(pid) = p.frozen {
         lines.push(Line::styled(
             format!("{pid} is stopped (T): p lets it go on"),
@@ -214,7 +289,9 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &LockPanel, _v: &LessonView, t
         .title(Line::styled(title, theme.heading))
         .border_style(theme.border);
     frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: true }).block(block),
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(block),
         area,
     );
 }

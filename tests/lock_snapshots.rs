@@ -1,0 +1,399 @@
+//! The lock lesson's screen drawn from fixed models (PIDs and times fixed,
+//! so nothing volatile is left to mask); insta keeps the expected text.
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use forklore::app::keymap;
+use forklore::app::model::{LessonModel, Model, Screen};
+use forklore::engine::{ExitKind, KState, ProcRow, RecordData};
+use forklore::lessons::content;
+use forklore::lessons::lock::lesson::Distribution;
+use forklore::lessons::lock::run::{
+    C_VALUE, FLAG_LOCKED, STEP_ADD, STEP_DONE, STEP_OUTSIDE, STEP_READ, STEP_WAITING, STEP_WRITE,
+};
+use forklore::lessons::lock::{self, LockPanel, Snapshot};
+use forklore::lessons::view::{Banner, LessonView, Pace, Panel, RowView, RunState};
+use forklore::ui::{self, theme::Theme};
+use ratatui::{Terminal, backend::TestBackend};
+
+fn render(model: &Model, w: u16, h: u16) -> String {
+    let theme = Theme::load("default", false).unwrap();
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| ui::draw(f, model, &theme)).unwrap();
+    let buf = term.backend().buffer();
+    (0..h)
+        .map(|y| {
+            (0..w)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+                .trim_end()
+                .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[allow(clippy::too_many_arguments)]
+fn row(
+    pid: i32,
+    i: usize,
+    state: KState,
+    step: u32,
+    value: u64,
+    locked: bool,
+    shown: &str,
+    note: &str,
+) -> RowView {
+    let mut record = RecordData {
+        pid: pid as u32,
+        step,
+        flags: if locked { FLAG_LOCKED } else { 0 },
+        ..RecordData::default()
+    };
+    record.counters[C_VALUE] = value;
+    RowView {
+        proc: ProcRow {
+            pid,
+            ppid: 4000,
+            role: format!("worker {i}"),
+            slot: i,
+            state,
+            cpu: Duration::from_millis(30),
+            record,
+            exit: (state == KState::Zombie)
+                .then_some(ExitKind::Signal(nix::sys::signal::Signal::SIGKILL)),
+            adopted: false,
+            daemon: false,
+            direct: true,
+            failure: None,
+        },
+        step: shown.into(),
+        note: note.into(),
+        highlight: note.contains("holds lock"),
+    }
+}
+
+fn model(view: LessonView) -> Model {
+    let lesson = (lock::META.open)(std::path::Path::new("/nonexistent"));
+    let content = content::load("lock", lock::META.content, None);
+    Model {
+        screen: Screen::Lesson(Box::new(LessonModel {
+            number: 2,
+            total: 7,
+            title: lock::META.title.into(),
+            content: Rc::new(content),
+            scroll: 0,
+            text_toggled: false,
+            view,
+        })),
+        footer: keymap::footer(true, lesson.keys()),
+        help: None,
+        message: None,
+        done: 1,
+        total: 7,
+    }
+}
+
+fn view(
+    rows: Vec<RowView>,
+    panel: LockPanel,
+    banner: Option<Banner>,
+    run: RunState,
+    pace: Pace,
+) -> LessonView {
+    LessonView {
+        run,
+        pace,
+        parent_pid: 4000,
+        rows,
+        selected: Some(0),
+        settings: format!(
+            "workers: 4 · lock: {}",
+            if panel.lock_on { "ON" } else { "OFF" }
+        ),
+        panel: Panel::Lock(Box::new(panel)),
+        log: vec!["4 workers x 300 increments, lock: ON".into()],
+        banner,
+    }
+}
+
+fn teaching(lock_on: bool) -> Model {
+    let rows = if lock_on {
+        vec![
+            row(
+                4001,
+                0,
+                KState::Sleeping,
+                STEP_ADD,
+                42,
+                true,
+                "add → 42",
+                "★ holds lock",
+            ),
+            row(
+                4002,
+                1,
+                KState::Sleeping,
+                STEP_WAITING,
+                0,
+                true,
+                "waiting",
+                "waits for lock",
+            ),
+            row(
+                4003,
+                2,
+                KState::Sleeping,
+                STEP_WAITING,
+                0,
+                true,
+                "waiting",
+                "waits for lock",
+            ),
+            row(
+                4004,
+                3,
+                KState::Sleeping,
+                STEP_OUTSIDE,
+                0,
+                true,
+                "outside",
+                "",
+            ),
+        ]
+    } else {
+        vec![
+            row(
+                4001,
+                0,
+                KState::Sleeping,
+                STEP_READ,
+                57,
+                false,
+                "read 57",
+                "no lock!",
+            ),
+            row(
+                4002,
+                1,
+                KState::Sleeping,
+                STEP_READ,
+                57,
+                false,
+                "read 57",
+                "no lock!",
+            ),
+            row(
+                4003,
+                2,
+                KState::Sleeping,
+                STEP_WRITE,
+                57,
+                false,
+                "write 57",
+                "no lock!",
+            ),
+            row(
+                4004,
+                3,
+                KState::Sleeping,
+                STEP_OUTSIDE,
+                0,
+                false,
+                "outside",
+                "",
+            ),
+        ]
+    };
+    let snap = Snapshot {
+        counter: if lock_on { 41 } else { 57 },
+        writes: if lock_on { 41 } else { 63 },
+        unlocked: if lock_on { 0 } else { 22 },
+        holder: lock_on.then_some(4001),
+        holder_dead: false,
+        waiting: if lock_on { vec![4002, 4003] } else { vec![] },
+        lock_on,
+        lost: if lock_on { 0 } else { 6 },
+    };
+    let panel = LockPanel {
+        lock_on,
+        workers_next: 4,
+        iterations: 300,
+        snap,
+        expected: 1200,
+        lost_off: if lock_on { 0 } else { 6 },
+        rate: vec![3, 4, 5, 4, 3, 4, 6, 5],
+        time_on_us: Some(24_310),
+        time_off_us: Some(9_870),
+        ..LockPanel::default()
+    };
+    model(view(
+        rows,
+        panel,
+        None,
+        RunState::Running,
+        Pace::from_millis(200),
+    ))
+}
+
+fn dead_holder() -> Model {
+    let rows = vec![
+        row(
+            4001,
+            0,
+            KState::Zombie,
+            STEP_READ,
+            80,
+            true,
+            "died",
+            "DEAD, holds lock",
+        ),
+        row(
+            4002,
+            1,
+            KState::Sleeping,
+            STEP_WAITING,
+            0,
+            true,
+            "waiting",
+            "waits for lock",
+        ),
+        row(
+            4003,
+            2,
+            KState::Sleeping,
+            STEP_WAITING,
+            0,
+            true,
+            "waiting",
+            "waits for lock",
+        ),
+        row(
+            4004,
+            3,
+            KState::Sleeping,
+            STEP_WAITING,
+            0,
+            true,
+            "waiting",
+            "waits for lock",
+        ),
+    ];
+    let panel = LockPanel {
+        lock_on: true,
+        workers_next: 4,
+        iterations: 300,
+        snap: Snapshot {
+            counter: 80,
+            writes: 80,
+            holder: Some(4001),
+            holder_dead: true,
+            waiting: vec![4002, 4003, 4004],
+            lock_on: true,
+            ..Snapshot::default()
+        },
+        expected: 1200,
+        dead: vec![(4001, 21, true, false)],
+        missing_from_dead: 279,
+        ..LockPanel::default()
+    };
+    let banner = Banner {
+        text: "lock held by dead PID 4001: everyone waits until forklore takes it back".into(),
+        alarm: true,
+    };
+    model(view(
+        rows,
+        panel,
+        Some(banner),
+        RunState::Running,
+        Pace::from_millis(200),
+    ))
+}
+
+fn distribution(lock_on: bool) -> Model {
+    let rows = (0..4)
+        .map(|i| {
+            row(
+                4001 + i as i32,
+                i,
+                KState::Reaped,
+                STEP_DONE,
+                0,
+                lock_on,
+                "done",
+                "",
+            )
+        })
+        .collect();
+    let finals = if lock_on {
+        vec![400_000; 20]
+    } else {
+        (0..20u64).map(|i| 100_000 + (i * 7_919) % 80_000).collect()
+    };
+    let panel = LockPanel {
+        lock_on,
+        workers_next: 4,
+        iterations: 100_000,
+        snap: Snapshot {
+            counter: finals[19],
+            writes: 400_000,
+            lost: 400_000 - finals[19],
+            lock_on,
+            ..Snapshot::default()
+        },
+        expected: 400_000,
+        lost_off: if lock_on { 0 } else { 400_000 - finals[19] },
+        time_on_us: Some(24_310),
+        time_off_us: (!lock_on).then_some(15_200),
+        dist: Some(Distribution {
+            lock_on,
+            expected: 400_000,
+            finals,
+            median_us: Some(if lock_on { 24_310 } else { 15_200 }),
+        }),
+        ..LockPanel::default()
+    };
+    model(view(
+        rows,
+        panel,
+        None,
+        RunState::Finished,
+        Pace::full_speed(),
+    ))
+}
+
+#[test]
+fn lock_on_teaching_pace_wide() {
+    insta::assert_snapshot!(render(&teaching(true), 120, 40));
+}
+
+#[test]
+fn lock_off_teaching_pace_wide() {
+    insta::assert_snapshot!(render(&teaching(false), 120, 40));
+}
+
+#[test]
+fn lock_on_80x24() {
+    insta::assert_snapshot!(render(&teaching(true), 80, 24));
+}
+
+#[test]
+fn dead_holder_wide() {
+    insta::assert_snapshot!(render(&dead_holder(), 120, 40));
+}
+
+#[test]
+fn spread_of_final_values_lock_off() {
+    insta::assert_snapshot!(render(&distribution(false), 120, 40));
+}
+
+#[test]
+fn one_bar_lock_on() {
+    insta::assert_snapshot!(render(&distribution(true), 120, 40));
+}
+
+#[test]
+fn spread_80x24_fits_its_bars() {
+    insta::assert_snapshot!(render(&distribution(false), 80, 24));
+}
