@@ -12,7 +12,7 @@ use crate::engine::pool::{
 };
 use crate::engine::{ProcRow, sys};
 use crate::lessons::stage::Stage;
-use crate::lessons::view::{LessonView, Pace, Panel, RowView, RunState};
+use crate::lessons::view::{Banner, LessonView, Pace, Panel, RowView, RunState};
 use crate::lessons::{Key, Lesson, LessonKey};
 
 /// The task that fails on purpose when failing is on (`f`).
@@ -85,6 +85,8 @@ pub struct PoolLesson {
     serial: Option<(Vec<TaskResult>, f64)>,
     history: Vec<RunSummary>,
     completed: bool,
+    /// A worker died in the middle of a task: that task never finishes.
+    lost: Option<Banner>,
 }
 
 impl PoolLesson {
@@ -99,6 +101,7 @@ impl PoolLesson {
             serial: None,
             history: Vec::new(),
             completed: false,
+            lost: None,
         }
     }
 
@@ -139,6 +142,7 @@ impl PoolLesson {
     }
 
     fn start(&mut self) -> io::Result<()> {
+        self.lost = None;
         self.phase = Phase::Idle;
         self.serial = None;
         let engine = self.stage.new_engine()?;
@@ -244,6 +248,38 @@ impl PoolLesson {
         }
         self.completed = true;
         self.stage.run = RunState::Finished;
+    }
+
+    /// A worker killed (from another terminal, say) while it ran a task:
+    /// the task stays taken forever and the map never completes. Python's
+    /// Pool waits forever in that case too; say so instead of spinning.
+    fn check_lost(&mut self) {
+        let (Phase::Serial(r) | Phase::Parallel(r)) = &self.phase else {
+            return;
+        };
+        if self.lost.is_some() {
+            return;
+        }
+        let rows = self.stage.rows();
+        for i in 0..r.batch.len {
+            let Some(t) = r.pool.task(i).filter(|t| t.state == TaskState::Running) else {
+                continue;
+            };
+            if let Some(dead) = rows
+                .iter()
+                .find(|row| row.pid.unsigned_abs() == t.pid && row.exit.is_some())
+            {
+                let how = dead.exit.map(|e| e.describe()).unwrap_or_default();
+                let text = format!(
+                    "worker {} died in task {i} ({how}): that task will never finish; Python's Pool would wait forever too. r resets",
+                    t.pid
+                );
+                self.stage.log(text.clone());
+                self.lost = Some(Banner { text, alarm: true });
+                self.stage.run = RunState::Finished;
+                return;
+            }
+        }
     }
 
     fn current(&self) -> Option<&Running> {
@@ -406,6 +442,7 @@ impl Lesson for PoolLesson {
     }
 
     fn reset(&mut self) {
+        self.lost = None;
         self.phase = Phase::Idle;
         self.serial = None;
         self.stage.reset();
@@ -444,6 +481,7 @@ impl Lesson for PoolLesson {
         if let Phase::Serial(r) | Phase::Parallel(r) | Phase::Done(r) = &mut self.phase {
             r.pool.dispatch();
         }
+        self.check_lost();
         if let Err(e) = self.advance() {
             self.stage.log(format!("could not start the pool: {e}"));
             self.stage.run = RunState::Finished;
@@ -462,7 +500,7 @@ impl Lesson for PoolLesson {
             rows: rows.into_iter().map(row_view).collect(),
             panel: Panel::Pool(panel),
             log: self.stage.log_lines(),
-            banner: None,
+            banner: self.lost.clone(),
             settings: format!(
                 "workers: {} · chunksize: {} (default {auto}) · failing: {}",
                 self.workers,
