@@ -5,6 +5,7 @@
 use std::io;
 use std::path::Path;
 
+use super::view::{PoolPanel, RunSummary, WorkerLine};
 use super::{DEFAULT_TASKS, Job, PRIME_LIMIT, auto_chunksize, default_workers};
 use crate::engine::pool::{
     Batch, C_CHUNKS, C_CURRENT, C_TASKS, Pool, STEP_BUSY, STEP_CLOSED, STEP_IDLE, TaskResult,
@@ -20,48 +21,6 @@ pub const FAILING_TASK: u32 = 13;
 const CHUNK_CHOICES: [u32; 10] = [1, 2, 3, 4, 6, 8, 12, 16, 24, 48];
 const MAX_WORKERS: u32 = 4;
 const HISTORY: usize = 6;
-
-/// One finished run, for the comparison table.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RunSummary {
-    pub workers: u32,
-    pub chunksize: u32,
-    pub serial_ms: f64,
-    pub parallel_ms: f64,
-    pub speedup: f64,
-    /// Time at the end when only one worker still had work.
-    pub tail_ms: f64,
-    pub results_match: bool,
-}
-
-/// One pool worker as the panel shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WorkerLine {
-    pub pid: i32,
-    pub busy: bool,
-    pub task: Option<u64>,
-    pub tasks_done: u64,
-    pub chunks: u64,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct PoolPanel {
-    /// "serial" or "pool" or "" before a run.
-    pub phase: String,
-    pub tasks: u32,
-    pub chunksize: u32,
-    /// Per task: its state and the PID that ran it.
-    pub cells: Vec<(TaskState, u32)>,
-    /// PIDs of the run in progress, in start order (for colours).
-    pub pids: Vec<u32>,
-    pub pending_chunks: Vec<u32>,
-    pub workers: Vec<WorkerLine>,
-    pub serial_ms: Option<f64>,
-    pub last: Option<RunSummary>,
-    /// (task, PID that ran it, message)
-    pub failures: Vec<(u32, u32, String)>,
-    pub history: Vec<RunSummary>,
-}
 
 struct Running {
     pool: Pool,

@@ -4,6 +4,7 @@
 //! gets what, and a failing task brings its error back.
 
 mod app;
+mod view;
 
 use std::time::{Duration, Instant};
 
@@ -15,7 +16,8 @@ use super::headless::{Report, RunArgs, RunEnv, RunError};
 use crate::engine::pool::{self, Pool, TaskResult};
 use crate::engine::{Engine, WorkerCtx};
 
-pub use app::{FAILING_TASK, PoolLesson, PoolPanel, RunSummary, WorkerLine};
+pub use app::{FAILING_TASK, PoolLesson};
+pub use view::{PoolPanel, RunSummary, WorkerLine};
 
 pub static META: LessonMeta = LessonMeta {
     id: "pool",
