@@ -82,3 +82,32 @@ fn one_huge_chunk_runs_on_one_worker_and_chunks_of_one_spread_out() {
     l.reset();
     common::assert_no_leftovers(&pids);
 }
+
+#[test]
+fn a_worker_killed_in_a_task_is_named_with_the_task_it_leaves_unfinished() {
+    let mut l = (pool::META.open)(&common::exe());
+    l.set_pace(Pace::from_millis(400));
+    l.toggle_run().unwrap();
+    let v = until(&mut l, "the serial worker in a task", |v| {
+        panel(v).phase == "serial" && panel(v).cells.iter().any(|(s, _)| *s == TaskState::Running)
+    });
+    let (_, victim) = *panel(&v)
+        .cells
+        .iter()
+        .find(|(s, _)| *s == TaskState::Running)
+        .unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(victim as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    let v = until(&mut l, "the lost task named", |v| v.banner.is_some());
+    let banner = v.banner.clone().unwrap();
+    assert!(banner.alarm);
+    assert!(banner.text.contains(&victim.to_string()), "{}", banner.text);
+    assert!(banner.text.contains("never finish"), "{}", banner.text);
+    assert_eq!(v.run, RunState::Finished);
+    let pids: Vec<i32> = v.rows.iter().map(|r| r.proc.pid).collect();
+    l.reset();
+    common::assert_no_leftovers(&pids);
+}

@@ -5,6 +5,7 @@
 use std::io;
 use std::path::Path;
 
+use super::view::{PoolPanel, RunSummary, WorkerLine};
 use super::{DEFAULT_TASKS, Job, PRIME_LIMIT, auto_chunksize, default_workers};
 use crate::engine::pool::{
     Batch, C_CHUNKS, C_CURRENT, C_TASKS, Pool, STEP_BUSY, STEP_CLOSED, STEP_IDLE, TaskResult,
@@ -12,7 +13,7 @@ use crate::engine::pool::{
 };
 use crate::engine::{ProcRow, sys};
 use crate::lessons::stage::Stage;
-use crate::lessons::view::{LessonView, Pace, Panel, RowView, RunState};
+use crate::lessons::view::{Banner, LessonView, Pace, Panel, RowView, RunState};
 use crate::lessons::{Key, Lesson, LessonKey};
 
 /// The task that fails on purpose when failing is on (`f`).
@@ -20,48 +21,6 @@ pub const FAILING_TASK: u32 = 13;
 const CHUNK_CHOICES: [u32; 10] = [1, 2, 3, 4, 6, 8, 12, 16, 24, 48];
 const MAX_WORKERS: u32 = 4;
 const HISTORY: usize = 6;
-
-/// One finished run, for the comparison table.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RunSummary {
-    pub workers: u32,
-    pub chunksize: u32,
-    pub serial_ms: f64,
-    pub parallel_ms: f64,
-    pub speedup: f64,
-    /// Time at the end when only one worker still had work.
-    pub tail_ms: f64,
-    pub results_match: bool,
-}
-
-/// One pool worker as the panel shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WorkerLine {
-    pub pid: i32,
-    pub busy: bool,
-    pub task: Option<u64>,
-    pub tasks_done: u64,
-    pub chunks: u64,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct PoolPanel {
-    /// "serial" or "pool" or "" before a run.
-    pub phase: String,
-    pub tasks: u32,
-    pub chunksize: u32,
-    /// Per task: its state and the PID that ran it.
-    pub cells: Vec<(TaskState, u32)>,
-    /// PIDs of the run in progress, in start order (for colours).
-    pub pids: Vec<u32>,
-    pub pending_chunks: Vec<u32>,
-    pub workers: Vec<WorkerLine>,
-    pub serial_ms: Option<f64>,
-    pub last: Option<RunSummary>,
-    /// (task, PID that ran it, message)
-    pub failures: Vec<(u32, u32, String)>,
-    pub history: Vec<RunSummary>,
-}
 
 struct Running {
     pool: Pool,
@@ -85,6 +44,8 @@ pub struct PoolLesson {
     serial: Option<(Vec<TaskResult>, f64)>,
     history: Vec<RunSummary>,
     completed: bool,
+    /// A worker died in the middle of a task: that task never finishes.
+    lost: Option<Banner>,
 }
 
 impl PoolLesson {
@@ -99,6 +60,7 @@ impl PoolLesson {
             serial: None,
             history: Vec::new(),
             completed: false,
+            lost: None,
         }
     }
 
@@ -139,6 +101,7 @@ impl PoolLesson {
     }
 
     fn start(&mut self) -> io::Result<()> {
+        self.lost = None;
         self.phase = Phase::Idle;
         self.serial = None;
         let engine = self.stage.new_engine()?;
@@ -244,6 +207,38 @@ impl PoolLesson {
         }
         self.completed = true;
         self.stage.run = RunState::Finished;
+    }
+
+    /// A worker killed (from another terminal, say) while it ran a task:
+    /// the task stays taken forever and the map never completes. Python's
+    /// Pool waits forever in that case too; say so instead of spinning.
+    fn check_lost(&mut self) {
+        let (Phase::Serial(r) | Phase::Parallel(r)) = &self.phase else {
+            return;
+        };
+        if self.lost.is_some() {
+            return;
+        }
+        let rows = self.stage.rows();
+        for i in 0..r.batch.len {
+            let Some(t) = r.pool.task(i).filter(|t| t.state == TaskState::Running) else {
+                continue;
+            };
+            if let Some(dead) = rows
+                .iter()
+                .find(|row| row.pid.unsigned_abs() == t.pid && row.exit.is_some())
+            {
+                let how = dead.exit.map(|e| e.describe()).unwrap_or_default();
+                let text = format!(
+                    "worker {} died in task {i} ({how}): that task will never finish; Python's Pool would wait forever too. r resets",
+                    t.pid
+                );
+                self.stage.log(text.clone());
+                self.lost = Some(Banner { text, alarm: true });
+                self.stage.run = RunState::Finished;
+                return;
+            }
+        }
     }
 
     fn current(&self) -> Option<&Running> {
@@ -406,6 +401,7 @@ impl Lesson for PoolLesson {
     }
 
     fn reset(&mut self) {
+        self.lost = None;
         self.phase = Phase::Idle;
         self.serial = None;
         self.stage.reset();
@@ -444,6 +440,7 @@ impl Lesson for PoolLesson {
         if let Phase::Serial(r) | Phase::Parallel(r) | Phase::Done(r) = &mut self.phase {
             r.pool.dispatch();
         }
+        self.check_lost();
         if let Err(e) = self.advance() {
             self.stage.log(format!("could not start the pool: {e}"));
             self.stage.run = RunState::Finished;
@@ -462,7 +459,7 @@ impl Lesson for PoolLesson {
             rows: rows.into_iter().map(row_view).collect(),
             panel: Panel::Pool(panel),
             log: self.stage.log_lines(),
-            banner: None,
+            banner: self.lost.clone(),
             settings: format!(
                 "workers: {} · chunksize: {} (default {auto}) · failing: {}",
                 self.workers,

@@ -4,6 +4,7 @@
 //! gets what, and a failing task brings its error back.
 
 mod app;
+mod view;
 
 use std::time::{Duration, Instant};
 
@@ -15,7 +16,8 @@ use super::headless::{Report, RunArgs, RunEnv, RunError};
 use crate::engine::pool::{self, Pool, TaskResult};
 use crate::engine::{Engine, WorkerCtx};
 
-pub use app::{FAILING_TASK, PoolLesson, PoolPanel, RunSummary, WorkerLine};
+pub use app::{FAILING_TASK, PoolLesson};
+pub use view::{PoolPanel, RunSummary, WorkerLine};
 
 pub static META: LessonMeta = LessonMeta {
     id: "pool",
@@ -140,6 +142,8 @@ pub struct Comparison {
     pub task_pids: Vec<u32>,
     pub task_runs: Vec<u32>,
     pub worker_pids: Vec<i32>,
+    /// CPU time the pool's workers used (user + system, from /proc).
+    pub worker_cpu: Duration,
 }
 
 impl Comparison {
@@ -205,6 +209,13 @@ pub fn compare(
         })?;
     let parallel_time = t0.elapsed();
     let views: Vec<_> = (0..tasks).filter_map(|i| pool.task(i)).collect();
+    // Read while the workers still exist (idle, waiting for more work).
+    let worker_cpu = pool
+        .pids()
+        .iter()
+        .filter_map(|p| crate::engine::sys::proc_stat(*p))
+        .map(|s| s.cpu)
+        .sum();
     pool.close();
     pool.join(engine, Some(Duration::from_secs(30)))?;
     Ok(Comparison {
@@ -215,6 +226,7 @@ pub fn compare(
         task_pids: views.iter().map(|v| v.pid).collect(),
         task_runs: views.iter().map(|v| v.runs).collect(),
         worker_pids: pool.pids().to_vec(),
+        worker_cpu,
     })
 }
 
@@ -256,6 +268,7 @@ fn run(args: &RunArgs, env: &RunEnv) -> Result<Report, RunError> {
         .field("serial_ms", ms(c.serial_time))
         .field("parallel_ms", ms(c.parallel_time))
         .field("speedup", speedup)
+        .field("parallel_cpu_ms", ms(c.worker_cpu))
         .field("worker_pids", json!(ran_by))
         .field("failed_tasks", Value::Array(failed))
         .field("task_pids", json!(c.task_pids))
@@ -290,6 +303,7 @@ pub fn bench(
         let mut speedups = Vec::new();
         let mut serial = Vec::new();
         let mut parallel = Vec::new();
+        let mut cpus = Vec::new();
         for _ in 0..rounds {
             let mut engine = Engine::new(exe, META.id)?;
             let c = compare(&mut engine, workers, DEFAULT_TASKS, chunksize, None)
@@ -300,7 +314,9 @@ pub fn bench(
             speedups.push(c.speedup());
             serial.push(c.serial_time);
             parallel.push(c.parallel_time);
+            cpus.push(c.worker_cpu.as_secs_f64() / c.parallel_time.as_secs_f64().max(1e-9));
         }
+        cpus.sort_by(f64::total_cmp);
         speedups.sort_by(f64::total_cmp);
         let median = speedups[speedups.len() / 2];
         let best = speedups.last().copied().unwrap_or(0.0);
@@ -314,6 +330,10 @@ pub fn bench(
                 "parallel_ms": crate::bench::ms(crate::bench::median(parallel)),
                 "speedup_median": round3(median),
                 "speedup_best": round3(best),
+                // Worker CPU time over pool wall time: how many CPUs the
+                // machine actually gave the pool. Near 1 on a busy machine,
+                // a speedup near 2 is impossible whatever the pool does.
+                "cpus_used_median": round3(cpus[cpus.len() / 2]),
             }),
         );
     }
