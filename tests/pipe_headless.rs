@@ -4,8 +4,8 @@ mod common;
 
 use std::time::Duration;
 
-use forklore::engine::{Engine, Event};
 use forklore::engine::pipe::Recv;
+use forklore::engine::{Engine, Event};
 use forklore::lessons::pipe::{PipeRun, work};
 
 const T: Duration = Duration::from_secs(20);
@@ -71,7 +71,10 @@ fn the_sender_closing_its_end_gives_the_reader_eof() {
     let mut run = PipeRun::spawn(&mut engine, 10_000_000, false, true).unwrap();
     engine.control().set_pace(Duration::from_millis(2));
     engine.control().start();
-    assert!(matches!(run.reader.recv::<work::Item>().unwrap(), Recv::Msg(_)));
+    assert!(matches!(
+        run.reader.recv::<work::Item>().unwrap(),
+        Recv::Msg(_)
+    ));
     engine.control().set_knob(work::K_CLOSE, 1);
     // Whatever is left is read, then EOF, while the sender still lives.
     let eof = loop {
@@ -86,7 +89,10 @@ fn the_sender_closing_its_end_gives_the_reader_eof() {
         let row = engine.rows()[0].clone();
         (row.record.step == work::STEP_CLOSED).then_some(row)
     });
-    assert!(row.exit.is_none(), "the EOF came from the close, not an exit");
+    assert!(
+        row.exit.is_none(),
+        "the EOF came from the close, not an exit"
+    );
     let pid = run.sender;
     drop(engine);
     common::assert_no_leftovers(&[pid]);

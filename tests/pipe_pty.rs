@@ -30,7 +30,10 @@ fn the_buffer_figure_moves_fills_near_64k_then_epipe() {
     let mut seen = HashSet::new();
     let deadline = std::time::Instant::now() + T;
     while seen.len() < 3 {
-        assert!(std::time::Instant::now() < deadline, "figure stuck: {seen:?}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "figure stuck: {seen:?}"
+        );
         if let Some(n) = in_kernel(&app.screen()) {
             seen.insert(n);
         }
@@ -66,10 +69,15 @@ fn the_race_shows_both_rates() {
     let mut app = Pty::spawn(&["open", "pipe"], 130, 42);
     app.wait_text("press space", T);
     app.send("v");
-    let screen = app.wait_for("both sides of the race done", Duration::from_secs(60), |s| {
-        s.matches("  done").count() >= 2
-    });
-    assert!(screen.contains("queue") && screen.contains("pipe"), "{screen}");
+    let screen = app.wait_for(
+        "both sides of the race done",
+        Duration::from_secs(60),
+        |s| s.matches("  done").count() >= 2,
+    );
+    assert!(
+        screen.contains("queue") && screen.contains("pipe"),
+        "{screen}"
+    );
     assert!(screen.contains("msgs/s"), "{screen}");
     app.send("q");
     app.wait_text("lessons", T);

@@ -56,7 +56,10 @@ fn one_item_four_consumers_every_consumer_still_ends() {
     assert_eq!(v["missing"], 0);
     // One item and four STOPs went through the (default, 64-slot) queue.
     assert_eq!(v["maxsize"], 64);
-    assert_eq!(v["max_depth"].as_u64().map(|d| (1..=5).contains(&d)), Some(true));
+    assert_eq!(
+        v["max_depth"].as_u64().map(|d| (1..=5).contains(&d)),
+        Some(true)
+    );
 }
 
 #[test]

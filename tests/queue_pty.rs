@@ -34,9 +34,7 @@ fn items_in_the_boxes_carry_the_live_producer_pid_and_it_blocks_when_full() {
     // The consumers are slow by default: the queue fills and the producer
     // sleeps, named as blocked: full, with items in the boxes put by it.
     let screen = app.wait_for("a full queue and its blocked producer", T, |s| {
-        s.contains("blocked: full: ")
-            && !putters(s).is_empty()
-            && s.contains("6 of 6 slots used")
+        s.contains("blocked: full: ") && !putters(s).is_empty() && s.contains("6 of 6 slots used")
     });
     let by = putters(&screen);
     assert!(

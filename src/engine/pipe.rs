@@ -61,8 +61,8 @@ impl FrameWriter {
     pub fn send<T: Serialize>(&mut self, msg: &T) -> io::Result<usize> {
         self.buf.clear();
         self.buf.extend_from_slice(&[0, 0]);
-        self.buf = postcard::to_extend(msg, std::mem::take(&mut self.buf))
-            .map_err(io::Error::other)?;
+        self.buf =
+            postcard::to_extend(msg, std::mem::take(&mut self.buf)).map_err(io::Error::other)?;
         let body = self.buf.len() - 2;
         let len = u16::try_from(body).map_err(|_| io::Error::other("message too large"))?;
         self.buf[..2].copy_from_slice(&len.to_le_bytes());
@@ -227,7 +227,10 @@ mod tests {
         assert_eq!(in_kernel(r.fd()).unwrap(), sent);
         drop(w);
         for i in 0..100u32 {
-            assert_eq!(r.recv::<(u32, String)>().unwrap(), Recv::Msg((i, "x".into())));
+            assert_eq!(
+                r.recv::<(u32, String)>().unwrap(),
+                Recv::Msg((i, "x".into()))
+            );
         }
         assert_eq!(r.recv::<(u32, String)>().unwrap(), Recv::Eof);
     }

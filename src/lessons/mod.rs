@@ -4,8 +4,8 @@
 
 pub mod content;
 pub mod headless;
-pub mod process;
 pub mod pipe;
+pub mod process;
 pub mod queue;
 pub mod stage;
 pub mod view;

@@ -125,10 +125,12 @@ impl Queue {
             let (slot, free) = self.slot(pos);
             let turn = slot.turn.load(Ordering::Acquire);
             if turn == free {
-                match h
-                    .tail
-                    .compare_exchange_weak(pos, pos + 1, Ordering::Relaxed, Ordering::Relaxed)
-                {
+                match h.tail.compare_exchange_weak(
+                    pos,
+                    pos + 1,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                ) {
                     Ok(_) => {
                         slot.write(pid, bytes);
                         slot.turn.store(free + 1, Ordering::Release);
@@ -160,10 +162,12 @@ impl Queue {
             let full = free + 1;
             let turn = slot.turn.load(Ordering::Acquire);
             if turn == full {
-                match h
-                    .head
-                    .compare_exchange_weak(pos, pos + 1, Ordering::Relaxed, Ordering::Relaxed)
-                {
+                match h.head.compare_exchange_weak(
+                    pos,
+                    pos + 1,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                ) {
                     Ok(_) => {
                         let (len, pid) = slot.read_into(buf);
                         slot.turn.store(full + 1, Ordering::Release);
@@ -297,7 +301,10 @@ impl Queue {
 
     /// Says one producer has put its last item; returns how many have.
     pub fn producer_finished(&self) -> u32 {
-        self.header.finished_producers.fetch_add(1, Ordering::AcqRel) + 1
+        self.header
+            .finished_producers
+            .fetch_add(1, Ordering::AcqRel)
+            + 1
     }
 
     /// What is in the queue now: each slot's item (copied consistently, see
@@ -371,6 +378,9 @@ mod tests {
     #[test]
     fn too_large_is_refused() {
         let q = Queue::create(2).unwrap();
-        assert_eq!(q.try_put_bytes(1, &[0u8; PAYLOAD + 1]), Err(PutError::TooLarge));
+        assert_eq!(
+            q.try_put_bytes(1, &[0u8; PAYLOAD + 1]),
+            Err(PutError::TooLarge)
+        );
     }
 }

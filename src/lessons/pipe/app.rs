@@ -143,7 +143,9 @@ impl PipeLesson {
             TEACHING_MESSAGES
         };
         let engine = self.stage.new_engine()?;
-        engine.control().set_knob(work::K_FLOOD, u32::from(flooding));
+        engine
+            .control()
+            .set_knob(work::K_FLOOD, u32::from(flooding));
         let run = PipeRun::spawn(engine, messages, duplex, true)?;
         pipe::set_nonblocking(run.reader.fd())?;
         engine.control().start();
@@ -400,17 +402,15 @@ impl Lesson for PipeLesson {
                 };
                 drop(run);
                 self.reader_closed = true;
-                self.stage.log(
-                    "forklore closed its read end: nobody can read any more",
-                );
+                self.stage
+                    .log("forklore closed its read end: nobody can read any more");
             }
             "close-write" => {
                 let Some(e) = self.stage.engine() else {
                     return Err(io::Error::other("no pipe open: press space first"));
                 };
                 e.control().set_knob(work::K_CLOSE, 1);
-                self.stage
-                    .log("the sender is told to close its write end");
+                self.stage.log("the sender is told to close its write end");
             }
             "race" => return self.start_race(),
             _ => {}
@@ -420,9 +420,10 @@ impl Lesson for PipeLesson {
 
     fn tick(&mut self) {
         let events = self.stage.poll();
-        if events.iter().any(
-            |e| matches!(e, Event::Note { text, .. } if text.contains("EPIPE")),
-        ) {
+        if events
+            .iter()
+            .any(|e| matches!(e, Event::Note { text, .. } if text.contains("EPIPE")))
+        {
             self.epipe = true;
         }
         let due = self
@@ -462,9 +463,13 @@ impl Lesson for PipeLesson {
             duplex: self.duplex,
             in_kernel: self.in_kernel,
             capacity: self.capacity,
-            answers_waiting: sender.as_ref().map_or(0, |s| s.record.counters[work::C_INBOX]),
+            answers_waiting: sender
+                .as_ref()
+                .map_or(0, |s| s.record.counters[work::C_INBOX]),
             history: self.history.iter().copied().collect(),
-            sent: sender.as_ref().map_or(0, |s| s.record.counters[work::C_MSGS]),
+            sent: sender
+                .as_ref()
+                .map_or(0, |s| s.record.counters[work::C_MSGS]),
             received: self.received,
             bytes: self.bytes,
             last: self

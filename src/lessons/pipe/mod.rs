@@ -41,7 +41,12 @@ impl PipeRun {
     /// Starts a sender of `messages` results. The child's end is closed
     /// here right after the spawn: with a copy left open in forklore, the
     /// reader would never see EOF.
-    pub fn spawn(engine: &mut Engine, messages: u64, duplex: bool, paced: bool) -> io::Result<Self> {
+    pub fn spawn(
+        engine: &mut Engine,
+        messages: u64,
+        duplex: bool,
+        paced: bool,
+    ) -> io::Result<Self> {
         let (mine, theirs): (OwnedFd, OwnedFd) = if duplex {
             pipe::duplex()?
         } else {

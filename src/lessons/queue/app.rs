@@ -99,7 +99,9 @@ impl QueueLesson {
         let setup = self.setup();
         let slow = self.slow;
         let engine = self.stage.new_engine()?;
-        engine.control().set_knob(work::K_SLOW, if slow { SLOW } else { 0 });
+        engine
+            .control()
+            .set_knob(work::K_SLOW, if slow { SLOW } else { 0 });
         let run = QueueRun::spawn(engine, setup)?;
         engine.control().start();
         self.run = Some(run);
@@ -201,7 +203,10 @@ impl QueueLesson {
     }
 
     fn row_view(&self, r: ProcRow) -> RowView {
-        let consumer = self.run.as_ref().is_some_and(|q| q.consumers.contains(&r.pid));
+        let consumer = self
+            .run
+            .as_ref()
+            .is_some_and(|q| q.consumers.contains(&r.pid));
         let count = r.record.counters[work::C_COUNT];
         let stuck = self.stuck.contains(&r.pid);
         let mut note = if consumer {
@@ -331,7 +336,10 @@ impl Lesson for QueueLesson {
             "producers" => self.producers = self.producers % MAX_PROCS + 1,
             "consumers" => self.consumers = self.consumers % MAX_PROCS + 1,
             "maxsize" => {
-                let i = MAXSIZES.iter().position(|m| *m == self.maxsize).unwrap_or(0);
+                let i = MAXSIZES
+                    .iter()
+                    .position(|m| *m == self.maxsize)
+                    .unwrap_or(0);
                 self.maxsize = MAXSIZES[(i + 1) % MAXSIZES.len()];
             }
             "slow" => {
@@ -408,7 +416,11 @@ impl Lesson for QueueLesson {
                 setup.consumers,
                 setup.maxsize,
                 if self.slow { "slow" } else { "normal" },
-                if self.one_sentinel { " · one STOP" } else { "" }
+                if self.one_sentinel {
+                    " · one STOP"
+                } else {
+                    ""
+                }
             ),
         }
     }

@@ -59,7 +59,12 @@ fn python(rounds: u32) -> Option<Map<String, Value>> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/queue_pipe.py");
     let out = Command::new("python3")
         .arg(script)
-        .args(["--items", PYTHON_ITEMS, "--rounds", &rounds.min(3).to_string()])
+        .args([
+            "--items",
+            PYTHON_ITEMS,
+            "--rounds",
+            &rounds.min(3).to_string(),
+        ])
         .output()
         .ok()?;
     if !out.status.success() {
@@ -93,7 +98,10 @@ fn with_python(
             }
         }
         None => {
-            out.insert("python".into(), json!("python3 could not run benches/queue_pipe.py"));
+            out.insert(
+                "python".into(),
+                json!("python3 could not run benches/queue_pipe.py"),
+            );
         }
     }
     out.insert("loadavg".into(), json!(load()));
@@ -111,7 +119,11 @@ pub fn bench_queue(exe: &Path, rounds: u32) -> std::io::Result<Map<String, Value
         ("msgs_per_sec_1p1c".to_string(), json!(one)),
         ("msgs_per_sec_2p2c".to_string(), json!(two)),
     ]);
-    Ok(with_python(out, rounds, &[("queue", "queue_msgs_per_sec", one)]))
+    Ok(with_python(
+        out,
+        rounds,
+        &[("queue", "queue_msgs_per_sec", one)],
+    ))
 }
 
 pub fn bench_pipe(exe: &Path, rounds: u32) -> std::io::Result<Map<String, Value>> {
@@ -130,8 +142,16 @@ pub fn bench_pipe(exe: &Path, rounds: u32) -> std::io::Result<Map<String, Value>
         rounds,
         &[
             ("pipe_one_way", "pipe_msgs_per_sec", one_way),
-            ("pipe_duplex_answered", "pipe_duplex_answered_msgs_per_sec", duplex),
-            ("pipe_duplex_vs_python_one_way_traffic", "pipe_duplex_msgs_per_sec", duplex),
+            (
+                "pipe_duplex_answered",
+                "pipe_duplex_answered_msgs_per_sec",
+                duplex,
+            ),
+            (
+                "pipe_duplex_vs_python_one_way_traffic",
+                "pipe_duplex_msgs_per_sec",
+                duplex,
+            ),
         ],
     ))
 }

@@ -179,7 +179,9 @@ impl QueueRun {
         let produced = sum(&self.producers, C_COUNT);
         let consumed = sum(&self.consumers, C_COUNT);
         let duplicated = sum(&self.consumers, C_DUP);
-        let n = usize::try_from(self.setup.items).unwrap_or(0).min(self.seen.len());
+        let n = usize::try_from(self.setup.items)
+            .unwrap_or(0)
+            .min(self.seen.len());
         let missing = self.seen[..n]
             .iter()
             .filter(|s| s.load(Ordering::Acquire) == 0)
@@ -234,7 +236,14 @@ pub fn worker(mut ctx: WorkerCtx) -> i32 {
             count,
             sentinels,
             producers,
-        } => produce(&mut ctx, &queue, index, first_id, count, (sentinels, producers)),
+        } => produce(
+            &mut ctx,
+            &queue,
+            index,
+            first_id,
+            count,
+            (sentinels, producers),
+        ),
         Job::Consumer => consume(&mut ctx, &queue, &seen),
     }
 }

@@ -1,8 +1,8 @@
 //! Each lesson's own panel, one file each.
 
+mod pipe;
 mod process;
 mod queue;
-mod pipe;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;

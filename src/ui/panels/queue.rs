@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Sparkline};
+use ratatui::widgets::{Block, Paragraph, Sparkline, Wrap};
 
 use crate::lessons::queue::QueuePanel;
 use crate::ui::theme::Theme;
@@ -59,7 +59,10 @@ fn boxes<'a>(p: &QueuePanel, per_row: usize, theme: &Theme) -> Vec<Line<'a>> {
 }
 
 fn pids(v: &[i32]) -> String {
-    v.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")
+    v.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &QueuePanel, theme: &Theme) {
@@ -116,7 +119,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &QueuePanel, theme: &Theme) {
     let spark_h = u16::from(inner.height > u16::try_from(lines.len()).unwrap_or(0) + 2) * 2;
     let [text, spark] =
         Layout::vertical([Constraint::Min(1), Constraint::Length(spark_h)]).areas(inner);
-    frame.render_widget(Paragraph::new(lines), text);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), text);
     if spark_h > 0 {
         let now = p.rate.last().copied().unwrap_or(0);
         let [label, line] =
