@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Paragraph, Sparkline, Wrap};
 use crate::lessons::queue::QueuePanel;
 use crate::ui::theme::Theme;
 
-const BOX_W: usize = 11;
+const BOX_W: usize = 12;
 
 fn fit(s: &str, w: usize) -> String {
     let s: String = s.chars().take(w).collect();
