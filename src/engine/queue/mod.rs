@@ -137,7 +137,7 @@ impl Queue {
                         // Reading `head` pulls the consumers' cache line
                         // over: measure the depth on every 32nd put only
                         // (and whenever the queue is found full, below).
-                        if pos % 32 == 0 {
+                        if pos.is_multiple_of(32) {
                             self.note_depth(pos + 1);
                         }
                         Self::notify(&h.get_waiters, &h.not_empty);
