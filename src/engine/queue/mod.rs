@@ -134,9 +134,11 @@ impl Queue {
                     Ok(_) => {
                         slot.write(pid, bytes);
                         slot.turn.store(free + 1, Ordering::Release);
-                        let depth = (pos + 1).saturating_sub(h.head.load(Ordering::Relaxed));
-                        if depth > h.max_depth.load(Ordering::Relaxed) {
-                            h.max_depth.fetch_max(depth, Ordering::Relaxed);
+                        // Reading `head` pulls the consumers' cache line
+                        // over: measure the depth on every 32nd put only
+                        // (and whenever the queue is found full, below).
+                        if pos.is_multiple_of(32) {
+                            self.note_depth(pos + 1);
                         }
                         Self::notify(&h.get_waiters, &h.not_empty);
                         return Ok(pos);
@@ -145,6 +147,7 @@ impl Queue {
                 }
             } else if turn < free {
                 // Still holds the item of the previous lap: full.
+                self.note_depth(pos);
                 return Err(PutError::Full);
             } else {
                 pos = h.tail.load(Ordering::Relaxed);
@@ -181,6 +184,16 @@ impl Queue {
             } else {
                 pos = h.head.load(Ordering::Relaxed);
             }
+        }
+    }
+
+    /// Records the depth seen with `tail` at `tail` (items claimed by
+    /// producers and not yet claimed by consumers), if it is a new maximum.
+    fn note_depth(&self, tail: u64) {
+        let h = &*self.header;
+        let depth = tail.saturating_sub(h.head.load(Ordering::Relaxed));
+        if depth > h.max_depth.load(Ordering::Relaxed) {
+            h.max_depth.fetch_max(depth, Ordering::Relaxed);
         }
     }
 

@@ -94,7 +94,7 @@ impl Slot {
         let mut buf = [0u8; PAYLOAD];
         for _ in 0..100 {
             let t1 = self.turn.load(Ordering::Acquire);
-            if t1 % 2 == 0 {
+            if t1.is_multiple_of(2) {
                 return None;
             }
             let (len, pid) = self.read_into(&mut buf);

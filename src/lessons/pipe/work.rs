@@ -257,18 +257,14 @@ fn race_read(ctx: &mut WorkerCtx, fd: std::os::fd::OwnedFd) -> io::Result<()> {
     let mut r = FrameReader::new(fd);
     ctx.data().step = STEP_READ;
     let mut n = 0u64;
-    loop {
-        match r.recv::<Item>()? {
-            Recv::Msg(m) => {
-                if u64::from(m.seq) != n {
-                    return Err(io::Error::other("out of order"));
-                }
-                n += 1;
-                ctx.data().counters[C_MSGS] = n;
-                ctx.publish();
-            }
-            Recv::Eof | Recv::Empty => break,
+    // Until EOF (`Recv::Eof`); a blocking end never says `Empty`.
+    while let Recv::Msg(m) = r.recv::<Item>()? {
+        if u64::from(m.seq) != n {
+            return Err(io::Error::other("out of order"));
         }
+        n += 1;
+        ctx.data().counters[C_MSGS] = n;
+        ctx.publish();
     }
     ctx.data().step = STEP_EOF;
     Ok(())

@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Sparkline};
+use ratatui::widgets::{Block, Paragraph, Sparkline, Wrap};
 
 use crate::lessons::pipe::{PipePanel, RacePanel};
 use crate::ui::theme::Theme;
@@ -51,7 +51,9 @@ fn race_lines<'a>(r: &RacePanel, width: usize, theme: &Theme) -> Vec<Line<'a>> {
 }
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &PipePanel, theme: &Theme) {
-    let title = if p.duplex {
+    let title = if p.race.is_some() {
+        " race: the queue against a pipe "
+    } else if p.duplex {
         " socketpair: both ways through the kernel "
     } else {
         " pipe: one way through the kernel "
@@ -63,7 +65,10 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &PipePanel, theme: &Theme) {
     frame.render_widget(block, area);
     let width = usize::from(inner.width);
     if let Some(r) = &p.race {
-        frame.render_widget(Paragraph::new(race_lines(r, width, theme)), inner);
+        frame.render_widget(
+            Paragraph::new(race_lines(r, width, theme)).wrap(Wrap { trim: false }),
+            inner,
+        );
         return;
     }
     let cap = p.capacity.map_or_else(String::new, |c| format!(" of {c}"));
@@ -135,7 +140,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &PipePanel, theme: &Theme) {
     let spark_h = u16::from(inner.height > u16::try_from(lines.len()).unwrap_or(0) + 2) * 2;
     let [text, spark] =
         Layout::vertical([Constraint::Min(1), Constraint::Length(spark_h)]).areas(inner);
-    frame.render_widget(Paragraph::new(lines), text);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), text);
     if spark_h > 0 {
         let [label, line] =
             Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(spark);

@@ -4,12 +4,12 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Sparkline};
+use ratatui::widgets::{Block, Paragraph, Sparkline, Wrap};
 
 use crate::lessons::queue::QueuePanel;
 use crate::ui::theme::Theme;
 
-const BOX_W: usize = 11;
+const BOX_W: usize = 12;
 
 fn fit(s: &str, w: usize) -> String {
     let s: String = s.chars().take(w).collect();
@@ -119,7 +119,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &QueuePanel, theme: &Theme) {
     let spark_h = u16::from(inner.height > u16::try_from(lines.len()).unwrap_or(0) + 2) * 2;
     let [text, spark] =
         Layout::vertical([Constraint::Min(1), Constraint::Length(spark_h)]).areas(inner);
-    frame.render_widget(Paragraph::new(lines), text);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), text);
     if spark_h > 0 {
         let now = p.rate.last().copied().unwrap_or(0);
         let [label, line] =

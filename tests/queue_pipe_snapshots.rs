@@ -1,0 +1,211 @@
+//! The queue and pipe screens drawn from fixed models (ratatui TestBackend),
+//! so PIDs and figures never change; insta keeps the expected text.
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use forklore::app::keymap;
+use forklore::app::model::{LessonModel, Model, Screen};
+use forklore::engine::{KState, ProcRow, RecordData};
+use forklore::lessons::pipe::{self, PipePanel, RacePanel, RaceSide};
+use forklore::lessons::queue::{self, QueuePanel};
+use forklore::lessons::view::{Banner, LessonView, Pace, Panel, RowView, RunState};
+use forklore::lessons::{LessonMeta, content};
+use forklore::ui::{self, theme::Theme};
+use ratatui::{Terminal, backend::TestBackend};
+
+fn render(model: &Model, w: u16, h: u16) -> String {
+    let theme = Theme::load("default", false).unwrap();
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| ui::draw(f, model, &theme)).unwrap();
+    let buf = term.backend().buffer();
+    (0..h)
+        .map(|y| {
+            (0..w)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+                .trim_end()
+                .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn row(pid: i32, role: &str, state: KState, step: &str, note: &str) -> RowView {
+    RowView {
+        proc: ProcRow {
+            pid,
+            ppid: 4000,
+            role: role.into(),
+            slot: 0,
+            state,
+            cpu: Duration::from_millis(120),
+            record: RecordData::default(),
+            exit: None,
+            adopted: false,
+            daemon: false,
+            direct: true,
+            failure: None,
+        },
+        step: step.into(),
+        note: note.into(),
+        highlight: step.starts_with("blocked"),
+    }
+}
+
+fn model(meta: &LessonMeta, number: usize, view: LessonView) -> Model {
+    let lesson = (meta.open)(std::path::Path::new("/nonexistent"));
+    let keys = lesson.keys();
+    Model {
+        screen: Screen::Lesson(Box::new(LessonModel {
+            number,
+            total: 7,
+            title: meta.title.into(),
+            content: Rc::new(content::load(meta.id, meta.content, None)),
+            scroll: 0,
+            text_toggled: false,
+            view,
+        })),
+        footer: keymap::footer(true, keys),
+        help: None,
+        message: None,
+        done: 1,
+        total: 7,
+    }
+}
+
+fn view(rows: Vec<RowView>, panel: Panel, banner: Option<Banner>, settings: &str) -> LessonView {
+    LessonView {
+        run: RunState::Running,
+        pace: Pace::from_millis(400),
+        parent_pid: 4000,
+        rows,
+        selected: Some(0),
+        panel,
+        log: vec!["started".into()],
+        banner,
+        settings: settings.into(),
+    }
+}
+
+#[test]
+fn queue_full_with_a_blocked_producer() {
+    let panel = QueuePanel {
+        maxsize: 6,
+        items: (4..10).map(|i| (format!("p0 #{i}"), 4002)).collect(),
+        puts: 10,
+        gets: 4,
+        max_depth: 6,
+        blocked_full: vec![4002],
+        blocked_empty: vec![],
+        rate: vec![1, 1, 0, 1, 1, 0, 1],
+        sentinels: "at the end the last producer puts 1 STOP for 1 consumers: one each".into(),
+        stuck: vec![],
+    };
+    let rows = vec![
+        row(4001, "consumer 0", KState::Sleeping, "getting", "took 4"),
+        row(
+            4002,
+            "producer 0",
+            KState::Sleeping,
+            "blocked: full",
+            "put 10",
+        ),
+    ];
+    let v = view(rows, Panel::Queue(panel), None, "P 1 · C 1 · maxsize 6");
+    insta::assert_snapshot!(render(&model(&queue::META, 3, v), 130, 36));
+}
+
+#[test]
+fn queue_one_consumer_waits_forever() {
+    let panel = QueuePanel {
+        maxsize: 6,
+        sentinels: "at the end the last producer puts 1 STOP for 2 consumers: one too few".into(),
+        blocked_empty: vec![4002],
+        stuck: vec![4002],
+        puts: 31,
+        gets: 31,
+        max_depth: 6,
+        ..QueuePanel::default()
+    };
+    let rows = vec![
+        row(
+            4001,
+            "consumer 0",
+            KState::Zombie,
+            "done",
+            "took 14, took 1 STOP",
+        ),
+        row(
+            4002,
+            "consumer 1",
+            KState::Sleeping,
+            "blocked: empty",
+            "took 16: waits forever (e ends it)",
+        ),
+    ];
+    let banner = Banner {
+        text: "consumer 4002 waits forever: only one STOP for two consumers. Press e to put the missing STOP".into(),
+        alarm: true,
+    };
+    let v = view(
+        rows,
+        Panel::Queue(panel),
+        Some(banner),
+        "P 1 · C 2 · one STOP",
+    );
+    insta::assert_snapshot!(render(&model(&queue::META, 3, v), 100, 32));
+}
+
+#[test]
+fn pipe_full_buffer_blocked_writer() {
+    let panel = PipePanel {
+        in_kernel: 65_530,
+        capacity: Some(65_536),
+        history: vec![10, 400, 9000, 40_000, 65_530],
+        sent: 8406,
+        received: 4,
+        bytes: 16,
+        last: "result #3 = 9".into(),
+        writer_blocked: true,
+        holding: true,
+        flooding: true,
+        ..PipePanel::default()
+    };
+    let rows = vec![row(
+        4001,
+        "sender",
+        KState::Sleeping,
+        "write blocked",
+        "write() waits: the kernel buffer is full",
+    )];
+    let v = view(
+        rows,
+        Panel::Pipe(panel),
+        None,
+        "one-way · reads held · flood",
+    );
+    insta::assert_snapshot!(render(&model(&pipe::META, 4, v), 130, 32));
+}
+
+#[test]
+fn pipe_race() {
+    let panel = PipePanel {
+        race: Some(RacePanel {
+            messages: 1_000_000,
+            queue: RaceSide {
+                done: 1_000_000,
+                per_sec: 3_200_000,
+                finished: true,
+            },
+            pipe: RaceSide {
+                done: 400_000,
+                per_sec: 800_000,
+                finished: false,
+            },
+        }),
+        ..PipePanel::default()
+    };
+    let v = view(vec![], Panel::Pipe(panel), None, "one-way");
+    insta::assert_snapshot!(render(&model(&pipe::META, 4, v), 100, 30));
+}
