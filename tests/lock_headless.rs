@@ -48,7 +48,9 @@ fn lock_off_loses_updates_every_run_at_4_x_100000() {
         let lost = u(&v, "lost_updates");
         assert!(lost > 0, "no update lost without the lock: {v}");
         assert_eq!(actual + lost, 400_000, "{v}");
-        assert!(actual >= 100_000, "fewer than one worker's increments: {v}");
+        // No lower bound beyond that: a worker that read early and wrote late
+        // can undo everyone else's work, so the count may end below what one
+        // worker alone would have reached (seen here: 84 001).
     }
 }
 

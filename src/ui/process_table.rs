@@ -37,7 +37,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, v: &LessonView, theme: &Theme) {
         Constraint::Length(7),
         Constraint::Length(13),
         Constraint::Length(10),
-        Constraint::Length(13),
+        Constraint::Length(14),
     ];
     if wide {
         header.push("CPU");
