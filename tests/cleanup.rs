@@ -118,14 +118,30 @@ fn sighup_to_the_app_kills_workers_and_exits() {
 #[test]
 fn a_terminal_that_vanishes_without_sighup_ends_forklore_and_its_workers() {
     use std::os::fd::OwnedFd;
-    let pty = nix::pty::openpty(None, None).expect("openpty");
-    // openpty's fds are inheritable; forklore must not get a copy of the
-    // master, or the terminal never really goes away.
-    nix::fcntl::fcntl(
-        &pty.master,
-        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
-    )
-    .expect("cloexec master");
+    use std::os::unix::fs::OpenOptionsExt;
+    struct Pty {
+        master: OwnedFd,
+        slave: OwnedFd,
+    }
+    // Both ends close-on-exec from the start: the other tests of this file
+    // spawn processes at the same time, and one that inherited the master
+    // would keep the terminal alive (openpty's fds are inheritable).
+    use nix::fcntl::OFlag;
+    let master = nix::pty::posix_openpt(OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC)
+        .expect("posix_openpt");
+    nix::pty::grantpt(&master).expect("grantpt");
+    nix::pty::unlockpt(&master).expect("unlockpt");
+    let slave_path = nix::pty::ptsname_r(&master).expect("ptsname");
+    let slave_file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(nix::libc::O_NOCTTY)
+        .open(&slave_path)
+        .expect("open the slave");
+    let pty = Pty {
+        master: OwnedFd::from(master),
+        slave: OwnedFd::from(slave_file),
+    };
     let slave = |fd: &OwnedFd| Stdio::from(fd.try_clone().expect("dup slave"));
     let state = common::state_dir();
     let mut fl = Command::new(common::exe())
