@@ -61,9 +61,11 @@ where
         };
         let timeout = match sys::wait_terminal(wait) {
             sys::TermWait::HungUp => return Ok(()),
-            // Input, or a quiet frame: a resize arrives through crossterm's
-            // own signal pipe, so ask it without waiting either way.
-            sys::TermWait::Input | sys::TermWait::Quiet => Duration::ZERO,
+            // Nothing to read: crossterm is not asked at all, so it never
+            // touches a terminal that may have gone meanwhile. A resize
+            // needs no event: the next draw() fits the new size.
+            sys::TermWait::Quiet => continue,
+            sys::TermWait::Input => Duration::ZERO,
             sys::TermWait::NotATerminal => wait,
         };
         // Every event already read, so a burst of keys is not spread over

@@ -407,8 +407,13 @@ pub enum TermWait {
 pub fn wait_terminal(timeout: Duration) -> TermWait {
     use rustix::event::{PollFd, PollFlags, Timespec, poll};
     use std::io::IsTerminal;
+    use std::sync::OnceLock;
+    // Asked once: after a hangup isatty() says no (the kernel answers EIO),
+    // and taking that for "stdin is a pipe" would hand the dead terminal
+    // back to crossterm, which spins on it.
+    static STDIN_IS_TTY: OnceLock<bool> = OnceLock::new();
     let stdin = std::io::stdin();
-    if !stdin.is_terminal() {
+    if !*STDIN_IS_TTY.get_or_init(|| stdin.is_terminal()) {
         return TermWait::NotATerminal;
     }
     let fd = stdin.as_fd();
