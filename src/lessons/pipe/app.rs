@@ -7,6 +7,7 @@ use std::os::fd::AsFd;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use super::keys::KEYS;
 use super::work::{self, Answer, Item, Job};
 use super::{META, PipeRun};
 use crate::engine::pipe::{self, Recv};
@@ -14,7 +15,7 @@ use crate::engine::{Event, KState, ProcRow};
 use crate::lessons::queue::{QueueRun, Setup};
 use crate::lessons::stage::Stage;
 use crate::lessons::view::{LessonView, Pace, Panel, RowView, RunState};
-use crate::lessons::{Key, Lesson, LessonKey};
+use crate::lessons::{Lesson, LessonKey};
 
 /// Results a sender writes in the app at teaching pace (enough to fill the
 /// buffer many times over when flooding), and at full speed.
@@ -305,45 +306,6 @@ impl PipeLesson {
             && self.in_kernel + MAX_ITEM_FRAME > cap
     }
 }
-
-const KEYS: &[LessonKey] = &[
-    LessonKey {
-        keys: &[Key::Char('d')],
-        label: "duplex",
-        help: "Next run: a socketpair both ways (forklore answers each result), or a one-way pipe",
-        command: "duplex",
-    },
-    LessonKey {
-        keys: &[Key::Char('h')],
-        label: "hold reads",
-        help: "forklore stops reading (or reads again): the bytes pile up in the kernel buffer",
-        command: "hold",
-    },
-    LessonKey {
-        keys: &[Key::Char('f')],
-        label: "flood",
-        help: "The sender writes as fast as it can: with reads held, the buffer fills and write() blocks",
-        command: "flood",
-    },
-    LessonKey {
-        keys: &[Key::Char('x')],
-        label: "close read end",
-        help: "forklore closes its read end: the sender's next write fails with EPIPE",
-        command: "close-read",
-    },
-    LessonKey {
-        keys: &[Key::Char('w')],
-        label: "close write end",
-        help: "The sender closes its write end: forklore reads what is left, then EOF",
-        command: "close-write",
-    },
-    LessonKey {
-        keys: &[Key::Char('v')],
-        label: "race",
-        help: "Race: the same messages through the queue and through a pipe, messages per second each",
-        command: "race",
-    },
-];
 
 impl Lesson for PipeLesson {
     fn keys(&self) -> &'static [LessonKey] {

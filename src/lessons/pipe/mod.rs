@@ -3,6 +3,7 @@
 //! writer blocked on a full buffer, EOF and EPIPE; a race against the queue.
 
 mod app;
+mod keys;
 pub mod work;
 
 use std::io;

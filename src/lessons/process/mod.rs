@@ -10,16 +10,20 @@ use nix::sys::signal::Signal;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::headless::{Report, RunArgs, RunEnv, RunError};
-use super::stage::Stage;
-use super::view::{LessonView, Pace, Panel, RowView, RunState};
-use super::{Key, Lesson, LessonKey, LessonMeta};
+mod keys;
+
+use keys::KEYS;
+
 use crate::engine::{DeathRule, Engine, Flow, KState, ProcRow, WorkerCtx};
+use crate::lessons::headless::{Report, RunArgs, RunEnv, RunError};
+use crate::lessons::stage::Stage;
+use crate::lessons::view::{LessonView, Pace, Panel, RowView, RunState};
+use crate::lessons::{Lesson, LessonKey, LessonMeta};
 
 pub static META: LessonMeta = LessonMeta {
     id: "process",
     title: "Processes: start, stop, kill, join",
-    content: include_str!("../../lessons/process.toml"),
+    content: include_str!("../../../lessons/process.toml"),
     options: &["workers", "iterations"],
     open: |exe| Box::new(ProcessLesson::new(exe)),
     run,
@@ -350,57 +354,6 @@ fn row_view(r: ProcRow) -> RowView {
         note,
     }
 }
-
-const KEYS: &[LessonKey] = &[
-    LessonKey {
-        keys: &[Key::Char('p')],
-        label: "pause one",
-        help: "Stop or continue the selected process (SIGSTOP / SIGCONT): its state becomes T",
-        command: "stop",
-    },
-    LessonKey {
-        keys: &[Key::Char('t')],
-        label: "terminate",
-        help: "Ask the selected process to end (SIGTERM)",
-        command: "term",
-    },
-    LessonKey {
-        keys: &[Key::Char('x')],
-        label: "kill",
-        help: "Kill the selected process outright (SIGKILL)",
-        command: "kill",
-    },
-    LessonKey {
-        keys: &[Key::Char('c')],
-        label: "crash",
-        help: "Make the selected worker hit a real bug (an index past the end of a list) and crash",
-        command: "crash",
-    },
-    LessonKey {
-        keys: &[Key::Char('J')],
-        label: "join",
-        help: "Join every finished process: collect its exit status, the zombie disappears",
-        command: "join",
-    },
-    LessonKey {
-        keys: &[Key::Char('d')],
-        label: "daemon demo",
-        help: "Start a parent that starts a daemon child and a normal child, then exits",
-        command: "demo",
-    },
-    LessonKey {
-        keys: &[Key::Char('[')],
-        label: "workers",
-        help: "One worker fewer for the next run (at least 1)",
-        command: "workers-",
-    },
-    LessonKey {
-        keys: &[Key::Char(']')],
-        label: "workers",
-        help: "One worker more for the next run (at most 8)",
-        command: "workers+",
-    },
-];
 
 impl Lesson for ProcessLesson {
     fn keys(&self) -> &'static [LessonKey] {
