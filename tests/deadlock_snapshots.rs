@@ -1,34 +1,18 @@
 //! The deadlock lesson's screen drawn from fixed models (no live PIDs), so
 //! insta can keep the expected text.
 
+mod common;
+
 use std::rc::Rc;
 use std::time::Duration;
 
+use common::render::render;
 use forklore::app::keymap;
 use forklore::app::model::{LessonModel, Model, Screen};
 use forklore::engine::{KState, ProcRow, RecordData};
 use forklore::lessons::content;
 use forklore::lessons::deadlock::{self, DeadlockPanel, LockView, ProcView};
 use forklore::lessons::view::{Banner, LessonView, Pace, Panel, RowView, RunState};
-use forklore::ui::{self, theme::Theme};
-use ratatui::{Terminal, backend::TestBackend};
-
-fn render(model: &Model, w: u16, h: u16) -> String {
-    let theme = Theme::load("default", false).unwrap();
-    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| ui::draw(f, model, &theme)).unwrap();
-    let buf = term.backend().buffer();
-    (0..h)
-        .map(|y| {
-            (0..w)
-                .map(|x| buf[(x, y)].symbol())
-                .collect::<String>()
-                .trim_end()
-                .to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
 
 fn steps(a: &str, b: &str) -> Vec<String> {
     vec![

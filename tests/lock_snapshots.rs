@@ -1,9 +1,12 @@
 //! The lock lesson's screen drawn from fixed models (PIDs and times fixed,
 //! so nothing volatile is left to mask); insta keeps the expected text.
 
+mod common;
+
 use std::rc::Rc;
 use std::time::Duration;
 
+use common::render::render;
 use forklore::app::keymap;
 use forklore::app::model::{LessonModel, Model, Screen};
 use forklore::engine::{ExitKind, KState, ProcRow, RecordData};
@@ -14,25 +17,6 @@ use forklore::lessons::lock::run::{
 };
 use forklore::lessons::lock::{self, LockPanel, Snapshot};
 use forklore::lessons::view::{Banner, LessonView, Pace, Panel, RowView, RunState};
-use forklore::ui::{self, theme::Theme};
-use ratatui::{Terminal, backend::TestBackend};
-
-fn render(model: &Model, w: u16, h: u16) -> String {
-    let theme = Theme::load("default", false).unwrap();
-    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| ui::draw(f, model, &theme)).unwrap();
-    let buf = term.backend().buffer();
-    (0..h)
-        .map(|y| {
-            (0..w)
-                .map(|x| buf[(x, y)].symbol())
-                .collect::<String>()
-                .trim_end()
-                .to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
 
 #[allow(clippy::too_many_arguments)]
 fn row(

@@ -1,9 +1,12 @@
 //! The pool and semaphore lesson screens drawn from fixed views (fixed PIDs
 //! and times), so insta can keep them.
 
+mod common;
+
 use std::rc::Rc;
 use std::time::Duration;
 
+use common::render::render;
 use forklore::app::keymap;
 use forklore::app::model::{LessonModel, Model, Screen};
 use forklore::engine::pool::TaskState;
@@ -12,25 +15,6 @@ use forklore::lessons::pool::{PoolPanel, RunSummary, WorkerLine};
 use forklore::lessons::semaphore::SemaphorePanel;
 use forklore::lessons::view::{LessonView, Pace, Panel, RowView, RunState};
 use forklore::lessons::{LessonMeta, content, pool, semaphore};
-use forklore::ui::{self, theme::Theme};
-use ratatui::{Terminal, backend::TestBackend};
-
-fn render(model: &Model, w: u16, h: u16) -> String {
-    let theme = Theme::load("default", false).unwrap();
-    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| ui::draw(f, model, &theme)).unwrap();
-    let buf = term.backend().buffer();
-    (0..h)
-        .map(|y| {
-            (0..w)
-                .map(|x| buf[(x, y)].symbol())
-                .collect::<String>()
-                .trim_end()
-                .to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
 
 fn row(pid: i32, role: &str, step: &str, note: &str) -> RowView {
     RowView {

@@ -1,9 +1,12 @@
 //! The queue and pipe screens drawn from fixed models (ratatui TestBackend),
 //! so PIDs and figures never change; insta keeps the expected text.
 
+mod common;
+
 use std::rc::Rc;
 use std::time::Duration;
 
+use common::render::render;
 use forklore::app::keymap;
 use forklore::app::model::{LessonModel, Model, Screen};
 use forklore::engine::{KState, ProcRow, RecordData};
@@ -11,25 +14,6 @@ use forklore::lessons::pipe::{self, PipePanel, RacePanel, RaceSide};
 use forklore::lessons::queue::{self, QueuePanel};
 use forklore::lessons::view::{Banner, LessonView, Pace, Panel, RowView, RunState};
 use forklore::lessons::{LessonMeta, content};
-use forklore::ui::{self, theme::Theme};
-use ratatui::{Terminal, backend::TestBackend};
-
-fn render(model: &Model, w: u16, h: u16) -> String {
-    let theme = Theme::load("default", false).unwrap();
-    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| ui::draw(f, model, &theme)).unwrap();
-    let buf = term.backend().buffer();
-    (0..h)
-        .map(|y| {
-            (0..w)
-                .map(|x| buf[(x, y)].symbol())
-                .collect::<String>()
-                .trim_end()
-                .to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
 
 fn row(pid: i32, role: &str, state: KState, step: &str, note: &str) -> RowView {
     RowView {

@@ -1,34 +1,18 @@
 //! Whole screens drawn with ratatui's TestBackend from fixed models, so the
 //! PIDs and times in them never change; insta keeps the expected text.
 
+mod common;
+
 use std::rc::Rc;
 use std::time::Duration;
 
+use common::render::render;
 use forklore::app::keymap;
 use forklore::app::model::{LessonModel, MenuItem, MenuModel, Model, Screen};
 use forklore::engine::{ExitKind, KState, ProcRow, RecordData};
 use forklore::lessons::process::{self, ProcessPanel};
 use forklore::lessons::view::{LessonView, Pace, Panel, RowView, RunState};
 use forklore::lessons::{Key, LessonKey, content};
-use forklore::ui::{self, theme::Theme};
-use ratatui::{Terminal, backend::TestBackend};
-
-fn render(model: &Model, w: u16, h: u16) -> String {
-    let theme = Theme::load("default", false).unwrap();
-    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| ui::draw(f, model, &theme)).unwrap();
-    let buf = term.backend().buffer();
-    (0..h)
-        .map(|y| {
-            (0..w)
-                .map(|x| buf[(x, y)].symbol())
-                .collect::<String>()
-                .trim_end()
-                .to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
 
 fn row(
     pid: i32,

@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test file uses its own subset
 
 pub mod pty;
+pub mod render;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
