@@ -83,6 +83,24 @@ impl Stage {
         }
     }
 
+    /// Space on a lesson built on a stage: pauses or resumes the run going
+    /// on, or says (true) that a new run should start.
+    pub fn pause_or_needs_start(&mut self) -> bool {
+        match self.run {
+            RunState::Ready | RunState::Finished => true,
+            RunState::Running | RunState::Paused => {
+                self.toggle_pause();
+                false
+            }
+        }
+    }
+
+    /// Up/down in this stage's process table.
+    pub fn select_row(&mut self, delta: i32) {
+        let n = self.rows().len();
+        self.select(delta, n);
+    }
+
     pub fn set_pace(&mut self, pace: Pace) {
         self.pace = pace;
         if let Some(engine) = &self.engine {
@@ -161,4 +179,23 @@ impl Stage {
         ));
         Ok(())
     }
+}
+
+/// The `Lesson` methods every lesson built on a `Stage` (in a field named
+/// `stage`) answers the same way: pace and the selected row.
+#[macro_export]
+macro_rules! stage_controls {
+    () => {
+        fn set_pace(&mut self, pace: $crate::lessons::Pace) {
+            self.stage.set_pace(pace);
+        }
+
+        fn pace(&self) -> $crate::lessons::Pace {
+            self.stage.pace
+        }
+
+        fn select(&mut self, delta: i32) {
+            self.stage.select_row(delta);
+        }
+    };
 }

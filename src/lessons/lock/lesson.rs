@@ -406,15 +406,11 @@ impl Lesson for LockLesson {
     }
 
     fn toggle_run(&mut self) -> io::Result<()> {
-        match self.stage.run {
-            RunState::Ready | RunState::Finished => {
-                self.repeat = None;
-                self.start()
-            }
-            _ => {
-                self.stage.toggle_pause();
-                Ok(())
-            }
+        if self.stage.pause_or_needs_start() {
+            self.repeat = None;
+            self.start()
+        } else {
+            Ok(())
         }
     }
 
@@ -428,18 +424,7 @@ impl Lesson for LockLesson {
         self.frozen = None;
     }
 
-    fn set_pace(&mut self, pace: Pace) {
-        self.stage.set_pace(pace);
-    }
-
-    fn pace(&self) -> Pace {
-        self.stage.pace
-    }
-
-    fn select(&mut self, delta: i32) {
-        let n = self.stage.rows().len();
-        self.stage.select(delta, n);
-    }
+    crate::stage_controls!();
 
     fn command(&mut self, command: &str) -> io::Result<()> {
         match command {

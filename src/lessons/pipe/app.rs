@@ -313,12 +313,10 @@ impl Lesson for PipeLesson {
     }
 
     fn toggle_run(&mut self) -> io::Result<()> {
-        match self.stage.run {
-            RunState::Ready | RunState::Finished => self.start(),
-            _ => {
-                self.stage.toggle_pause();
-                Ok(())
-            }
+        if self.stage.pause_or_needs_start() {
+            self.start()
+        } else {
+            Ok(())
         }
     }
 
@@ -327,18 +325,7 @@ impl Lesson for PipeLesson {
         self.stage.reset();
     }
 
-    fn set_pace(&mut self, pace: Pace) {
-        self.stage.set_pace(pace);
-    }
-
-    fn pace(&self) -> Pace {
-        self.stage.pace
-    }
-
-    fn select(&mut self, delta: i32) {
-        let n = self.stage.rows().len();
-        self.stage.select(delta, n);
-    }
+    crate::stage_controls!();
 
     fn command(&mut self, command: &str) -> io::Result<()> {
         match command {
