@@ -18,6 +18,20 @@ use forklore::lessons::lock::run::{
 use forklore::lessons::lock::{self, LockPanel, Snapshot};
 use forklore::lessons::view::{Banner, LessonView, Pace, Panel, RowView, RunState};
 
+/// A live worker asleep on the lock.
+fn waiter(pid: i32, slot: usize) -> RowView {
+    row(
+        pid,
+        slot,
+        KState::Sleeping,
+        STEP_WAITING,
+        0,
+        true,
+        "waiting",
+        "waits for lock",
+    )
+}
+
 #[allow(clippy::too_many_arguments)]
 fn row(
     pid: i32,
@@ -115,26 +129,8 @@ fn teaching(lock_on: bool) -> Model {
                 "add → 42",
                 "★ holds lock",
             ),
-            row(
-                4002,
-                1,
-                KState::Sleeping,
-                STEP_WAITING,
-                0,
-                true,
-                "waiting",
-                "waits for lock",
-            ),
-            row(
-                4003,
-                2,
-                KState::Sleeping,
-                STEP_WAITING,
-                0,
-                true,
-                "waiting",
-                "waits for lock",
-            ),
+            waiter(4002, 1),
+            waiter(4003, 2),
             row(
                 4004,
                 3,
@@ -233,36 +229,9 @@ fn dead_holder() -> Model {
             "died",
             "DEAD, holds lock",
         ),
-        row(
-            4002,
-            1,
-            KState::Sleeping,
-            STEP_WAITING,
-            0,
-            true,
-            "waiting",
-            "waits for lock",
-        ),
-        row(
-            4003,
-            2,
-            KState::Sleeping,
-            STEP_WAITING,
-            0,
-            true,
-            "waiting",
-            "waits for lock",
-        ),
-        row(
-            4004,
-            3,
-            KState::Sleeping,
-            STEP_WAITING,
-            0,
-            true,
-            "waiting",
-            "waits for lock",
-        ),
+        waiter(4002, 1),
+        waiter(4003, 2),
+        waiter(4004, 3),
     ];
     let panel = LockPanel {
         lock_on: true,
