@@ -55,7 +55,8 @@ pub fn main(cmd: &BenchCmd) -> ExitCode {
     for (name, f) in chosen {
         eprintln!("measuring {name}...");
         match f(&exe, cmd.rounds) {
-            Ok(fields) => {
+            Ok(mut fields) => {
+                fields.insert("loadavg".into(), json!(loadavg()));
                 if !cmd.json {
                     for (k, v) in &fields {
                         println!("{name}.{k} = {v}");
@@ -75,10 +76,18 @@ pub fn main(cmd: &BenchCmd) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// The median of `samples`.
-pub fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
+/// The median of `samples` (times, rates...).
+pub fn median<T: Copy + Default + PartialOrd>(mut samples: Vec<T>) -> T {
+    samples.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
     samples.get(samples.len() / 2).copied().unwrap_or_default()
+}
+
+/// The machine's load average when a figure was taken: figures from a busy
+/// machine are not comparable, so every bench prints it beside them.
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
 }
 
 pub fn ms(d: Duration) -> f64 {

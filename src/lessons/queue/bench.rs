@@ -8,16 +8,12 @@ use std::process::Command;
 use serde_json::{Map, Value, json};
 
 use super::{Setup, measure};
+use crate::bench::median;
 use crate::lessons::RunEnv;
 
 const QUEUE_ITEMS: u64 = 2_000_000;
 const PIPE_MESSAGES: u64 = 1_000_000;
 const PYTHON_ITEMS: &str = "200000";
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied().unwrap_or(0.0)
-}
 
 fn err(e: crate::lessons::RunError) -> std::io::Error {
     std::io::Error::other(e.to_string())
@@ -76,12 +72,6 @@ fn python(rounds: u32) -> Option<Map<String, Value>> {
     }
 }
 
-fn load() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
-}
-
 fn with_python(
     mut out: Map<String, Value>,
     rounds: u32,
@@ -104,7 +94,6 @@ fn with_python(
             );
         }
     }
-    out.insert("loadavg".into(), json!(load()));
     out
 }
 
