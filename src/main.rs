@@ -16,6 +16,15 @@ fn main() -> ExitCode {
         let code = lessons::worker_main(&args);
         return ExitCode::from(u8::try_from(code).unwrap_or(1));
     }
+    // The zygote that forks workers (see engine::zygote).
+    if args.get(1).is_some_and(|a| a == engine::zygote::ZYGOTE_ARG) {
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let code = engine::zygote::main(&args, lessons::worker_main);
+        return ExitCode::from(u8::try_from(code).unwrap_or(1));
+    }
     let _ = color_eyre::install();
     let cli = match cli::parse() {
         Ok(cli) => cli,
