@@ -24,6 +24,11 @@ pub fn main(args: &[String], worker: fn(&[String]) -> i32) -> i32 {
     if sys::getppid() != forklore {
         return 0;
     }
+    // Whatever forklore's own parent left open to it (a jobserver pipe, a
+    // terminal) is none of the zygote's business, nor its workers'.
+    if sys::close_from(BOARD_FD + 1).is_err() {
+        return 1;
+    }
     // SAFETY: forklore mapped our end of the socket onto fd 3 before exec;
     // nothing else in this fresh process owns that number.
     let inherited = unsafe { sys::adopt_fd(BOARD_FD) };
