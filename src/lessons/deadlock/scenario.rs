@@ -249,7 +249,8 @@ impl Scenario {
             processes.push(Process { name, steps });
         }
         if processes.len() > 16 {
-            return Err(err(None, "more than 16 processes".into()));
+            let seventeenth = raw.process.get(16).map(|p| p.name.span());
+            return Err(err(seventeenth, "more than 16 processes".into()));
         }
         Ok(Self {
             title: raw.title,
