@@ -9,6 +9,7 @@ pub mod app;
 pub mod bench;
 pub mod cli;
 pub mod engine;
+pub mod files;
 pub mod lessons;
 pub mod stats;
 pub mod terminal;

@@ -15,6 +15,7 @@ pub mod shm;
 pub mod spawn;
 pub mod sys;
 pub mod worker;
+pub mod zygote;
 
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -30,6 +31,7 @@ pub use shm::{Shared, SharedSafe, SharedSlice};
 pub use spawn::DeathRule;
 pub use sys::ExitKind;
 pub use worker::WorkerCtx;
+pub use zygote::SpawnPath;
 
 use events::EventReceiver;
 use spawn::{Launch, WorkerSpec};
@@ -57,6 +59,11 @@ pub struct Engine {
     next_slot: usize,
     keep_zombies: bool,
     started: Instant,
+    /// How this engine's workers are started (see `zygote`).
+    spawn_path: SpawnPath,
+    /// Taken at the first worker, given back when the engine is dropped
+    /// (after `shutdown`: declared last, dropped last).
+    zygote: Option<zygote::Lease>,
 }
 
 impl Engine {
@@ -82,6 +89,8 @@ impl Engine {
             next_slot: 0,
             keep_zombies: false,
             started: Instant::now(),
+            spawn_path: SpawnPath::preferred(),
+            zygote: None,
         })
     }
 
@@ -168,21 +177,40 @@ impl Engine {
             args,
         };
         let pgid = self.live_pgid();
-        let pid = spawn::launch(&Launch {
+        let launch = Launch {
             exe: &self.exe,
             spec: &spec,
             board: self.board.fd(),
             events: self.events_tx.as_fd(),
             extra: fds,
             pgid,
-        })?;
+        };
+        if self.spawn_path == SpawnPath::Zygote && self.zygote.is_none() {
+            self.zygote = zygote::lease(&self.exe);
+        }
+        // The zygote if it can; re-exec if it cannot (not started, gone).
+        let forked = self.zygote.as_ref().map(|z| z.spawn(&launch));
+        let (pid, path) = match forked {
+            Some(Ok(pid)) => (pid, SpawnPath::Zygote),
+            _ => (spawn::launch(&launch)?, SpawnPath::Exec),
+        };
         if pgid.is_none() {
             self.pgid = Some(pid);
         }
         let mut child = Child::new(pid, slot, role.to_string(), true, self.me);
         child.keep_zombie = self.keep_zombies;
+        child.spawn_path = path;
         self.children.push(child);
         Ok(pid)
+    }
+
+    /// Start this engine's workers by re-exec (`SpawnPath::Exec`) or
+    /// through the zygote; takes effect at the next `spawn`.
+    pub fn set_spawn_path(&mut self, path: SpawnPath) {
+        self.spawn_path = path;
+        if path == SpawnPath::Exec {
+            self.zygote = None;
+        }
     }
 
     /// Everything children published since the last call.

@@ -279,7 +279,8 @@ impl Scenario {
             processes.push(Process { name, steps });
         }
         if processes.len() > 16 {
-            return Err(err(None, "more than 16 processes".into()));
+            let seventeenth = raw.process.get(16).map(|p| p.name.span());
+            return Err(err(seventeenth, "more than 16 processes".into()));
         }
         Ok(Self {
             title: raw.title,
@@ -290,11 +291,11 @@ impl Scenario {
 
     /// Reads a teacher's file.
     pub fn load(path: &Path) -> Result<Self, ContentError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ContentError {
-            file: path.to_path_buf(),
-            line: None,
-            column: None,
-            problem: e.to_string(),
+        let text = crate::files::read_text(path).map_err(|e| ContentError {
+            file: e.file,
+            line: e.line,
+            column: e.column,
+            problem: e.problem,
         })?;
         Self::parse(&text, path)
     }
