@@ -13,6 +13,7 @@ use crate::lessons::keys::{Key, LessonKey};
 use crate::lessons::queue;
 use crate::lessons::scene::Scene;
 use crate::lessons::stage::Stage;
+use crate::lessons::teaching::Happening;
 use crate::lessons::view::{Panel, Reading, RunState};
 
 /// Results a sender writes in the app at teaching pace (enough to fill the
@@ -28,6 +29,8 @@ const MAX_ITEM_FRAME: usize = 16;
 /// forklore reads once every this many steps of the pace, so that the
 /// buffer visibly fills between two reads.
 const READ_EVERY_STEPS: u32 = 3;
+/// Bytes in the kernel buffer that count as piled up (a few frames).
+const PILED_UP: usize = 4096;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command {
@@ -178,6 +181,7 @@ impl Channel {
                 Ok(Recv::Eof) => {
                     if !self.eof {
                         self.eof = true;
+                        stage.happened(Happening::EofSeen);
                         stage.log(
                             "EOF: read() returned 0: every write end is closed and the buffer is empty",
                         );
@@ -310,6 +314,26 @@ impl PipeScene {
                 ch.history.pop_front();
             }
         }
+        Self::note_learned(stage, ch, self.duplex);
+    }
+
+    /// What the channel shows now, for the checklist.
+    fn note_learned(stage: &mut Stage, ch: &Channel, duplex: bool) {
+        let rows = stage.rows();
+        let sender = rows.iter().find(|r| r.pid == ch.sender);
+        if ch.in_kernel >= PILED_UP && sender.is_some_and(|s| s.exit.is_none()) {
+            stage.happened(Happening::BytesPiledUp);
+        }
+        if sender.is_some_and(|s| ch.writer_blocked(s)) {
+            stage.happened(Happening::WriterBlocked);
+        }
+        if ch.epipe || sender.is_some_and(|s| Step::of(&s.record) == Some(Step::Epipe)) {
+            stage.happened(Happening::EpipeSeen);
+        }
+        if duplex && ch.received > 0 && sender.is_some_and(|s| Counter::Answers.get(&s.record) > 0)
+        {
+            stage.happened(Happening::DuplexUsed);
+        }
     }
 }
 
@@ -403,7 +427,12 @@ impl Scene for PipeScene {
     fn observe(&mut self, stage: &mut Stage, run: &mut Option<Live>, events: &[Event]) {
         let over = match run {
             None => return,
-            Some(Live::Race(_)) => true,
+            Some(Live::Race(_)) => {
+                if stage.is_live() && stage.all_ended() {
+                    stage.happened(Happening::RaceFinished);
+                }
+                true
+            }
             Some(Live::Pipe(ch)) => {
                 self.follow(stage, ch, events);
                 ch.eof || ch.reader_closed()
