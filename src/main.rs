@@ -32,8 +32,8 @@ fn main() -> ExitCode {
     };
     match &cli.command {
         Some(cli::Command::List) => cli::list(),
-        Some(cli::Command::Run(cmd)) => cli::run(cmd),
-        Some(cli::Command::Bench(cmd)) => forklore::bench::main(cmd),
+        Some(cli::Command::Run(cmd)) => cli::run(cmd, cli.lessons.as_deref()),
+        Some(cli::Command::Bench(cmd)) => cli::bench(cmd),
         Some(cli::Command::Open { lesson }) => open_app(&cli, Some(lesson)),
         None => open_app(&cli, None),
     }
@@ -66,7 +66,7 @@ fn open_app(cli: &cli::Cli, lesson: Option<&str>) -> ExitCode {
     if let Err(e) = engine::sys::install_terminate_handlers() {
         eprintln!("forklore: {e}");
     }
-    match app::terminal::run(&mut app, &theme) {
+    match forklore::terminal::run(&mut app, &theme) {
         Ok(()) => match engine::sys::terminate_requested() {
             Some(sig) => ExitCode::from(128 + u8::try_from(sig as i32).unwrap_or(0)),
             None => ExitCode::SUCCESS,

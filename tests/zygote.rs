@@ -39,7 +39,7 @@ fn zygote_workers_are_direct_children_with_only_their_inheritance() {
     let pids: Vec<i32> = (0..3)
         .map(|i| {
             engine
-                .spawn(&format!("w{i}"), process::bench_job(), &[])
+                .spawn(&format!("w{i}"), &process::empty_job(), &[])
                 .unwrap()
         })
         .collect();
@@ -65,7 +65,7 @@ fn zygote_workers_are_direct_children_with_only_their_inheritance() {
     assert_eq!(pgid_of(zygote), zygote);
     // The same run's worker started the old way, to compare with.
     engine.set_spawn_path(SpawnPath::Exec);
-    let exec = engine.spawn("w-exec", process::bench_job(), &[]).unwrap();
+    let exec = engine.spawn("w-exec", &process::empty_job(), &[]).unwrap();
     assert_eq!(engine.child(exec).unwrap().spawn_path, SpawnPath::Exec);
     common::wait_for(
         Duration::from_secs(10),

@@ -15,14 +15,14 @@ use nix::unistd::Pid;
 #[test]
 fn a_killed_or_stopped_zygote_means_re_exec_and_no_zombie() {
     let mut engine = Engine::new(&common::exe(), "process").unwrap();
-    let first = engine.spawn("w0", process::bench_job(), &[]).unwrap();
+    let first = engine.spawn("w0", &process::empty_job(), &[]).unwrap();
     assert_eq!(engine.child(first).unwrap().spawn_path, SpawnPath::Zygote);
     let z = zygote::running_pid().expect("a zygote");
     kill(Pid::from_raw(z), Signal::SIGKILL).unwrap();
     common::wait_for(Duration::from_secs(5), "the zygote to die", || {
         common::stat(z).is_none_or(|(s, _)| s == 'Z').then_some(())
     });
-    let second = engine.spawn("w1", process::bench_job(), &[]).unwrap();
+    let second = engine.spawn("w1", &process::empty_job(), &[]).unwrap();
     assert_eq!(engine.child(second).unwrap().spawn_path, SpawnPath::Exec);
     assert_eq!(common::stat(z), None, "the dead zygote was not reaped");
     assert_eq!(sys::proc_stat(second).unwrap().ppid, sys::getpid());
@@ -45,14 +45,14 @@ fn a_killed_or_stopped_zygote_means_re_exec_and_no_zombie() {
 /// process, so this runs after that test's engine is gone.)
 fn a_stopped_zygote_means_re_exec_and_no_zombie() {
     let mut engine = Engine::new(&common::exe(), "process").unwrap();
-    let first = engine.spawn("w0", process::bench_job(), &[]).unwrap();
+    let first = engine.spawn("w0", &process::empty_job(), &[]).unwrap();
     assert_eq!(engine.child(first).unwrap().spawn_path, SpawnPath::Zygote);
     let z = zygote::running_pid().expect("a zygote");
     kill(Pid::from_raw(z), Signal::SIGSTOP).unwrap();
     common::wait_for(Duration::from_secs(5), "the zygote to stop", || {
         common::stat(z).is_some_and(|(s, _)| s == 'T').then_some(())
     });
-    let second = engine.spawn("w1", process::bench_job(), &[]).unwrap();
+    let second = engine.spawn("w1", &process::empty_job(), &[]).unwrap();
     assert_eq!(engine.child(second).unwrap().spawn_path, SpawnPath::Exec);
     assert_eq!(common::stat(z), None, "the stopped zygote was left behind");
     engine.control().start();

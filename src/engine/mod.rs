@@ -9,6 +9,7 @@ pub mod lock;
 pub mod pipe;
 pub mod pool;
 pub mod queue;
+pub mod record;
 pub mod semaphore;
 pub mod shm;
 pub mod spawn;
@@ -154,9 +155,16 @@ impl Engine {
             .then_some(pgid)
     }
 
-    /// Starts a worker running `role` of this engine's lesson. `fds` are
-    /// handed to it as its descriptors 5, 6, ...
-    pub fn spawn(&mut self, role: &str, args: Vec<u8>, fds: &[BorrowedFd<'_>]) -> io::Result<i32> {
+    /// Starts a worker running `role` of this engine's lesson, with `job`
+    /// (what the lesson's worker code reads back with `WorkerCtx::job`).
+    /// `fds` are handed to it as its descriptors 5, 6, ...
+    pub fn spawn(
+        &mut self,
+        role: &str,
+        job: &(impl serde::Serialize + ?Sized),
+        fds: &[BorrowedFd<'_>],
+    ) -> io::Result<i32> {
+        let args = encode_job(job)?;
         let slot = self.take_slot()?;
         let spec = WorkerSpec {
             lesson: self.lesson.to_string(),
@@ -425,6 +433,13 @@ impl Drop for Engine {
     fn drop(&mut self) {
         self.shutdown();
     }
+}
+
+/// A worker's job as bytes; a job that cannot be encoded is an error, never
+/// an empty job the worker would misread.
+pub fn encode_job(job: &(impl serde::Serialize + ?Sized)) -> io::Result<Vec<u8>> {
+    postcard::to_stdvec(job)
+        .map_err(|e| io::Error::other(format!("cannot encode a worker's job: {e}")))
 }
 
 /// The forklore binary to re-execute as a worker.
