@@ -1,5 +1,5 @@
 //! The command line: `forklore`, `forklore list`, `forklore open LESSON`,
-//! `forklore run LESSON [options]`, `forklore bench`.
+//! `forklore run LESSON [options]`, `forklore bench`, `forklore watch -- CMD`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -41,6 +41,8 @@ pub enum Command {
     Run(Box<RunCmd>),
     /// Measure how fast the engine is and print the figures
     Bench(crate::bench::BenchCmd),
+    /// Run any command and watch its processes live: forklore watch -- python3 prog.py
+    Watch(crate::watch::WatchCmd),
 }
 
 #[derive(Debug, clap::Args)]

@@ -10,3 +10,4 @@ pub mod cli;
 pub mod engine;
 pub mod lessons;
 pub mod ui;
+pub mod watch;

@@ -18,6 +18,7 @@ fn main() -> ExitCode {
         Some(cli::Command::List) => cli::list(),
         Some(cli::Command::Run(cmd)) => cli::run(cmd),
         Some(cli::Command::Bench(cmd)) => forklore::bench::main(cmd),
+        Some(cli::Command::Watch(cmd)) => forklore::watch::main(cmd, &cli.theme),
         Some(cli::Command::Open { lesson }) => open_app(&cli, Some(lesson)),
         None => open_app(&cli, None),
     }
