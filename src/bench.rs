@@ -2,11 +2,12 @@
 
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde_json::{Map, Value, json};
 
 use crate::engine::Engine;
+use crate::stats::{loadavg, median, ms};
 
 #[derive(Debug, clap::Args)]
 pub struct BenchCmd {
@@ -74,24 +75,6 @@ pub fn main(cmd: &BenchCmd) -> ExitCode {
         println!("{}", Value::Object(all));
     }
     ExitCode::SUCCESS
-}
-
-/// The median of `samples` (times, rates...).
-pub fn median<T: Copy + Default + PartialOrd>(mut samples: Vec<T>) -> T {
-    samples.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
-    samples.get(samples.len() / 2).copied().unwrap_or_default()
-}
-
-/// The machine's load average when a figure was taken: figures from a busy
-/// machine are not comparable, so every bench prints it beside them.
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
-}
-
-pub fn ms(d: Duration) -> f64 {
-    (d.as_secs_f64() * 1e6).round() / 1e3
 }
 
 /// Start + join latency per worker: one at a time (start, wait for exit,

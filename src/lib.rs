@@ -8,6 +8,8 @@ pub mod app;
 pub mod bench;
 pub mod cli;
 pub mod engine;
+pub mod files;
 pub mod lessons;
+pub mod stats;
 pub mod ui;
 pub mod watch;

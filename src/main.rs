@@ -4,8 +4,15 @@ use forklore::{app, cli, engine, lessons, ui};
 
 fn main() -> ExitCode {
     // A re-executed worker: no CLI parsing, no terminal, straight to work.
-    let args: Vec<String> = std::env::args().collect();
-    if args.get(1).map(String::as_str) == Some(engine::spawn::WORKER_ARG) {
+    // args_os: `std::env::args` panics on an argument that is not UTF-8
+    // (a path may well not be); clap turns a bad one into a usage error.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|a| a == engine::spawn::WORKER_ARG) {
+        // A worker's arguments are forklore's own (ASCII hex): never lossy.
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
         let code = lessons::worker_main(&args);
         return ExitCode::from(u8::try_from(code).unwrap_or(1));
     }

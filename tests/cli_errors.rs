@@ -59,3 +59,50 @@ fn list_prints_id_tab_title() {
     assert_eq!(id, "process");
     assert!(!title.is_empty());
 }
+
+#[test]
+fn an_argument_that_is_not_utf8_is_a_usage_error_not_a_panic() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    for args in [
+        vec![OsStr::from_bytes(b"\xff")],
+        vec![OsStr::new("run"), OsStr::from_bytes(b"lo\xffck")],
+        vec![
+            OsStr::new("run"),
+            OsStr::new("lock"),
+            OsStr::new("--lock"),
+            OsStr::from_bytes(b"\xff"),
+        ],
+    ] {
+        let state = common::state_dir();
+        let out = std::process::Command::new(common::exe())
+            .args(&args)
+            .env("FORKLORE_STATE_DIR", state.path())
+            .output()
+            .expect("run forklore");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
+fn a_scenario_path_that_is_not_utf8_is_named_in_the_error() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir
+        .path()
+        .join(std::ffi::OsStr::from_bytes(b"sc\xffenario.toml"));
+    let out = std::process::Command::new(common::exe())
+        .arg("run")
+        .arg("deadlock")
+        .arg("--scenario")
+        .arg(&path)
+        .output()
+        .expect("run forklore");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("enario.toml"), "{stderr}");
+    assert!(stderr.contains("No such file"), "{stderr}");
+}

@@ -2,10 +2,13 @@
 //! `$FORKLORE_STATE_DIR`, else `$XDG_STATE_HOME/forklore`, else
 //! `~/.local/state/forklore`.
 
-use std::io;
+use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+
+use crate::lessons::content::{ContentError, parse_toml};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Progress {
@@ -30,29 +33,29 @@ pub fn state_dir() -> Option<PathBuf> {
 
 impl Progress {
     /// Loads saved progress. A missing file is a fresh start; an unreadable
-    /// one is reported and replaced by a fresh start (never a crash).
+    /// one is reported and replaced by a fresh start (never a crash). Only a
+    /// regular file of at most 1 MiB is read (see `crate::files`).
     pub fn load(dir: Option<&Path>) -> (Self, Option<String>) {
         let Some(dir) = dir else {
             return (Self::default(), None);
         };
         let path = dir.join("progress.toml");
-        let (mut p, warning) = match std::fs::read_to_string(&path) {
-            Ok(text) => match toml::from_str::<Self>(&text) {
+        let (mut p, warning) = match crate::files::read_text(&path) {
+            Ok(text) => match Self::parse(&text, &path) {
                 Ok(p) => (p, None),
-                Err(e) => (
-                    Self::default(),
-                    Some(format!(
-                        "{}: {}; starting fresh",
-                        path.display(),
-                        e.message()
-                    )),
-                ),
+                Err(e) => (Self::default(), Some(format!("{e}; starting fresh"))),
             },
-            Err(e) if e.kind() == io::ErrorKind::NotFound => (Self::default(), None),
-            Err(e) => (Self::default(), Some(format!("{}: {e}", path.display()))),
+            Err(e) if e.kind == io::ErrorKind::NotFound => (Self::default(), None),
+            Err(e) => (Self::default(), Some(format!("{e}; starting fresh"))),
         };
         p.path = Some(path);
         (p, warning)
+    }
+
+    /// Parses a progress file's text; an error names `file`, the line and
+    /// the column.
+    pub fn parse(text: &str, file: &Path) -> Result<Self, ContentError> {
+        parse_toml(text, file)
     }
 
     pub fn is_done(&self, id: &str) -> bool {
@@ -76,7 +79,10 @@ impl Progress {
         self.done.clear();
     }
 
-    /// Writes atomically (temp file + rename) so a crash never leaves half a file.
+    /// Writes atomically (temp file + rename) so a crash never leaves half a
+    /// file. The temp file is created exclusively and never through a
+    /// symlink: a link planted at `progress.toml.tmp` must not make forklore
+    /// write over the file it points to.
     pub fn save(&self) -> io::Result<()> {
         let Some(path) = &self.path else {
             return Ok(());
@@ -86,8 +92,38 @@ impl Progress {
         }
         let text = toml::to_string(self).map_err(io::Error::other)?;
         let tmp = path.with_extension("toml.tmp");
-        std::fs::write(&tmp, text)?;
-        std::fs::rename(&tmp, path)
+        let written = create_exclusive(&tmp).and_then(|mut f| {
+            f.write_all(text.as_bytes())?;
+            f.sync_all()
+        });
+        match written.and_then(|()| std::fs::rename(&tmp, path)) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Creates `tmp` new (O_CREAT|O_EXCL|O_NOFOLLOW). Whatever already sits
+/// there (a temp file left by a crash, or a symlink) is unlinked, which
+/// removes the entry itself and never touches what a link points to, and the
+/// creation is tried once more.
+fn create_exclusive(tmp: &Path) -> io::Result<std::fs::File> {
+    let open = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(tmp)
+    };
+    match open() {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            std::fs::remove_file(tmp)?;
+            open()
+        }
+        other => other,
     }
 }
 

@@ -186,6 +186,26 @@ mod tests {
         assert_eq!(b[5].load(Ordering::Relaxed), 42);
     }
 
+    /// Sealed at its size: a shrink through another open of the same file
+    /// (as /proc/PID/fd gives anyone of the same user) is refused, so no
+    /// mapping can end up past the end of its file (SIGBUS).
+    #[test]
+    fn a_memfd_cannot_be_resized_through_proc() {
+        let a = SharedSlice::<AtomicU64>::create("test", 8).unwrap();
+        use std::os::fd::AsRawFd;
+        let path = format!("/proc/self/fd/{}", a.fd().as_raw_fd());
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .unwrap();
+        let eperm = Some(libc::EPERM);
+        assert_eq!(f.set_len(0).map_err(|e| e.raw_os_error()), Err(eperm));
+        assert_eq!(f.set_len(1 << 20).map_err(|e| e.raw_os_error()), Err(eperm));
+        a[7].store(1, Ordering::Relaxed);
+        assert_eq!(a[7].load(Ordering::Relaxed), 1);
+    }
+
     #[test]
     fn attach_refuses_a_file_of_the_wrong_size() {
         let a = SharedSlice::<AtomicU64>::create("test", 3).unwrap();

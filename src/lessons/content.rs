@@ -89,11 +89,11 @@ pub fn load(id: &str, builtin: &str, dir: Option<&Path>) -> Result<Content, Cont
     if let Some(dir) = dir {
         let path = dir.join(format!("{id}.toml"));
         if path.exists() {
-            let text = std::fs::read_to_string(&path).map_err(|e| ContentError {
-                file: path.clone(),
-                line: None,
-                column: None,
-                problem: e.to_string(),
+            let text = crate::files::read_text(&path).map_err(|e| ContentError {
+                file: e.file,
+                line: e.line,
+                column: e.column,
+                problem: e.problem,
             })?;
             return parse_toml(&text, &path);
         }

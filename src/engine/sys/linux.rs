@@ -75,9 +75,16 @@ pub fn futex_wake(word: &AtomicU32, n: u32) -> usize {
 
 /// A memfd of `len` zero bytes. The fd is duplicated above 100 so that a
 /// child's `dup2` onto low numbers (3, 4, ...) can never overwrite a source.
+///
+/// Sealed at its size: anyone who can open it (through /proc/PID/fd) could
+/// otherwise shrink it, and every process that maps it would die of SIGBUS at
+/// its next touch past the new end. F_SEAL_SEAL keeps the seals from being
+/// changed; writes through the mapping stay allowed.
 pub fn memfd(name: &str, len: usize) -> io::Result<OwnedFd> {
-    let fd = rustix::fs::memfd_create(name, rustix::fs::MemfdFlags::CLOEXEC)?;
+    use rustix::fs::{MemfdFlags, SealFlags};
+    let fd = rustix::fs::memfd_create(name, MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING)?;
     rustix::fs::ftruncate(&fd, len as u64)?;
+    rustix::fs::fcntl_add_seals(&fd, SealFlags::SHRINK | SealFlags::GROW | SealFlags::SEAL)?;
     dup_high(fd.as_fd())
 }
 

@@ -260,11 +260,11 @@ impl Scenario {
 
     /// Reads a teacher's file.
     pub fn load(path: &Path) -> Result<Self, ContentError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ContentError {
-            file: path.to_path_buf(),
-            line: None,
-            column: None,
-            problem: e.to_string(),
+        let text = crate::files::read_text(path).map_err(|e| ContentError {
+            file: e.file,
+            line: e.line,
+            column: e.column,
+            problem: e.problem,
         })?;
         Self::parse(&text, path)
     }

@@ -305,8 +305,6 @@ impl LockLesson {
                 }
                 return;
             }
-            let mut times = rep.times.clone();
-            times.sort_unstable();
             let mut distinct = rep.finals.clone();
             distinct.sort_unstable();
             distinct.dedup();
@@ -319,7 +317,7 @@ impl LockLesson {
                 lock_on: rep.lock_on,
                 expected,
                 finals: rep.finals,
-                median_us: times.get(times.len() / 2).copied(),
+                median_us: (!rep.times.is_empty()).then(|| crate::stats::median(rep.times.clone())),
             });
             return;
         }

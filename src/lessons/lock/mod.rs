@@ -49,7 +49,7 @@ fn run(args: &RunArgs, env: &RunEnv) -> Result<Report, RunError> {
     let expected = lock_run.expected();
     let actual = lock_run.counter();
     let lost = expected.saturating_sub(actual);
-    let run_ms = lock_run.run_time().map(crate::bench::ms);
+    let run_ms = lock_run.run_time().map(crate::stats::ms);
     let mut report = Report::from_engine(META.id, &engine, elapsed);
     report
         .field("lock", lock)
@@ -98,9 +98,7 @@ pub fn bench(exe: &Path, rounds: u32) -> std::io::Result<Map<String, Value>> {
         bare_unlocked.push(t);
         bare_lost.push(l);
     }
-    bare_lost.sort_unstable();
-    lost.sort_unstable();
-    let med = |v: Vec<Duration>| crate::bench::ms(crate::bench::median(v));
+    let med = |v: Vec<Duration>| crate::stats::ms(crate::stats::median(v));
     Ok(Map::from_iter([
         ("workers".to_string(), json!(DEFAULT_WORKERS)),
         ("iterations".to_string(), json!(FULL_ITERATIONS)),
@@ -109,12 +107,12 @@ pub fn bench(exe: &Path, rounds: u32) -> std::io::Result<Map<String, Value>> {
         ("unlocked_observed_ms".to_string(), json!(med(unlocked))),
         (
             "unlocked_lost_updates_median".to_string(),
-            json!(lost.get(lost.len() / 2).copied().unwrap_or(0)),
+            json!(crate::stats::median(lost)),
         ),
         ("unlocked_alone_ms".to_string(), json!(med(bare_unlocked))),
         (
             "unlocked_alone_lost_updates_median".to_string(),
-            json!(bare_lost.get(bare_lost.len() / 2).copied().unwrap_or(0)),
+            json!(crate::stats::median(bare_lost)),
         ),
     ]))
 }

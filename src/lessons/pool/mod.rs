@@ -317,17 +317,16 @@ pub fn bench(
             cpus.push(c.worker_cpu.as_secs_f64() / c.parallel_time.as_secs_f64().max(1e-9));
         }
         cpus.sort_by(f64::total_cmp);
-        speedups.sort_by(f64::total_cmp);
-        let median = speedups[speedups.len() / 2];
-        let best = speedups.last().copied().unwrap_or(0.0);
+        let best = speedups.iter().copied().fold(0.0, f64::max);
+        let median = crate::stats::median(speedups);
         let round3 = |x: f64| (x * 1000.0).round() / 1000.0;
         let key = format!("chunksize_{chunksize}");
         out.insert(
             key,
             json!({
                 "chunksize": chunksize,
-                "serial_ms": crate::bench::ms(crate::bench::median(serial)),
-                "parallel_ms": crate::bench::ms(crate::bench::median(parallel)),
+                "serial_ms": crate::stats::ms(crate::stats::median(serial)),
+                "parallel_ms": crate::stats::ms(crate::stats::median(parallel)),
                 "speedup_median": round3(median),
                 "speedup_best": round3(best),
                 // Worker CPU time over pool wall time: how many CPUs the

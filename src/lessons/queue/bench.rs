@@ -8,8 +8,8 @@ use std::process::Command;
 use serde_json::{Map, Value, json};
 
 use super::{Setup, measure};
-use crate::bench::median;
 use crate::lessons::RunEnv;
+use crate::stats::median;
 
 const QUEUE_ITEMS: u64 = 2_000_000;
 const PIPE_MESSAGES: u64 = 1_000_000;
