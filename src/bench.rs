@@ -30,6 +30,7 @@ const BENCHES: &[(&str, BenchFn)] = &[
     ("lock", crate::lessons::lock::bench),
     ("queue", crate::lessons::queue::bench::bench_queue),
     ("pipe", crate::lessons::queue::bench::bench_pipe),
+    ("watch", crate::watch::bench::bench),
 ];
 
 pub fn main(cmd: &BenchCmd) -> ExitCode {

@@ -202,6 +202,46 @@ fn a_spawn_pool_of_three_has_three_workers_and_the_resource_tracker() {
 }
 
 #[test]
+fn without_kernel_events_polling_still_finds_the_pool_and_says_what_it_may_miss() {
+    let Some(py) = python() else {
+        return;
+    };
+    let state = common::state_dir();
+    let out = Command::new(common::exe())
+        .args(["watch", "--json", "--", py, &example("pool.py"), "6"])
+        .env("FORKLORE_STATE_DIR", state.path())
+        .env("FORKLORE_NO_PROC_CONNECTOR", "1")
+        .output()
+        .expect("run forklore");
+    assert!(out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    common::assert_no_leftovers(&common::pids_in(&v));
+    assert_eq!(v["events_from"], "polling");
+    assert!(
+        v["events_note"]
+            .as_str()
+            .is_some_and(|n| n.contains("short-lived processes may be missed")),
+        "{}",
+        v["events_note"]
+    );
+    let main = v["pid"].as_i64().expect("pid");
+    let workers = v["processes"]
+        .as_array()
+        .expect("processes")
+        .iter()
+        .filter(|p| p["ppid"].as_i64() == Some(main) && p["role"] == "spawned child")
+        .count();
+    assert_eq!(workers, 3);
+    assert!(
+        v["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .all(|e| e["source"] != "kernel")
+    );
+}
+
+#[test]
 fn a_command_that_cannot_start_is_one_line_and_exit_2() {
     let out = watch(&["--", "/no/such/program-forklore"]);
     assert_eq!(out.status.code(), Some(2));

@@ -136,7 +136,15 @@ impl Events {
         let stop = Arc::new(AtomicBool::new(false));
         let lost = Arc::new(AtomicBool::new(false));
         let exec_cmdlines = Arc::new(Mutex::new(HashMap::new()));
-        let (feed, rx, thread) = match sys::connector_open() {
+        // Tests turn the kernel's events off to check the fallback.
+        let connector = if std::env::var_os("FORKLORE_NO_PROC_CONNECTOR").is_some() {
+            Err(std::io::Error::other(
+                "turned off by FORKLORE_NO_PROC_CONNECTOR",
+            ))
+        } else {
+            sys::connector_open()
+        };
+        let (feed, rx, thread) = match connector {
             Ok(fd) => {
                 let (tx, rx) = mpsc::channel();
                 let (stop2, lost2, cmds) = (stop.clone(), lost.clone(), exec_cmdlines.clone());

@@ -6,6 +6,7 @@
 //! nothing of the terminal; `app` is the model the TUI draws
 //! (`crate::ui::watch`) and `headless` prints the JSON instead.
 
+pub mod bench;
 pub mod events;
 pub mod headless;
 pub mod model;

@@ -12,7 +12,7 @@ use super::model::{
     Certainty, ObjId, Objects, Pid, PipeObj, Proc, SemKey, SemObj, ShmObj, Snapshot, SocketObj,
     Thread, Wait,
 };
-use super::proc::{self, Access, FdTarget, Mapping, Memory};
+use super::proc::{self, Access, FdTarget, Mapping, Memory, ProcDir};
 use super::roles::{self, Clues};
 use super::sys::{self, UnixSocket};
 use super::waits::{self, ProcView};
@@ -33,6 +33,11 @@ struct Known {
     maps_at: Option<Instant>,
     /// Access mode of each (fd, inode) seen: it does not change.
     access: HashMap<(i32, u64), Access>,
+    /// Its descriptors and what each points at, re-read in full once a
+    /// second (spread over snapshots); in between only new numbers, and
+    /// the ones a thread is blocked on, are read.
+    fds: HashMap<i32, FdTarget>,
+    fds_at: Option<Instant>,
     run_ns: HashMap<Pid, u64>,
 }
 
@@ -46,6 +51,8 @@ impl Known {
             maps: Vec::new(),
             maps_at: None,
             access: HashMap::new(),
+            fds: HashMap::new(),
+            fds_at: None,
             run_ns: HashMap::new(),
         }
     }
@@ -69,6 +76,8 @@ pub struct Observer {
     root: Pid,
     started: Instant,
     known: HashMap<Pid, Known>,
+    /// Each process's /proc directory, opened once.
+    dirs: HashMap<Pid, ProcDir>,
     /// Unix sockets by inode, with their peer once they have one.
     sockets: HashMap<u64, UnixSocket>,
     diag: Option<OwnedFd>,
@@ -76,6 +85,11 @@ pub struct Observer {
     own_pipes: HashSet<u64>,
     last: Option<Instant>,
     buf: String,
+    /// Mapping re-reads left in this snapshot: the costliest file in
+    /// /proc, so due ones are spread over several snapshots.
+    maps_budget: usize,
+    /// Full re-reads of a descriptor table left in this snapshot.
+    fds_budget: usize,
 }
 
 impl Observer {
@@ -87,11 +101,14 @@ impl Observer {
             root,
             started: Instant::now(),
             known: HashMap::new(),
+            dirs: HashMap::new(),
             sockets: HashMap::new(),
             diag: sys::sock_diag_open().ok(),
             own_pipes,
             last: None,
             buf: String::new(),
+            maps_budget: 0,
+            fds_budget: 0,
         }
     }
 
@@ -128,14 +145,31 @@ impl Observer {
     }
 
     fn children(&mut self, pid: Pid) -> Vec<Pid> {
+        let mut buf = std::mem::take(&mut self.buf);
         let mut kids = Vec::new();
-        for tid in proc::tasks(pid) {
-            match proc::children_of_task(pid, tid, &mut self.buf) {
-                Some(k) => kids.extend(k),
-                None => return children_by_scan(pid, &mut self.buf),
+        if let Some(dir) = self.dir(pid) {
+            for tid in dir.tasks() {
+                match dir.children_of_task(tid, &mut buf) {
+                    Some(k) => kids.extend(k),
+                    // The thread just ended, or the kernel lacks the file.
+                    None if !children_file_exists() => {
+                        kids = children_by_scan(pid, &mut buf);
+                        break;
+                    }
+                    None => {}
+                }
             }
         }
+        self.buf = buf;
         kids
+    }
+
+    /// The /proc directory of `pid`, opened the first time it is asked for.
+    fn dir(&mut self, pid: Pid) -> Option<&ProcDir> {
+        if let std::collections::hash_map::Entry::Vacant(e) = self.dirs.entry(pid) {
+            e.insert(ProcDir::open(pid).ok()?);
+        }
+        self.dirs.get(&pid)
     }
 
     /// Reads the whole tree once. `events` tells what /proc no longer can:
@@ -149,11 +183,14 @@ impl Observer {
         let tree = self.tree();
         let alive: HashSet<Pid> = tree.iter().map(|t| t.0).collect();
         self.known.retain(|pid, _| alive.contains(pid));
+        let me = self.forklore;
+        self.dirs.retain(|pid, _| *pid == me || alive.contains(pid));
+        self.maps_budget = (tree.len() / 4).max(2);
+        self.fds_budget = (tree.len() / 4).max(2);
 
         let mut raws = Vec::with_capacity(tree.len());
-        for (pid, ppid, depth, adopted) in tree {
-            if let Some(raw) = self.read_process(pid, ppid, depth, adopted, elapsed_ns, t0, events)
-            {
+        for node in tree {
+            if let Some(raw) = self.read_process(node, elapsed_ns, t0, events) {
                 raws.push(raw);
             }
         }
@@ -224,73 +261,18 @@ impl Observer {
 
     fn read_process(
         &mut self,
-        pid: Pid,
-        ppid: Pid,
-        depth: u16,
-        adopted: bool,
+        (pid, ppid, depth, adopted): (Pid, Pid, u16, bool),
         elapsed_ns: u64,
         now: Instant,
         events: &Events,
     ) -> Option<Raw> {
-        let stat = proc::stat(pid, &mut self.buf)?;
-        let mut cmdline = proc::cmdline(pid).unwrap_or_default();
-        if cmdline.is_empty() {
-            // A zombie has no memory left to read its arguments from: keep
-            // what was read while it lived, or what its exec event said.
-            cmdline = self
-                .known
-                .get(&pid)
-                .map(|k| k.cmdline.clone())
-                .filter(|c| !c.is_empty())
-                .or_else(|| events.lives.get(&pid).and_then(|l| l.cmdline.clone()))
-                .unwrap_or_default();
-        }
-        let fresh = self.known.get(&pid).is_none_or(|k| k.start != stat.start);
-        if fresh {
-            self.known
-                .insert(pid, Known::new(pid, stat.start, &cmdline));
-        } else if let Some(k) = self.known.get_mut(&pid)
-            && k.cmdline != cmdline
-        {
-            // It ran exec: a new program, new memory, new mappings.
-            k.mem = Memory::open(pid).ok();
-            k.maps_at = None;
-            k.cmdline.clone_from(&cmdline);
-        }
-        let fds: HashMap<i32, FdTarget> = if stat.state == 'Z' {
-            HashMap::new()
-        } else {
-            proc::fds(pid).into_iter().collect()
-        };
         let mut buf = std::mem::take(&mut self.buf);
+        let raw = self.read_process_with(pid, now, events, &mut buf);
+        self.buf = buf;
+        let (stat, cmdline, raw_threads, ran_ns, fresh) = raw?;
         let known = self.known.get_mut(&pid)?;
-        // Threads: state, time on CPU, and the call each sleeps in.
-        let mut raw_threads = Vec::new();
-        let mut any_futex = false;
-        let mut ran_ns = 0u64;
-        for tid in proc::tasks(pid) {
-            let Some(ts) = proc::task_stat(pid, tid, &mut buf) else {
-                continue;
-            };
-            let run_ns = proc::schedstat(pid, tid, &mut buf).map_or(ts.cpu_ticks, |(ns, _)| ns);
-            if let Some(before) = known.run_ns.insert(tid, run_ns) {
-                ran_ns += run_ns.saturating_sub(before);
-            }
-            let sc = if matches!(ts.state, 'S' | 'D') {
-                proc::syscall(pid, tid, &mut buf)
-            } else {
-                None
-            };
-            any_futex |= matches!(sc, Some(proc::Syscall::In { nr, .. }) if is_futex(nr));
-            raw_threads.push((tid, ts, sc, run_ns));
-        }
-        let stale = known
-            .maps_at
-            .is_none_or(|at| now.duration_since(at) >= MAPS_EVERY);
-        if stat.state != 'Z' && (stale || any_futex) {
-            known.maps = proc::shared_maps(pid);
-            known.maps_at = Some(now);
-        }
+        let dir = self.dirs.get(&pid)?;
+        let fds = known.fds.clone();
         let view = ProcView {
             pid,
             fds: &fds,
@@ -301,7 +283,7 @@ impl Observer {
             .into_iter()
             .map(|(tid, ts, sc, run_ns)| Thread {
                 tid,
-                wait: waits::decode(ts.state, sc, || proc::wchan(pid, tid), &view),
+                wait: waits::decode(ts.state, sc, || dir.wchan(tid), &view),
                 name: ts.comm,
                 state: ts.state,
                 says: String::new(),
@@ -309,16 +291,6 @@ impl Observer {
                 run_ns,
             })
             .collect();
-        // Access modes of new pipe descriptors (which end each one is).
-        for (fd, t) in &fds {
-            if let FdTarget::Pipe(ino) = t
-                && !known.access.contains_key(&(*fd, *ino))
-                && let Some(a) = proc::fd_access(pid, *fd, &mut buf)
-            {
-                known.access.insert((*fd, *ino), a);
-            }
-        }
-        self.buf = buf;
         let cpu_percent = if elapsed_ns > 0 && !fresh {
             ran_ns as f64 * 100.0 / elapsed_ns as f64
         } else {
@@ -335,6 +307,136 @@ impl Observer {
             threads,
             cpu_percent,
         })
+    }
+
+    /// The parts of a process read from /proc each snapshot, kept in its
+    /// `Known` entry: stat, command line, descriptors, mappings, threads.
+    #[allow(clippy::type_complexity)]
+    fn read_process_with(
+        &mut self,
+        pid: Pid,
+        now: Instant,
+        events: &Events,
+        buf: &mut String,
+    ) -> Option<(
+        proc::Stat,
+        String,
+        Vec<(Pid, proc::Stat, Option<proc::Syscall>, u64)>,
+        u64,
+        bool,
+    )> {
+        let dir = self.dirs.get(&pid)?;
+        let stat = dir.stat(buf)?;
+        let mut cmdline = dir.cmdline(buf).unwrap_or_default();
+        if cmdline.is_empty() {
+            // A zombie has no memory left to read its arguments from: keep
+            // what was read while it lived, or what its exec event said.
+            cmdline = self
+                .known
+                .get(&pid)
+                .map(|k| k.cmdline.clone())
+                .filter(|c| !c.is_empty())
+                .or_else(|| events.lives.get(&pid).and_then(|l| l.cmdline.clone()))
+                .unwrap_or_default();
+        }
+        let fresh = self.known.get(&pid).is_none_or(|k| k.start != stat.start);
+        if fresh {
+            self.known
+                .insert(pid, Known::new(pid, stat.start, &cmdline));
+        }
+        let known = self.known.get_mut(&pid)?;
+        if !fresh && known.cmdline != cmdline {
+            // It ran exec: a new program, new memory, new mappings.
+            known.mem = Memory::open(pid).ok();
+            known.maps_at = None;
+            known.fds_at = None;
+            known.cmdline.clone_from(&cmdline);
+        }
+        // Threads: state, time on CPU, and the call each sleeps in.
+        let mut threads = Vec::new();
+        let mut any_futex = false; // a shared futex outside known mappings
+        let mut blocked_on: Vec<i32> = Vec::new();
+        let mut ran_ns = 0u64;
+        for tid in dir.tasks() {
+            let Some(ts) = dir.task_stat(tid, buf) else {
+                continue;
+            };
+            let run_ns = dir.schedstat(tid, buf).map_or(ts.cpu_ticks, |(ns, _)| ns);
+            if let Some(before) = known.run_ns.insert(tid, run_ns) {
+                ran_ns += run_ns.saturating_sub(before);
+            }
+            let sc = if matches!(ts.state, 'S' | 'D') {
+                dir.syscall(tid, buf)
+            } else {
+                None
+            };
+            if let Some(proc::Syscall::In { nr, args }) = sc {
+                // A shared futex (no FUTEX_PRIVATE_FLAG) at an address no
+                // known shared mapping covers: read the mappings again.
+                if is_futex(nr) {
+                    any_futex |= args[1] & 0x80 == 0
+                        && !known
+                            .maps
+                            .iter()
+                            .any(|m| m.start <= args[0] && args[0] < m.end);
+                } else if let Ok(fd) = i32::try_from(args[0]) {
+                    blocked_on.push(fd);
+                }
+            }
+            threads.push((tid, ts, sc, run_ns));
+        }
+        if stat.state == 'Z' {
+            known.fds.clear();
+            return Some((stat, cmdline, threads, ran_ns, fresh));
+        }
+        // Descriptors: all of them when due, else the new numbers and the
+        // ones a thread sleeps on (so what a wait names is never stale).
+        let since = known.fds_at.map(|at| now.duration_since(at));
+        let full =
+            since.is_none() || (since.is_some_and(|d| d >= MAPS_EVERY) && self.fds_budget > 0);
+        let numbers = dir.fd_numbers();
+        if full {
+            known.fds = numbers
+                .iter()
+                .filter_map(|fd| Some((*fd, dir.fd_target(*fd)?)))
+                .collect();
+            known.fds_at = Some(now);
+            self.fds_budget = self.fds_budget.saturating_sub(1);
+        } else {
+            let open: HashSet<i32> = numbers.iter().copied().collect();
+            known.fds.retain(|fd, _| open.contains(fd));
+            let to_read: Vec<i32> = numbers
+                .iter()
+                .copied()
+                .filter(|fd| !known.fds.contains_key(fd) || blocked_on.contains(fd))
+                .collect();
+            for fd in to_read {
+                if let Some(t) = dir.fd_target(fd) {
+                    known.fds.insert(fd, t);
+                }
+            }
+        }
+        // Access modes of new pipe descriptors (which end each one is).
+        for (fd, t) in &known.fds {
+            if let FdTarget::Pipe(ino) = t
+                && !known.access.contains_key(&(*fd, *ino))
+                && let Some(a) = dir.fd_access(*fd, buf)
+            {
+                known.access.insert((*fd, *ino), a);
+            }
+        }
+        let since = known.maps_at.map(|at| now.duration_since(at));
+        // Never read, or an unknown shared futex (at most four times a
+        // second: it may be a shared futex in private memory): now. Merely
+        // old: when this snapshot's budget allows.
+        let needed = since.is_none() || (any_futex && since.is_some_and(|d| d >= MAPS_EVERY / 4));
+        let stale = since.is_some_and(|d| d >= MAPS_EVERY) && self.maps_budget > 0;
+        if needed || stale {
+            known.maps = dir.shared_maps(buf);
+            known.maps_at = Some(now);
+            self.maps_budget = self.maps_budget.saturating_sub(1);
+        }
+        Some((stat, cmdline, threads, ran_ns, fresh))
     }
 
     fn objects(&mut self, raws: &[Raw]) -> Objects {
@@ -584,6 +686,16 @@ fn is_futex(nr: i64) -> bool {
 
 /// Children of `pid` by reading every process's parent: the slow way, for
 /// kernels built without `/proc/PID/task/TID/children`.
+fn children_file_exists() -> bool {
+    static EXISTS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *EXISTS.get_or_init(|| {
+        std::path::Path::new("/proc/self/task")
+            .join(crate::engine::sys::getpid().to_string())
+            .join("children")
+            .exists()
+    })
+}
+
 fn children_by_scan(pid: Pid, buf: &mut String) -> Vec<Pid> {
     proc::all_pids()
         .into_iter()

@@ -3,12 +3,29 @@
 
 use std::fs::File;
 use std::io::{self, Read};
+use std::os::fd::OwnedFd;
 use std::os::unix::fs::FileExt;
 
-/// Reads a whole `/proc` file into `buf` (cleared first).
+use rustix::fs::{Mode, OFlags};
+
+/// Reads a whole `/proc` file into `buf` (cleared first). Plain reads
+/// until end of file: `read_to_string` would first ask the file's size and
+/// position (two more system calls per file, for a size /proc does not know).
 fn read_into(path: &str, buf: &mut String) -> io::Result<()> {
     buf.clear();
-    File::open(path)?.read_to_string(buf)?;
+    let mut f = File::open(path)?;
+    let mut bytes = std::mem::take(buf).into_bytes();
+    let mut chunk = [0u8; 4096];
+    loop {
+        match f.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => bytes.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    *buf = String::from_utf8(bytes)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     Ok(())
 }
 
@@ -68,22 +85,6 @@ pub fn stat(pid: i32, buf: &mut String) -> Option<Stat> {
     parse_stat(buf)
 }
 
-pub fn task_stat(pid: i32, tid: i32, buf: &mut String) -> Option<Stat> {
-    read_into(&format!("/proc/{pid}/task/{tid}/stat"), buf).ok()?;
-    parse_stat(buf)
-}
-
-/// Nanoseconds a thread has run and how many times it was put on a CPU:
-/// either changes whenever the thread does anything at all.
-pub fn schedstat(pid: i32, tid: i32, buf: &mut String) -> Option<(u64, u64)> {
-    read_into(&format!("/proc/{pid}/task/{tid}/schedstat"), buf).ok()?;
-    let mut it = buf.split_ascii_whitespace();
-    let run = it.next()?.parse().ok()?;
-    let _wait = it.next();
-    let slices = it.next()?.parse().ok()?;
-    Some((run, slices))
-}
-
 /// What `/proc/PID/task/TID/syscall` says a thread is doing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Syscall {
@@ -113,36 +114,11 @@ pub fn parse_syscall(text: &str) -> Option<Syscall> {
     Some(Syscall::In { nr, args })
 }
 
-pub fn syscall(pid: i32, tid: i32, buf: &mut String) -> Option<Syscall> {
-    read_into(&format!("/proc/{pid}/task/{tid}/syscall"), buf).ok()?;
-    parse_syscall(buf)
-}
-
-/// The kernel function a sleeping thread waits in ("pipe_write", ...).
-pub fn wchan(pid: i32, tid: i32) -> Option<String> {
-    let s = read(&format!("/proc/{pid}/task/{tid}/wchan")).ok()?;
-    let s = s.trim();
-    (!s.is_empty() && s != "0").then(|| s.to_string())
-}
-
 /// The command line, arguments joined by spaces.
 pub fn cmdline(pid: i32) -> Option<String> {
-    let mut raw = Vec::new();
-    File::open(format!("/proc/{pid}/cmdline"))
-        .ok()?
-        .read_to_end(&mut raw)
-        .ok()?;
-    let parts: Vec<String> = raw
-        .split(|b| *b == 0)
-        .filter(|p| !p.is_empty())
-        .map(|p| String::from_utf8_lossy(p).into_owned())
-        .collect();
-    Some(parts.join(" "))
-}
-
-/// Thread ids of a process.
-pub fn tasks(pid: i32) -> Vec<i32> {
-    numbered_entries(&format!("/proc/{pid}/task"))
+    let mut text = String::new();
+    read_into(&format!("/proc/{pid}/cmdline"), &mut text).ok()?;
+    Some(join_args(text.as_bytes()))
 }
 
 fn numbered_entries(dir: &str) -> Vec<i32> {
@@ -154,17 +130,6 @@ fn numbered_entries(dir: &str) -> Vec<i32> {
         .collect();
     out.sort_unstable();
     out
-}
-
-/// Children a thread created (`/proc/PID/task/TID/children`); `None` when
-/// the kernel lacks that file (CONFIG_PROC_CHILDREN).
-pub fn children_of_task(pid: i32, tid: i32, buf: &mut String) -> Option<Vec<i32>> {
-    read_into(&format!("/proc/{pid}/task/{tid}/children"), buf).ok()?;
-    Some(
-        buf.split_ascii_whitespace()
-            .filter_map(|s| s.parse().ok())
-            .collect(),
-    )
 }
 
 /// Every PID on the machine (the fallback when `children` is missing).
@@ -200,36 +165,12 @@ pub fn parse_fd_link(link: &str) -> FdTarget {
     }
 }
 
-/// Open descriptors of a process with what each points at.
-pub fn fds(pid: i32) -> Vec<(i32, FdTarget)> {
-    let dir = format!("/proc/{pid}/fd");
-    let Ok(d) = std::fs::read_dir(&dir) else {
-        return Vec::new();
-    };
-    let mut out: Vec<(i32, FdTarget)> = d
-        .filter_map(|e| {
-            let e = e.ok()?;
-            let fd: i32 = e.file_name().to_str()?.parse().ok()?;
-            let link = std::fs::read_link(e.path()).ok()?;
-            Some((fd, parse_fd_link(&link.to_string_lossy())))
-        })
-        .collect();
-    out.sort_unstable_by_key(|(fd, _)| *fd);
-    out
-}
-
 /// How a descriptor was opened: read, write or both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
     Read,
     Write,
     ReadWrite,
-}
-
-/// The access mode of descriptor `fd` (`flags:` in fdinfo, octal).
-pub fn fd_access(pid: i32, fd: i32, buf: &mut String) -> Option<Access> {
-    read_into(&format!("/proc/{pid}/fdinfo/{fd}"), buf).ok()?;
-    parse_fdinfo_access(buf)
 }
 
 pub fn parse_fdinfo_access(text: &str) -> Option<Access> {
@@ -305,19 +246,6 @@ fn parse_map_line(line: &str) -> Option<Mapping> {
     })
 }
 
-/// The file-backed shared mappings of a process (private and anonymous
-/// ones cannot hold anything another process sees).
-pub fn shared_maps(pid: i32) -> Vec<Mapping> {
-    read(&format!("/proc/{pid}/maps"))
-        .map(|t| {
-            parse_maps(&t)
-                .into_iter()
-                .filter(|m| m.shared && m.inode != 0)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// Another process's memory, opened once and read at addresses: needs the
 /// same permission as ptrace (a parent of its own children has it).
 pub struct Memory(File);
@@ -336,6 +264,159 @@ impl Memory {
         self.read(addr, &mut b)?;
         Ok(u64::from_ne_bytes(b))
     }
+}
+
+/// A process's directory under `/proc`, opened once: every file is then
+/// opened relative to it (a shorter path walk), and once the process is
+/// gone its directory reads nothing, even if the PID is given to another.
+pub struct ProcDir {
+    fd: OwnedFd,
+}
+
+impl ProcDir {
+    pub fn open(pid: i32) -> io::Result<Self> {
+        let fd = rustix::fs::open(
+            format!("/proc/{pid}"),
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
+        Ok(Self { fd })
+    }
+
+    /// Reads the file at `rel` (relative to the process's directory).
+    fn read(&self, rel: &str, buf: &mut String) -> io::Result<()> {
+        let f = rustix::fs::openat(
+            &self.fd,
+            rel,
+            OFlags::RDONLY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
+        let mut bytes = std::mem::take(buf).into_bytes();
+        bytes.clear();
+        let mut chunk = [0u8; 4096];
+        loop {
+            match rustix::io::read(&f, &mut chunk) {
+                Ok(0) => break,
+                Ok(n) => bytes.extend_from_slice(&chunk[..n.min(chunk.len())]),
+                Err(rustix::io::Errno::INTR) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        *buf = String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        Ok(())
+    }
+
+    fn entries(&self, rel: &str) -> Vec<i32> {
+        let Ok(fd) = rustix::fs::openat(
+            &self.fd,
+            rel,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) else {
+            return Vec::new();
+        };
+        let Ok(dir) = rustix::fs::Dir::new(fd) else {
+            return Vec::new();
+        };
+        let mut out: Vec<i32> = dir
+            .filter_map(|e| e.ok()?.file_name().to_str().ok()?.parse().ok())
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
+    pub fn stat(&self, buf: &mut String) -> Option<Stat> {
+        self.read("stat", buf).ok()?;
+        parse_stat(buf)
+    }
+
+    pub fn task_stat(&self, tid: i32, buf: &mut String) -> Option<Stat> {
+        self.read(&format!("task/{tid}/stat"), buf).ok()?;
+        parse_stat(buf)
+    }
+
+    /// Nanoseconds a thread has run and how many times it was put on a
+    /// CPU: either changes whenever the thread does anything at all.
+    pub fn schedstat(&self, tid: i32, buf: &mut String) -> Option<(u64, u64)> {
+        self.read(&format!("task/{tid}/schedstat"), buf).ok()?;
+        let mut it = buf.split_ascii_whitespace();
+        let run = it.next()?.parse().ok()?;
+        let _wait = it.next();
+        let slices = it.next()?.parse().ok()?;
+        Some((run, slices))
+    }
+
+    pub fn syscall(&self, tid: i32, buf: &mut String) -> Option<Syscall> {
+        self.read(&format!("task/{tid}/syscall"), buf).ok()?;
+        parse_syscall(buf)
+    }
+
+    /// The kernel function a sleeping thread waits in ("pipe_write", ...).
+    pub fn wchan(&self, tid: i32) -> Option<String> {
+        let mut s = String::new();
+        self.read(&format!("task/{tid}/wchan"), &mut s).ok()?;
+        let s = s.trim();
+        (!s.is_empty() && s != "0").then(|| s.to_string())
+    }
+
+    /// Children a thread created; `None` when the kernel lacks the file
+    /// (CONFIG_PROC_CHILDREN) or the thread is gone.
+    pub fn children_of_task(&self, tid: i32, buf: &mut String) -> Option<Vec<i32>> {
+        self.read(&format!("task/{tid}/children"), buf).ok()?;
+        Some(
+            buf.split_ascii_whitespace()
+                .filter_map(|s| s.parse().ok())
+                .collect(),
+        )
+    }
+
+    pub fn tasks(&self) -> Vec<i32> {
+        self.entries("task")
+    }
+
+    /// The command line, arguments joined by spaces.
+    pub fn cmdline(&self, buf: &mut String) -> Option<String> {
+        self.read("cmdline", buf).ok()?;
+        Some(join_args(buf.as_bytes()))
+    }
+
+    /// Open descriptor numbers.
+    pub fn fd_numbers(&self) -> Vec<i32> {
+        self.entries("fd")
+    }
+
+    /// What descriptor `fd` points at.
+    pub fn fd_target(&self, fd: i32) -> Option<FdTarget> {
+        let link = rustix::fs::readlinkat(&self.fd, format!("fd/{fd}"), Vec::new()).ok()?;
+        Some(parse_fd_link(&link.to_string_lossy()))
+    }
+
+    pub fn fd_access(&self, fd: i32, buf: &mut String) -> Option<Access> {
+        self.read(&format!("fdinfo/{fd}"), buf).ok()?;
+        parse_fdinfo_access(buf)
+    }
+
+    /// The file-backed shared mappings (private and anonymous ones cannot
+    /// hold anything another process sees).
+    pub fn shared_maps(&self, buf: &mut String) -> Vec<Mapping> {
+        if self.read("maps", buf).is_err() {
+            return Vec::new();
+        }
+        buf.lines()
+            .filter_map(parse_map_line)
+            .filter(|m| m.shared && m.inode != 0)
+            .collect()
+    }
+}
+
+fn join_args(raw: &[u8]) -> String {
+    let parts: Vec<String> = raw
+        .split(|b| *b == 0)
+        .filter(|p| !p.is_empty())
+        .map(|p| String::from_utf8_lossy(p).into_owned())
+        .collect();
+    parts.join(" ")
 }
 
 #[cfg(test)]

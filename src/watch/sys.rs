@@ -285,34 +285,33 @@ pub fn unix_socket(diag: BorrowedFd<'_>, ino: u64) -> io::Result<Option<UnixSock
     rustix::net::send(diag, &msg, SendFlags::empty())?;
     let mut buf = [0u8; 4096];
     let (n, _) = rustix::net::recv(diag, &mut buf, RecvFlags::empty())?;
-    for (ty, payload) in nlmsgs(&buf[..n.min(buf.len())]) {
-        if ty != SOCK_DIAG_BY_FAMILY {
-            return Ok(None);
+    let msgs = nlmsgs(&buf[..n.min(buf.len())]);
+    let Some((SOCK_DIAG_BY_FAMILY, payload)) = msgs.first().copied() else {
+        // NLMSG_ERROR: not a unix socket, or gone.
+        return Ok(None);
+    };
+    // unix_diag_msg: family, type, state, pad, ino, cookie[2]; then attributes.
+    let state = payload.get(2).copied().unwrap_or(0);
+    let mut sock = UnixSocket {
+        listening: state == TCP_LISTEN,
+        ..UnixSocket::default()
+    };
+    let mut at = 16;
+    while at + 4 <= payload.len() {
+        let len = usize::from(u16::from_ne_bytes([payload[at], payload[at + 1]]));
+        let ty = u16::from_ne_bytes([payload[at + 2], payload[at + 3]]);
+        if len < 4 || at + len > payload.len() {
+            break;
         }
-        // unix_diag_msg: family, type, state, pad, ino, cookie[2]; then attributes.
-        let state = payload.get(2).copied().unwrap_or(0);
-        let mut sock = UnixSocket {
-            listening: state == TCP_LISTEN,
-            ..UnixSocket::default()
-        };
-        let mut at = 16;
-        while at + 4 <= payload.len() {
-            let len = usize::from(u16::from_ne_bytes([payload[at], payload[at + 1]]));
-            let ty = u16::from_ne_bytes([payload[at + 2], payload[at + 3]]);
-            if len < 4 || at + len > payload.len() {
-                break;
-            }
-            let data = &payload[at + 4..at + len];
-            match ty {
-                UNIX_DIAG_PEER => sock.peer = u32_at(data, 0).map(u64::from),
-                UNIX_DIAG_NAME => sock.name = Some(socket_name(data)),
-                _ => {}
-            }
-            at += (len + 3) & !3;
+        let data = &payload[at + 4..at + len];
+        match ty {
+            UNIX_DIAG_PEER => sock.peer = u32_at(data, 0).map(u64::from),
+            UNIX_DIAG_NAME => sock.name = Some(socket_name(data)),
+            _ => {}
         }
-        return Ok(Some(sock));
+        at += (len + 3) & !3;
     }
-    Ok(None)
+    Ok(Some(sock))
 }
 
 fn socket_name(raw: &[u8]) -> String {
