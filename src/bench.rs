@@ -1,120 +1,88 @@
 //! `forklore bench`: speed figures measured here, quoted in the README.
+//! Each lesson registers its own benches (`LessonMeta::benches`); this file
+//! only picks, runs and prints them.
 
 use std::path::Path;
-use std::process::ExitCode;
-use std::time::Instant;
 
 use serde_json::{Map, Value, json};
 
-use crate::engine::Engine;
-use crate::stats::{loadavg, median, ms};
+use crate::lessons::{self, Bench};
+use crate::stats::loadavg;
 
-#[derive(Debug, clap::Args)]
-pub struct BenchCmd {
-    /// What to measure: spawn, or all
-    #[arg(default_value = "all")]
-    pub what: String,
-    /// Repetitions (each figure is the median of these)
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
-    pub rounds: u32,
-    /// Print one JSON object instead of text
-    #[arg(long)]
-    pub json: bool,
+/// Why `forklore bench` could not give its figures.
+#[derive(Debug)]
+pub enum BenchError {
+    /// No bench of that name: the names there are.
+    Unknown {
+        name: String,
+        names: Vec<&'static str>,
+    },
+    Failed {
+        name: &'static str,
+        error: std::io::Error,
+    },
 }
 
-type BenchFn = fn(&Path, u32) -> std::io::Result<Map<String, Value>>;
-
-const BENCHES: &[(&str, BenchFn)] = &[
-    ("spawn", spawn),
-    ("pool", crate::lessons::pool::bench),
-    ("lock", crate::lessons::lock::bench),
-    ("queue", crate::lessons::queue::bench::bench_queue),
-    ("pipe", crate::lessons::queue::bench::bench_pipe),
-    ("watch", crate::watch::bench::bench),
-];
-
-pub fn main(cmd: &BenchCmd) -> ExitCode {
-    let exe = match crate::engine::default_worker_exe() {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("forklore: {e}");
-            return ExitCode::FAILURE;
+impl std::fmt::Display for BenchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Unknown { name, names } => write!(
+                f,
+                "unknown bench '{name}' (benches: all, {})",
+                names.join(", ")
+            ),
+            Self::Failed { name, error } => write!(f, "bench {name}: {error}"),
         }
-    };
-    let chosen: Vec<&(&str, BenchFn)> = BENCHES
+    }
+}
+
+/// Benches of what is not a lesson.
+const OTHERS: &[Bench] = &[Bench {
+    name: "watch",
+    measure: crate::watch::bench::bench,
+}];
+
+/// Every bench, in lesson order, then the others.
+pub fn all() -> impl Iterator<Item = &'static Bench> {
+    lessons::LESSONS
         .iter()
-        .filter(|(n, _)| cmd.what == "all" || *n == cmd.what)
-        .collect();
-    if chosen.is_empty() {
-        let names: Vec<&str> = BENCHES.iter().map(|(n, _)| *n).collect();
-        return crate::cli::usage_error(&format!(
-            "unknown bench '{}' (benches: all, {})",
-            cmd.what,
-            names.join(", ")
-        ));
-    }
-    let mut all = Map::new();
-    for (name, f) in chosen {
-        eprintln!("measuring {name}...");
-        match f(&exe, cmd.rounds) {
-            Ok(mut fields) => {
-                fields.insert("loadavg".into(), json!(loadavg()));
-                if !cmd.json {
-                    for (k, v) in &fields {
-                        println!("{name}.{k} = {v}");
-                    }
-                }
-                all.insert((*name).to_string(), Value::Object(fields));
-            }
-            Err(e) => {
-                eprintln!("forklore: bench {name}: {e}");
-                return ExitCode::FAILURE;
-            }
-        }
-    }
-    if cmd.json {
-        println!("{}", Value::Object(all));
-    }
-    ExitCode::SUCCESS
+        .flat_map(|m| m.benches.iter())
+        .chain(OTHERS.iter())
 }
 
-/// Start + join latency per worker: one at a time (start, wait for exit,
-/// reap), and 16 at once (start all, then join all).
-fn spawn(exe: &Path, rounds: u32) -> std::io::Result<Map<String, Value>> {
-    let job = crate::lessons::process::bench_job();
-    let mut one = Vec::new();
-    let mut batch = Vec::new();
-    for _ in 0..rounds {
-        let mut engine = Engine::new(exe, "process")?;
-        engine.control().start();
-        let n = 20;
-        let t0 = Instant::now();
-        for _ in 0..n {
-            let pid = engine.spawn("bench", job.clone(), &[])?;
-            engine.join(pid)?;
-        }
-        one.push(t0.elapsed() / n);
-        drop(engine);
-
-        let mut engine = Engine::new(exe, "process")?;
-        engine.control().start();
-        let n = 16;
-        let t0 = Instant::now();
-        let pids: Vec<i32> = (0..n)
-            .map(|_| engine.spawn("bench", job.clone(), &[]))
-            .collect::<Result<_, _>>()?;
-        for pid in pids {
-            engine.join(pid)?;
-        }
-        batch.push(t0.elapsed() / n);
+/// Runs the bench named `what` (or `all`), `rounds` times each; returns
+/// one object per bench, keyed by its name, each with the load average
+/// beside its figures.
+pub fn measure(exe: &Path, what: &str, rounds: u32) -> Result<Map<String, Value>, BenchError> {
+    let chosen: Vec<&Bench> = all().filter(|b| what == "all" || b.name == what).collect();
+    if chosen.is_empty() {
+        return Err(BenchError::Unknown {
+            name: what.to_string(),
+            names: all().map(|b| b.name).collect(),
+        });
     }
-    Ok(Map::from_iter([
-        ("start_join_one_ms".to_string(), json!(ms(median(one)))),
-        (
-            "start_join_batch16_ms_per_worker".to_string(),
-            json!(ms(median(batch))),
-        ),
-        ("python_fork_ms".to_string(), json!(2.5)),
-        ("python_spawn_ms".to_string(), json!(63.0)),
-    ]))
+    let mut out = Map::new();
+    for bench in chosen {
+        eprintln!("measuring {}...", bench.name);
+        let mut fields = (bench.measure)(exe, rounds).map_err(|error| BenchError::Failed {
+            name: bench.name,
+            error,
+        })?;
+        fields.insert("loadavg".into(), json!(loadavg()));
+        out.insert(bench.name.to_string(), Value::Object(fields));
+    }
+    Ok(out)
+}
+
+/// The figures as `name.field = value` lines.
+pub fn to_text(all: &Map<String, Value>) -> String {
+    let mut out = String::new();
+    for (name, fields) in all {
+        if let Value::Object(fields) = fields {
+            for (k, v) in fields {
+                out.push_str(&format!("{name}.{k} = {v}\n"));
+            }
+        }
+    }
+    out
 }

@@ -1,13 +1,13 @@
 //! The command line: `forklore`, `forklore list`, `forklore open LESSON`,
 //! `forklore run LESSON [options]`, `forklore bench`, `forklore watch -- CMD`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 use crate::engine::sys;
-use crate::lessons::{self, RunArgs, RunEnv, RunError};
+use crate::lessons::{self, LessonMeta, RunEnv, RunError};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -38,96 +38,80 @@ pub enum Command {
         lesson: String,
     },
     /// Run a lesson headless at full speed to its end, and print what happened
-    Run(Box<RunCmd>),
+    Run(RunCmd),
     /// Measure how fast the engine is and print the figures
-    Bench(crate::bench::BenchCmd),
+    Bench(BenchCmd),
     /// Run any command and watch its processes live: forklore watch -- python3 prog.py
     Watch(crate::watch::WatchCmd),
 }
 
-#[derive(Debug, clap::Args)]
-#[command(allow_negative_numbers = true)]
+/// `forklore run LESSON [options]`: one subcommand per lesson, each with
+/// the options (and limits) its lesson declares in its own `run.rs`.
+#[derive(Debug)]
 pub struct RunCmd {
-    /// Lesson id (see `forklore list`)
-    pub lesson: String,
-    /// Worker processes, 1 to 64
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..=64))]
-    pub workers: Option<i64>,
-    /// Iterations (or steps) per worker, 1 to 10000000
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..=10_000_000))]
-    pub iterations: Option<i64>,
-    /// lock lesson: use the lock (on) or not (off)
-    #[arg(long, value_name = "on|off", value_parser = ["on", "off"])]
-    pub lock: Option<String>,
-    /// queue lesson: producer processes, 1 to 8
-    #[arg(long, value_name = "P", value_parser = clap::value_parser!(i64).range(1..=8))]
-    pub producers: Option<i64>,
-    /// queue lesson: consumer processes, 1 to 8
-    #[arg(long, value_name = "C", value_parser = clap::value_parser!(i64).range(1..=8))]
-    pub consumers: Option<i64>,
-    /// queue lesson: items each producer puts, 1 to 10000000
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..=10_000_000))]
-    pub items: Option<i64>,
-    /// queue lesson: slots in the queue, 1 to 4096
-    #[arg(long, value_name = "M", value_parser = clap::value_parser!(i64).range(1..=4096))]
-    pub maxsize: Option<i64>,
-    /// pipe lesson: messages sent, 1 to 10000000
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..=10_000_000))]
-    pub messages: Option<i64>,
-    /// pipe lesson: two-way (socketpair); the parent answers each message
-    #[arg(long)]
-    pub duplex: bool,
-    /// pool lesson: tasks to map, 1 to 100000
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..=100_000))]
-    pub tasks: Option<i64>,
-    /// pool lesson: tasks handed to a worker at once, 1 to 100000
-    #[arg(long, value_name = "C", value_parser = clap::value_parser!(i64).range(1..=100_000))]
-    pub chunksize: Option<i64>,
-    /// pool lesson: the task number that fails on purpose, 0 to 99999
-    #[arg(long, value_name = "TASK", value_parser = clap::value_parser!(i64).range(0..100_000))]
-    pub fail: Option<i64>,
-    /// semaphore lesson: how many may be inside at once, 1 to 64
-    #[arg(long, value_name = "K", value_parser = clap::value_parser!(i64).range(1..=64))]
-    pub limit: Option<i64>,
-    /// deadlock lesson: a scenario file (see lessons/deadlock/)
-    #[arg(long, value_name = "FILE")]
-    pub scenario: Option<PathBuf>,
-    /// deadlock lesson: round-robin, or a number to seed a random schedule
-    #[arg(long, value_name = "round-robin|SEED")]
-    pub schedule: Option<String>,
-    /// deadlock lesson: a way out
-    #[arg(long, value_name = "FIX", value_parser = ["none", "ordering", "timeout", "kill"])]
-    pub fix: Option<String>,
-    /// deadlock lesson: run every interleaving of the steps (bounded)
-    #[arg(long)]
-    pub explore: bool,
-    /// Print one JSON object on stdout instead of text
-    #[arg(long)]
+    pub lesson: &'static LessonMeta,
+    pub options: clap::ArgMatches,
     pub json: bool,
 }
 
-impl RunCmd {
-    fn args(&self) -> RunArgs {
-        RunArgs {
-            workers: self.workers.and_then(|n| u32::try_from(n).ok()),
-            iterations: self.iterations.and_then(|n| u64::try_from(n).ok()),
-            lock: self.lock.as_deref().map(|v| v == "on"),
-            producers: self.producers.and_then(|n| u32::try_from(n).ok()),
-            consumers: self.consumers.and_then(|n| u32::try_from(n).ok()),
-            items: self.items.and_then(|n| u64::try_from(n).ok()),
-            maxsize: self.maxsize.and_then(|n| u32::try_from(n).ok()),
-            messages: self.messages.and_then(|n| u64::try_from(n).ok()),
-            duplex: self.duplex,
-            tasks: self.tasks.and_then(|n| u32::try_from(n).ok()),
-            chunksize: self.chunksize.and_then(|n| u32::try_from(n).ok()),
-            fail: self.fail.and_then(|n| u32::try_from(n).ok()),
-            limit: self.limit.and_then(|n| u32::try_from(n).ok()),
-            scenario: self.scenario.clone(),
-            schedule: self.schedule.clone(),
-            fix: self.fix.clone(),
-            explore: self.explore,
-        }
+const JSON: &str = "json";
+
+impl clap::FromArgMatches for RunCmd {
+    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let Some((id, options)) = m.subcommand() else {
+            return Err(clap::Error::new(clap::error::ErrorKind::MissingSubcommand));
+        };
+        let lesson = lessons::find(id)
+            .ok_or_else(|| clap::Error::new(clap::error::ErrorKind::InvalidSubcommand))?;
+        Ok(Self {
+            lesson,
+            json: options.get_flag(JSON),
+            options: options.clone(),
+        })
     }
+
+    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(m)?;
+        Ok(())
+    }
+}
+
+impl clap::Args for RunCmd {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        let lessons = lessons::LESSONS.iter().map(|m| {
+            let sub = clap::Command::new(m.id)
+                .about(m.title)
+                .allow_negative_numbers(true)
+                .arg(
+                    clap::Arg::new(JSON)
+                        .long(JSON)
+                        .action(clap::ArgAction::SetTrue)
+                        .help("Print one JSON object on stdout instead of text"),
+                );
+            (m.run.args)(sub)
+        });
+        cmd.subcommand_required(true)
+            .disable_help_subcommand(true)
+            .subcommand_value_name("LESSON")
+            .subcommands(lessons)
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BenchCmd {
+    /// What to measure: all, or one bench's name (spawn, pool, lock, queue, pipe, watch)
+    #[arg(default_value = "all")]
+    pub what: String,
+    /// Repetitions (each figure is the median of these)
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub rounds: u32,
+    /// Print one JSON object instead of text
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// A usage error: one line on stderr, exit code 2.
@@ -141,10 +125,27 @@ pub fn parse() -> Result<Cli, ExitCode> {
     match Cli::try_parse() {
         Ok(cli) => Ok(cli),
         Err(e) => {
-            use clap::error::ErrorKind;
+            use clap::error::{ContextKind, ContextValue, ErrorKind};
             if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
                 let _ = e.print();
                 return Err(ExitCode::SUCCESS);
+            }
+            // `forklore run X`: X is a lesson, so say so in the lessons' words.
+            let in_run = matches!(
+                e.get(ContextKind::Usage),
+                Some(ContextValue::StyledStr(usage)) if usage.to_string().contains("forklore run")
+            );
+            match (e.kind(), e.get(ContextKind::InvalidSubcommand)) {
+                (ErrorKind::InvalidSubcommand, Some(ContextValue::String(id))) if in_run => {
+                    return Err(unknown_lesson(id));
+                }
+                (ErrorKind::MissingSubcommand, _) if in_run => {
+                    return Err(usage_error(&format!(
+                        "forklore run needs a lesson: {}",
+                        lesson_ids().join(", ")
+                    )));
+                }
+                _ => {}
             }
             // clap's message spans several lines; keep its sentence and any
             // "[possible values: ...]" / "tip" on one line.
@@ -169,32 +170,23 @@ pub fn list() -> ExitCode {
     ExitCode::SUCCESS
 }
 
+fn lesson_ids() -> Vec<&'static str> {
+    lessons::LESSONS.iter().map(|m| m.id).collect()
+}
+
 pub fn unknown_lesson(id: &str) -> ExitCode {
-    let ids: Vec<&str> = lessons::LESSONS.iter().map(|m| m.id).collect();
     usage_error(&format!(
         "unknown lesson '{id}' (lessons: {})",
-        ids.join(", ")
+        lesson_ids().join(", ")
     ))
 }
 
-pub fn run(cmd: &RunCmd) -> ExitCode {
-    let Some(meta) = lessons::find(&cmd.lesson) else {
-        return unknown_lesson(&cmd.lesson);
-    };
-    let args = cmd.args();
-    for opt in args.given() {
-        if !meta.options.contains(&opt) {
-            let takes: Vec<String> = meta.options.iter().map(|o| format!("--{o}")).collect();
-            return usage_error(&format!(
-                "--{opt} does not apply to lesson '{}' (it takes: {})",
-                meta.id,
-                if takes.is_empty() {
-                    "no options".into()
-                } else {
-                    takes.join(", ")
-                }
-            ));
-        }
+pub fn run(cmd: &RunCmd, lessons_dir: Option<&Path>) -> ExitCode {
+    let meta = cmd.lesson;
+    // A teacher's copy of the lesson's text must be usable before anything
+    // runs: a broken file is named with its line, not silently skipped.
+    if let Err(e) = lessons::content::load(meta.id, meta.content, lessons_dir) {
+        return usage_error(&e.to_string());
     }
     let exe = match crate::engine::default_worker_exe() {
         Ok(exe) => exe,
@@ -206,7 +198,11 @@ pub fn run(cmd: &RunCmd) -> ExitCode {
     if let Err(e) = sys::install_terminate_handlers() {
         eprintln!("forklore: {e}");
     }
-    match (meta.run)(&args, &RunEnv { exe }) {
+    let env = RunEnv {
+        exe,
+        lessons_dir: lessons_dir.map(Path::to_path_buf),
+    };
+    match (meta.run.run)(&cmd.options, &env) {
         Ok(report) => {
             if cmd.json {
                 println!("{}", report.to_json());
@@ -223,6 +219,31 @@ pub fn run(cmd: &RunCmd) -> ExitCode {
             );
             ExitCode::from(128 + u8::try_from(sig as i32).unwrap_or(0))
         }
+        Err(e) => {
+            eprintln!("forklore: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub fn bench(cmd: &BenchCmd) -> ExitCode {
+    let exe = match crate::engine::default_worker_exe() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("forklore: cannot find its own binary: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match crate::bench::measure(&exe, &cmd.what, cmd.rounds) {
+        Ok(all) if cmd.json => {
+            println!("{}", serde_json::Value::Object(all));
+            ExitCode::SUCCESS
+        }
+        Ok(all) => {
+            print!("{}", crate::bench::to_text(&all));
+            ExitCode::SUCCESS
+        }
+        Err(e @ crate::bench::BenchError::Unknown { .. }) => usage_error(&e.to_string()),
         Err(e) => {
             eprintln!("forklore: {e}");
             ExitCode::FAILURE

@@ -2,7 +2,8 @@
 //!
 //! Layers, data flowing one way: `engine` (real processes, shared memory,
 //! locks; no UI) → `lessons` (scenarios and their views) → `app` (keys,
-//! actions, model) → `ui` (ratatui drawing only).
+//! actions, model) → `ui` (ratatui drawing only). `terminal` joins the app
+//! and the UI in a real terminal; `cli` and `bench` sit on top.
 
 pub mod app;
 pub mod bench;
@@ -11,5 +12,6 @@ pub mod engine;
 pub mod files;
 pub mod lessons;
 pub mod stats;
+pub mod terminal;
 pub mod ui;
 pub mod watch;

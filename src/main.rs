@@ -16,6 +16,15 @@ fn main() -> ExitCode {
         let code = lessons::worker_main(&args);
         return ExitCode::from(u8::try_from(code).unwrap_or(1));
     }
+    // The zygote that forks workers (see engine::zygote).
+    if args.get(1).is_some_and(|a| a == engine::zygote::ZYGOTE_ARG) {
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let code = engine::zygote::main(&args, lessons::worker_main);
+        return ExitCode::from(u8::try_from(code).unwrap_or(1));
+    }
     let _ = color_eyre::install();
     let cli = match cli::parse() {
         Ok(cli) => cli,
@@ -23,8 +32,8 @@ fn main() -> ExitCode {
     };
     match &cli.command {
         Some(cli::Command::List) => cli::list(),
-        Some(cli::Command::Run(cmd)) => cli::run(cmd),
-        Some(cli::Command::Bench(cmd)) => forklore::bench::main(cmd),
+        Some(cli::Command::Run(cmd)) => cli::run(cmd, cli.lessons.as_deref()),
+        Some(cli::Command::Bench(cmd)) => cli::bench(cmd),
         Some(cli::Command::Watch(cmd)) => forklore::watch::main(cmd, &cli.theme),
         Some(cli::Command::Open { lesson }) => open_app(&cli, Some(lesson)),
         None => open_app(&cli, None),
@@ -58,7 +67,7 @@ fn open_app(cli: &cli::Cli, lesson: Option<&str>) -> ExitCode {
     if let Err(e) = engine::sys::install_terminate_handlers() {
         eprintln!("forklore: {e}");
     }
-    match app::terminal::run(&mut app, &theme) {
+    match forklore::terminal::run(&mut app, &theme) {
         Ok(()) => match engine::sys::terminate_requested() {
             Some(sig) => ExitCode::from(128 + u8::try_from(sig as i32).unwrap_or(0)),
             None => ExitCode::SUCCESS,

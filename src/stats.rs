@@ -1,7 +1,12 @@
 //! Small measuring helpers shared by benches, headless reports and lessons:
-//! a median, milliseconds as a rounded float, the machine's load.
+//! a median, milliseconds as a rounded float, the machine's load, and
+//! Python's figures for the same work.
 
+use std::path::Path;
+use std::process::Command;
 use std::time::Duration;
+
+use serde_json::{Map, Value, json};
 
 /// The median of `samples` (times, rates...); the default for none.
 pub fn median<T: Copy + Default + PartialOrd>(mut samples: Vec<T>) -> T {
@@ -22,6 +27,75 @@ pub fn loadavg() -> String {
         .unwrap_or_default()
 }
 
+// Python side: the same work measured with Python's multiprocessing in the
+// same run, so that a ratio compares two figures from one machine state.
+
+/// Python's figures from `benches/SCRIPT --items ITEMS --rounds R` (at
+/// most 3 rounds: Python is the slow side), if python3 can run it here: the
+/// one JSON object the script prints.
+pub fn python_figures(script: &str, items: u64, rounds: u32) -> Option<Map<String, Value>> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("benches")
+        .join(script);
+    let out = Command::new("python3")
+        .arg(path)
+        .args([
+            "--items".to_string(),
+            items.to_string(),
+            "--rounds".to_string(),
+            rounds.min(3).to_string(),
+        ])
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    match serde_json::from_slice(&out.stdout).ok()? {
+        Value::Object(m) => Some(m),
+        _ => None,
+    }
+}
+
+/// `out` with Python's figures beside ours: for each `(name, python_key,
+/// ours)`, `python_NAME_msgs_per_sec` and `ratio_NAME` (ours over Python's,
+/// one decimal); or a `python` field saying the script could not run.
+pub fn with_python(
+    out: Map<String, Value>,
+    script: &str,
+    items: u64,
+    rounds: u32,
+    pairs: &[(&str, &str, f64)],
+) -> Map<String, Value> {
+    beside_python(out, python_figures(script, items, rounds), script, pairs)
+}
+
+/// `with_python` once Python's figures are in (or not).
+fn beside_python(
+    mut out: Map<String, Value>,
+    python: Option<Map<String, Value>>,
+    script: &str,
+    pairs: &[(&str, &str, f64)],
+) -> Map<String, Value> {
+    match python {
+        Some(py) => {
+            for (name, py_key, ours) in pairs {
+                if let Some(theirs) = py.get(*py_key).and_then(Value::as_f64) {
+                    out.insert(format!("python_{name}_msgs_per_sec"), json!(theirs));
+                    let ratio = (ours / theirs.max(1.0) * 10.0).round() / 10.0;
+                    out.insert(format!("ratio_{name}"), json!(ratio));
+                }
+            }
+        }
+        None => {
+            out.insert(
+                "python".into(),
+                json!(format!("python3 could not run benches/{script}")),
+            );
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -31,6 +105,29 @@ mod tests {
         assert_eq!(median(vec![5, 1, 9, 3, 7]), 5);
         assert_eq!(median(vec![4, 2]), 4);
         assert_eq!(median(Vec::<u32>::new()), 0);
+    }
+
+    #[test]
+    fn python_figures_go_beside_ours_with_the_ratio() {
+        let py = Map::from_iter([("queue_msgs_per_sec".to_string(), json!(40_000.0))]);
+        let pairs = [
+            ("queue", "queue_msgs_per_sec", 700_000.0),
+            ("pipe", "absent", 1.0),
+        ];
+        let out = beside_python(Map::new(), Some(py), "queue_pipe.py", &pairs);
+        assert_eq!(out["python_queue_msgs_per_sec"], json!(40_000.0));
+        assert_eq!(out["ratio_queue"], json!(17.5));
+        assert!(!out.contains_key("ratio_pipe") && !out.contains_key("python"));
+    }
+
+    #[test]
+    fn a_script_that_cannot_run_is_said_not_hidden() {
+        let out = with_python(Map::new(), "no_such_script.py", 1, 1, &[("q", "k", 1.0)]);
+        assert_eq!(
+            out["python"],
+            json!("python3 could not run benches/no_such_script.py")
+        );
+        assert_eq!(out.len(), 1);
     }
 
     #[test]

@@ -203,3 +203,38 @@ fn a_terminal_that_vanishes_without_sighup_ends_forklore_and_its_workers() {
     );
     common::assert_no_leftovers(&workers);
 }
+
+fn is_zygote(pid: i32) -> bool {
+    std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| {
+        c.split(|b| *b == 0)
+            .any(|a| a == forklore::engine::zygote::ZYGOTE_ARG.as_bytes())
+    })
+}
+
+/// SIGKILL to forklore mid-run: its workers and its zygote die with it
+/// (the parent-death signal of the thread that started them).
+#[test]
+fn sigkill_to_forklore_ends_its_zygote_and_workers() {
+    let mut fl = Command::new(common::exe())
+        .args([
+            "run",
+            "process",
+            "--workers",
+            "3",
+            "--iterations",
+            "10000000",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = fl.id() as i32;
+    let kids = common::wait_for(Duration::from_secs(10), "a zygote and 3 workers", || {
+        let kids = common::children_of(pid);
+        let zygotes = kids.iter().filter(|k| is_zygote(**k)).count();
+        (zygotes == 1 && kids.len() == 4).then_some(kids)
+    });
+    kill(Pid::from_raw(pid), Signal::SIGKILL).unwrap();
+    fl.wait().unwrap();
+    common::assert_no_leftovers(&kids);
+}

@@ -146,3 +146,22 @@ fn a_missing_file_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/x.toml"));
 }
+
+#[test]
+fn a_relative_scenario_name_is_also_looked_for_in_the_teachers_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("deadlock")).unwrap();
+    let ring = "title = \"Three in a ring\"\nlocks = [\"A\", \"B\", \"C\"]\n\
+         [[process]]\nname = \"X\"\nsteps = [\"acquire A\", \"acquire B\", \"release B\", \"release A\"]\n\
+         [[process]]\nname = \"Y\"\nsteps = [\"acquire B\", \"acquire C\", \"release C\", \"release B\"]\n\
+         [[process]]\nname = \"Z\"\nsteps = [\"acquire C\", \"acquire A\", \"release A\", \"release C\"]\n";
+    std::fs::write(dir.path().join("deadlock/ring-of-three.toml"), ring).unwrap();
+    let lessons = dir.path().to_str().unwrap();
+    let v = run(&["--lessons", lessons, "--scenario", "ring-of-three.toml"]);
+    assert_eq!(v["scenario"], "Three in a ring", "{v}");
+    assert_eq!(v["cycle"], json!(["X", "Y", "Z"]), "{v}");
+    // Without the folder, the name means a file here, and there is none.
+    let out = common::forklore(&["run", "deadlock", "--scenario", "ring-of-three.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ring-of-three.toml"));
+}

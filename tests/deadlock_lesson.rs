@@ -5,12 +5,14 @@ mod common;
 
 use std::time::Duration;
 
-use forklore::lessons::deadlock::{self, DeadlockPanel};
+use forklore::lessons::deadlock::{Command, DeadlockPanel, DeadlockScene};
 use forklore::lessons::view::{LessonView, Panel, RunState};
-use forklore::lessons::{Lesson, Pace};
+use forklore::lessons::{Lesson, Pace, Staged};
 
-fn open() -> Box<dyn Lesson> {
-    let mut l = (deadlock::META.open)(&common::exe());
+type Deadlock = Staged<DeadlockScene>;
+
+fn open() -> Deadlock {
+    let mut l = Deadlock::new(&common::exe());
     l.set_pace(Pace::from_millis(10));
     l
 }
@@ -22,7 +24,7 @@ fn panel(v: &LessonView) -> &DeadlockPanel {
     }
 }
 
-fn until(l: &mut Box<dyn Lesson>, what: &str, f: impl Fn(&LessonView) -> bool) -> LessonView {
+fn until(l: &mut Deadlock, what: &str, f: impl Fn(&LessonView) -> bool) -> LessonView {
     common::wait_for(Duration::from_secs(30), what, || {
         l.tick();
         let v = l.view();
@@ -31,11 +33,11 @@ fn until(l: &mut Box<dyn Lesson>, what: &str, f: impl Fn(&LessonView) -> bool) -
 }
 
 fn pids(v: &LessonView) -> Vec<i32> {
-    v.rows.iter().map(|r| r.proc.pid).collect()
+    v.rows.iter().map(|r| r.pid).collect()
 }
 
 /// Steps process `name` once it is at its gate.
-fn step(l: &mut Box<dyn Lesson>, name: &str) {
+fn step(l: &mut Deadlock, name: &str) {
     // The previous step must be over first, or two steps would race.
     until(l, &format!("{name} at its gate, the others still"), |v| {
         let p = panel(v);
@@ -55,9 +57,9 @@ fn step(l: &mut Box<dyn Lesson>, name: &str) {
         {
             break;
         }
-        l.command("next").unwrap();
+        l.command(Command::NextProcess).unwrap();
     }
-    l.command("step").unwrap();
+    l.command(Command::Step).unwrap();
 }
 
 fn all_blocked_in_the_kernel(v: &LessonView) -> bool {
@@ -117,7 +119,7 @@ fn p1_p2_p1_p2_is_a_deadlock_with_a_drawn_cycle() {
     );
     assert!(all_blocked_in_the_kernel(&v), "not asleep in the kernel");
     // A blocked process cannot take another step.
-    l.command("step").unwrap();
+    l.command(Command::Step).unwrap();
     let v = l.view();
     assert!(
         v.log.last().unwrap().contains("asleep waiting for L1"),
@@ -132,7 +134,7 @@ fn p1_p2_p1_p2_is_a_deadlock_with_a_drawn_cycle() {
 #[test]
 fn timeouts_give_up_retry_and_everyone_completes() {
     let mut l = open();
-    l.command("timeout").unwrap();
+    l.command(Command::Timeouts).unwrap();
     assert_eq!(panel(&l.view()).fix, "timeout");
     for name in ["P1", "P2", "P1", "P2"] {
         step(&mut l, name);
@@ -141,7 +143,7 @@ fn timeouts_give_up_retry_and_everyone_completes() {
         panel(v).procs.iter().any(|p| p.retries > 0)
     });
     assert!(v.log.iter().any(|x| x.contains("gave up")), "{:?}", v.log);
-    l.command("auto").unwrap();
+    l.command(Command::Auto).unwrap();
     let v = until(&mut l, "everyone done", |v| v.run == RunState::Finished);
     assert!(panel(&v).procs.iter().all(|p| p.state == "done"));
     assert!(l.completed());
@@ -150,7 +152,7 @@ fn timeouts_give_up_retry_and_everyone_completes() {
 #[test]
 fn explore_then_replay_the_shortest_deadlock_step_by_step() {
     let mut l = open();
-    l.command("explore").unwrap();
+    l.command(Command::Explore).unwrap();
     let v = until(&mut l, "explore result", |v| {
         panel(v)
             .explore
@@ -159,7 +161,7 @@ fn explore_then_replay_the_shortest_deadlock_step_by_step() {
     });
     let e = panel(&v).explore.clone().unwrap();
     assert!(e.contains("shortest: P1 P2 P1 P2"), "{e}");
-    l.command("replay").unwrap();
+    l.command(Command::Replay).unwrap();
     for _ in 0..4 {
         until(&mut l, "every process at its gate or blocked", |v| {
             panel(v)
@@ -167,7 +169,7 @@ fn explore_then_replay_the_shortest_deadlock_step_by_step() {
                 .iter()
                 .all(|p| p.state == "at gate" || p.state.starts_with("blocked"))
         });
-        l.command("step").unwrap();
+        l.command(Command::Step).unwrap();
     }
     let v = until(&mut l, "DEADLOCK", |v| panel(v).deadlock);
     assert!(
@@ -176,8 +178,8 @@ fn explore_then_replay_the_shortest_deadlock_step_by_step() {
         v.log
     );
     // With the ordering fix, explore finds no deadlocking schedule.
-    l.command("ordering").unwrap();
-    l.command("explore").unwrap();
+    l.command(Command::Ordering).unwrap();
+    l.command(Command::Explore).unwrap();
     let v = until(&mut l, "explore result", |v| {
         panel(v)
             .explore
@@ -189,13 +191,13 @@ fn explore_then_replay_the_shortest_deadlock_step_by_step() {
         e.contains(": 0 deadlock") && e.contains("none deadlocks"),
         "{e}"
     );
-    assert!(l.command("replay").is_err(), "nothing to replay");
+    assert!(l.command(Command::Replay).is_err(), "nothing to replay");
 }
 
 #[test]
 fn dining_philosophers_is_the_next_scenario() {
     let mut l = open();
-    l.command("scenario").unwrap();
+    l.command(Command::NextScenario).unwrap();
     let v = until(&mut l, "five at their gates", |v| {
         panel(v).procs.len() == 5 && panel(v).procs.iter().all(|p| p.state == "at gate")
     });
@@ -209,4 +211,70 @@ fn dining_philosophers_is_the_next_scenario() {
         Some("P1 → F2 → P2 → F3 → P3 → F4 → P4 → F5 → P5 → F1 → P1")
     );
     assert!(all_blocked_in_the_kernel(&v));
+}
+
+#[test]
+fn a_refused_scenario_ends_the_run_before_it_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("deadlock")).unwrap();
+    std::fs::write(
+        dir.path().join("deadlock/zz-broken.toml"),
+        "title = \"t\"\nlocks = [\"A\"]\n[[process]]\nname = \"X\"\nsteps = [\"acquire Q\"]\n",
+    )
+    .unwrap();
+    let mut l = open();
+    l.use_lessons_dir(dir.path());
+    // The four built-in scenarios, then the teacher's broken one.
+    for _ in 0..3 {
+        l.command(Command::NextScenario).unwrap();
+    }
+    let before = pids(&l.view());
+    assert!(!before.is_empty());
+    l.command(Command::NextScenario).unwrap();
+    let v = l.view();
+    assert!(v.rows.is_empty(), "{:?}", v.rows);
+    assert_eq!(v.run, RunState::Ready);
+    let last = v.log.last().unwrap();
+    assert!(
+        last.starts_with("scenario refused") && last.contains("zz-broken.toml:5"),
+        "{last}"
+    );
+    common::assert_no_leftovers(&before);
+    // A key that needs processes says why there are none.
+    let e = l.command(Command::Step).unwrap_err();
+    assert!(e.to_string().contains("unknown lock 'Q'"), "{e}");
+    // `r` tries again, and says the same in the log.
+    l.reset();
+    let v = l.view();
+    assert!(v.rows.is_empty());
+    assert_eq!(v.log.len(), 1, "{:?}", v.log);
+    assert!(v.log[0].starts_with("scenario refused"), "{:?}", v.log);
+}
+
+#[test]
+fn space_turns_auto_run_on_and_off_and_r_starts_afresh() {
+    let mut l = open();
+    assert_eq!(l.view().run, RunState::Paused, "step mode shows as paused");
+    l.run_pause().unwrap();
+    let v = l.view();
+    assert_eq!(v.run, RunState::Running);
+    assert!(panel(&v).mode.starts_with("auto-run"), "{}", panel(&v).mode);
+    l.run_pause().unwrap();
+    let v = l.view();
+    assert_eq!(v.run, RunState::Paused);
+    assert!(panel(&v).mode.contains("step mode"), "{}", panel(&v).mode);
+    assert_eq!(
+        v.log.last().map(String::as_str),
+        Some("auto-run stopped: back to step mode")
+    );
+    let before = pids(&v);
+    l.reset();
+    let v = l.view();
+    assert_eq!(v.run, RunState::Paused);
+    assert_eq!(v.rows.len(), 2);
+    assert!(pids(&v).iter().all(|p| !before.contains(p)));
+    common::assert_no_leftovers(&before);
+    let ps = pids(&v);
+    drop(l);
+    common::assert_no_leftovers(&ps);
 }

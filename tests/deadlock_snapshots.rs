@@ -3,14 +3,11 @@
 
 mod common;
 
-use std::rc::Rc;
 use std::time::Duration;
 
 use common::render::render;
-use forklore::app::keymap;
-use forklore::app::model::{LessonModel, Model, Screen};
-use forklore::engine::{KState, ProcRow, RecordData};
-use forklore::lessons::content;
+use forklore::app::model::Model;
+use forklore::engine::KState;
 use forklore::lessons::deadlock::{self, DeadlockPanel, LockView, ProcView};
 use forklore::lessons::view::{Banner, LessonView, Pace, Panel, RowView, RunState};
 
@@ -36,22 +33,14 @@ fn proc_view(name: &str, a: &str, b: &str, selected: bool) -> ProcView {
     }
 }
 
-fn row(pid: i32, slot: usize, role: &str, step: &str, note: &str) -> RowView {
+fn row(pid: i32, role: &str, step: &str, note: &str) -> RowView {
     RowView {
-        proc: ProcRow {
-            pid,
-            ppid: 4000,
-            role: role.into(),
-            slot,
-            state: KState::Sleeping,
-            cpu: Duration::from_millis(0),
-            record: RecordData::default(),
-            exit: None,
-            adopted: false,
-            daemon: false,
-            direct: true,
-            failure: None,
-        },
+        pid,
+        ppid: 4000,
+        role: role.into(),
+        state: KState::Sleeping,
+        cpu: Duration::from_millis(0),
+        exit: None,
         step: step.into(),
         note: note.into(),
         highlight: true,
@@ -97,7 +86,7 @@ fn model(n: usize) -> Model {
             let pid = 4001 + i32::try_from(i).unwrap();
             let step = format!("2: acquire {}", lock((i + 1) % n));
             let note = format!("blocked on {}; holds {}", lock((i + 1) % n), lock(i));
-            row(pid, i, &names[i], &step, &note)
+            row(pid, &names[i], &step, &note)
         })
         .collect();
     let view = LessonView {
@@ -127,24 +116,7 @@ fn model(n: usize) -> Model {
         }),
         settings: "scenario: Two locks, opposite order · fix: none".into(),
     };
-    let keys = deadlock::KEYS;
-    let content = content::load("deadlock", deadlock::META.content, None);
-    Model {
-        screen: Screen::Lesson(Box::new(LessonModel {
-            number: 7,
-            total: 7,
-            title: deadlock::META.title.into(),
-            content: Rc::new(content),
-            scroll: 0,
-            text_toggled: false,
-            view,
-        })),
-        footer: keymap::footer(true, keys),
-        help: None,
-        message: None,
-        done: 0,
-        total: 7,
-    }
+    Model::builtin_lesson(&deadlock::META, view)
 }
 
 #[test]

@@ -13,7 +13,7 @@ fn one_start_wakes_every_worker_asleep_at_the_gate() {
     let n = 8;
     for i in 0..n {
         engine
-            .spawn(&format!("w{i}"), process::bench_job(), &[])
+            .spawn(&format!("w{i}"), &process::empty_job(), &[])
             .unwrap();
     }
     // Parked: each published its PID and sleeps (S) on the control futex.

@@ -8,12 +8,26 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use forklore::engine::{Engine, KState};
-use forklore::lessons::lock::run::{
-    FLAG_LOCKED, LockRun, STEP_ADD, STEP_LOCKED, STEP_READ, STEP_WAITING, STEP_WRITE,
+use forklore::lessons::lock::{
+    self, Command, LockPanel, LockRun, LockScene, Loop, Plan, Step, under_lock,
 };
-use forklore::lessons::lock::{self, LockPanel};
 use forklore::lessons::view::{LessonView, Panel};
-use forklore::lessons::{Lesson, Pace};
+use forklore::lessons::{Lesson, Pace, Staged};
+
+type Lock = Staged<LockScene>;
+
+fn open() -> Lock {
+    Lock::new(&common::exe())
+}
+
+fn plan(workers: u32, iterations: u64) -> Plan {
+    Plan {
+        workers,
+        iterations,
+        lock_on: true,
+        run: Loop::Watched,
+    }
+}
 
 fn panel(v: &LessonView) -> &LockPanel {
     match &v.panel {
@@ -22,7 +36,7 @@ fn panel(v: &LessonView) -> &LockPanel {
     }
 }
 
-fn until(l: &mut Box<dyn Lesson>, what: &str, f: impl Fn(&LessonView) -> bool) -> LessonView {
+fn until(l: &mut Lock, what: &str, f: impl Fn(&LessonView) -> bool) -> LessonView {
     common::wait_for(Duration::from_secs(30), what, || {
         l.tick();
         let v = l.view();
@@ -36,7 +50,7 @@ fn until(l: &mut Box<dyn Lesson>, what: &str, f: impl Fn(&LessonView) -> bool) -
 fn the_holder_shown_really_holds_the_lock_and_the_waiters_really_sleep() {
     let mut engine = Engine::new(&common::exe(), "lock").unwrap();
     engine.control().set_pace(Duration::from_millis(5));
-    let run = LockRun::start(&mut engine, 4, 10_000, true, true).unwrap();
+    let run = LockRun::start(&mut engine, &plan(4, 10_000)).unwrap();
     let pids = run.pids.clone();
     let mut checked = 0;
     let mut saw_waiters = false;
@@ -56,15 +70,21 @@ fn the_holder_shown_really_holds_the_lock_and_the_waiters_really_sleep() {
             assert!(!run.shared.lock.try_lock(u32::MAX >> 2));
             let rec = engine.board().records[engine.child(holder).unwrap().slot].read();
             assert!(
-                matches!(rec.step, STEP_LOCKED | STEP_READ | STEP_ADD | STEP_WRITE),
+                matches!(
+                    Step::of(&rec),
+                    Some(Step::Locked | Step::Read | Step::Add | Step::Write)
+                ),
                 "the holder is at step {}",
                 rec.step
             );
-            assert_ne!(rec.flags & FLAG_LOCKED, 0);
+            assert!(
+                under_lock(&rec),
+                "the holder's increment is not under the lock"
+            );
             for &pid in pids.iter().filter(|&&p| p != holder) {
                 let rec = engine.board().records[engine.child(pid).unwrap().slot].read();
                 assert!(
-                    !matches!(rec.step, STEP_READ | STEP_ADD | STEP_WRITE),
+                    !matches!(Step::of(&rec), Some(Step::Read | Step::Add | Step::Write)),
                     "{pid} is inside the critical section while {holder} holds the lock"
                 );
             }
@@ -73,7 +93,7 @@ fn the_holder_shown_really_holds_the_lock_and_the_waiters_really_sleep() {
         for &w in &snap.waiting {
             saw_waiters = true;
             let rec = engine.board().records[engine.child(w).unwrap().slot].read();
-            assert_eq!(rec.step, STEP_WAITING);
+            assert_eq!(Step::of(&rec), Some(Step::Waiting));
             let (state, _) = common::stat(w).expect("a waiter is alive");
             assert_eq!(state, 'S', "waiter {w} is not asleep in the kernel");
         }
@@ -91,9 +111,9 @@ fn the_holder_shown_really_holds_the_lock_and_the_waiters_really_sleep() {
 
 #[test]
 fn the_lesson_view_shows_the_holder_in_the_lock_word() {
-    let mut l = (lock::META.open)(&common::exe());
+    let mut l = open();
     l.set_pace(Pace::from_millis(10));
-    l.toggle_run().unwrap();
+    l.run_pause().unwrap();
     let mut seen = 0;
     for _ in 0..200 {
         l.tick();
@@ -102,27 +122,19 @@ fn the_lesson_view_shows_the_holder_in_the_lock_word() {
         assert!(p.lock_on);
         if let Some(holder) = p.snap.holder {
             seen += 1;
-            let row = v
-                .rows
-                .iter()
-                .find(|r| r.proc.pid == holder)
-                .expect("holder row");
+            let row = v.rows.iter().find(|r| r.pid == holder).expect("holder row");
             assert!(row.highlight, "the holder's row is highlighted");
             assert!(row.note.contains("holds lock"), "{}", row.note);
             assert!(v.rows.iter().filter(|r| r.highlight).count() == 1);
         }
         for w in &p.snap.waiting {
-            let row = v
-                .rows
-                .iter()
-                .find(|r| r.proc.pid == *w)
-                .expect("waiter row");
+            let row = v.rows.iter().find(|r| r.pid == *w).expect("waiter row");
             assert_eq!(row.note, "waits for lock");
         }
         std::thread::sleep(Duration::from_millis(10));
     }
     assert!(seen > 50, "holder shown only {seen} times");
-    let pids: Vec<i32> = l.view().rows.iter().map(|r| r.proc.pid).collect();
+    let pids: Vec<i32> = l.view().rows.iter().map(|r| r.pid).collect();
     drop(l);
     common::assert_no_leftovers(&pids);
 }
@@ -132,18 +144,18 @@ fn the_lesson_view_shows_the_holder_in_the_lock_word() {
 /// increments the dead worker never made.
 #[test]
 fn a_killed_holder_is_recovered_from_and_the_count_adds_up() {
-    let mut l = (lock::META.open)(&common::exe());
+    let mut l = open();
     l.set_pace(Pace::from_millis(40));
-    l.toggle_run().unwrap();
+    l.run_pause().unwrap();
     until(&mut l, "a holder in its critical section", |v| {
         let p = panel(v);
         p.snap.holder.is_some_and(|h| {
-            v.rows.iter().any(|r| {
-                r.proc.pid == h && (r.step.starts_with("read") || r.step.starts_with("add"))
-            })
+            v.rows
+                .iter()
+                .any(|r| r.pid == h && (r.step.starts_with("read") || r.step.starts_with("add")))
         })
     });
-    l.command("kill-holder").unwrap();
+    l.command(Command::KillHolder).unwrap();
     let v = until(&mut l, "the lock held by a dead PID", |v| {
         panel(v).snap.holder_dead
     });
@@ -155,9 +167,9 @@ fn a_killed_holder_is_recovered_from_and_the_count_adds_up() {
         banner.text
     );
     assert!(banner.alarm);
-    let row = v.rows.iter().find(|r| r.proc.pid == dead).unwrap();
+    let row = v.rows.iter().find(|r| r.pid == dead).unwrap();
     assert_eq!(
-        row.proc.state,
+        row.state,
         KState::Zombie,
         "kept a zombie: its PID cannot be reused"
     );
@@ -168,7 +180,7 @@ fn a_killed_holder_is_recovered_from_and_the_count_adds_up() {
     });
     let p = panel(&v);
     assert_eq!(p.dead.len(), 1, "{:?}", p.dead);
-    let (pid, writes, _half, recovered) = p.dead[0];
+    let (pid, writes, recovered) = (p.dead[0].pid, p.dead[0].writes, p.dead[0].recovered);
     assert_eq!(pid, dead);
     assert!(recovered, "the lock was not taken back");
     assert!(p.snap.holder.is_none(), "the lock is free at the end");
@@ -181,23 +193,23 @@ fn a_killed_holder_is_recovered_from_and_the_count_adds_up() {
         "{:?}",
         v.log
     );
-    for r in v.rows.iter().filter(|r| r.proc.pid != dead) {
-        assert_eq!(r.proc.exit.map(|e| e.describe()).as_deref(), Some("exit 0"));
+    for r in v.rows.iter().filter(|r| r.pid != dead) {
+        assert_eq!(r.exit.map(|e| e.describe()).as_deref(), Some("exit 0"));
     }
     let lock_run = l.view();
-    let pids: Vec<i32> = lock_run.rows.iter().map(|r| r.proc.pid).collect();
+    let pids: Vec<i32> = lock_run.rows.iter().map(|r| r.pid).collect();
     drop(l);
     common::assert_no_leftovers(&pids);
 }
 
 #[test]
 fn switching_the_lock_off_mid_run_loses_updates_and_counts_them_as_off() {
-    let mut l = (lock::META.open)(&common::exe());
+    let mut l = open();
     l.set_pace(Pace::from_millis(10));
-    l.toggle_run().unwrap();
+    l.run_pause().unwrap();
     until(&mut l, "some increments", |v| panel(v).snap.writes >= 8);
     assert_eq!(panel(&l.view()).snap.lost, 0);
-    l.command("lock").unwrap();
+    l.command(Command::ToggleLock).unwrap();
     let v = until(&mut l, "lost updates", |v| panel(v).snap.lost >= 3);
     let p = panel(&v);
     assert!(!p.lock_on);
@@ -208,13 +220,12 @@ fn switching_the_lock_off_mid_run_loses_updates_and_counts_them_as_off() {
     assert!(p.lost_off > 0 && p.lost_off <= p.snap.lost, "{p:?}");
     assert!(p.snap.unlocked > 0);
     // Back on: losses stop growing once the unlocked increments are over.
-    l.command("lock").unwrap();
-    until(&mut l, "the workers to obey", |v| {
-        let p = panel(v);
-        p.snap.lock_on
-            && v.rows
-                .iter()
-                .all(|r| r.proc.record.flags & FLAG_LOCKED != 0)
+    l.command(Command::ToggleLock).unwrap();
+    common::wait_for(Duration::from_secs(30), "the workers to obey", || {
+        l.tick();
+        let on = panel(&l.view()).snap.lock_on;
+        // Each worker's own record: its increment in progress is locked.
+        (on && l.stage().rows().iter().all(|r| under_lock(&r.record))).then_some(())
     });
     std::thread::sleep(Duration::from_millis(200));
     l.tick();
@@ -230,7 +241,7 @@ fn switching_the_lock_off_mid_run_loses_updates_and_counts_them_as_off() {
         "no unlocked increment after ON"
     );
     assert_eq!(after.lost, before.lost, "no new loss with the lock on");
-    let pids: Vec<i32> = l.view().rows.iter().map(|r| r.proc.pid).collect();
+    let pids: Vec<i32> = l.view().rows.iter().map(|r| r.pid).collect();
     drop(l);
     common::assert_no_leftovers(&pids);
 }
@@ -238,7 +249,7 @@ fn switching_the_lock_off_mid_run_loses_updates_and_counts_them_as_off() {
 #[test]
 fn counter_and_slots_agree_at_the_end_of_a_locked_run() {
     let mut engine = Engine::new(&common::exe(), "lock").unwrap();
-    let mut run = LockRun::start(&mut engine, 3, 5_000, true, true).unwrap();
+    let mut run = LockRun::start(&mut engine, &plan(3, 5_000)).unwrap();
     common::wait_for(Duration::from_secs(30), "the run to end", || {
         engine.poll();
         run.handle_exits(&mut engine, Duration::ZERO);
@@ -257,29 +268,29 @@ fn counter_and_slots_agree_at_the_end_of_a_locked_run() {
 /// Without it, every run ends short. `f` times a run in each mode.
 #[test]
 fn repeated_runs_give_one_bar_with_the_lock_and_a_spread_without() {
-    let mut l = (lock::META.open)(&common::exe());
-    l.command("fast").unwrap();
+    let mut l = open();
+    l.command(Command::FullSpeedRun).unwrap();
     let v = until(&mut l, "a timed full-speed run", |v| {
         panel(v).time_on_us.is_some()
     });
     assert_eq!(panel(&v).snap.counter, 400_000);
-    l.command("repeat").unwrap();
+    l.command(Command::Repeat).unwrap();
     let v = until(&mut l, "20 runs with the lock", |v| panel(v).dist.is_some());
     let d = panel(&v).dist.clone().unwrap();
     assert!(d.lock_on);
-    assert_eq!(d.finals.len(), lock::lesson::REPEATS);
+    assert_eq!(d.finals.len(), lock::REPEATS);
     assert!(d.finals.iter().all(|&f| f == 400_000), "{:?}", d.finals);
-    l.command("lock").unwrap();
-    l.command("repeat").unwrap();
+    l.command(Command::ToggleLock).unwrap();
+    l.command(Command::Repeat).unwrap();
     let v = until(&mut l, "20 runs without the lock", |v| {
         panel(v).dist.as_ref().is_some_and(|d| !d.lock_on)
     });
     let p = panel(&v);
     let d = p.dist.clone().unwrap();
-    assert_eq!(d.finals.len(), lock::lesson::REPEATS);
+    assert_eq!(d.finals.len(), lock::REPEATS);
     assert!(d.finals.iter().all(|&f| f < 400_000), "{:?}", d.finals);
     assert!(p.time_off_us.is_some() && p.time_on_us.is_some());
-    let pids: Vec<i32> = v.rows.iter().map(|r| r.proc.pid).collect();
+    let pids: Vec<i32> = v.rows.iter().map(|r| r.pid).collect();
     drop(l);
     common::assert_no_leftovers(&pids);
 }
@@ -288,17 +299,17 @@ fn repeated_runs_give_one_bar_with_the_lock_and_a_spread_without() {
 /// is continued.
 #[test]
 fn a_stopped_holder_keeps_everyone_waiting_until_continued() {
-    let mut l = (lock::META.open)(&common::exe());
+    let mut l = open();
     l.set_pace(Pace::from_millis(10));
-    l.toggle_run().unwrap();
+    l.run_pause().unwrap();
     until(&mut l, "a holder", |v| panel(v).snap.holder.is_some());
-    l.command("freeze-holder").unwrap();
+    l.command(Command::StopHolder).unwrap();
     let v = until(&mut l, "the holder stopped", |v| {
         let p = panel(v);
         p.frozen.is_some_and(|f| {
             v.rows
                 .iter()
-                .any(|r| r.proc.pid == f && r.proc.state == KState::Stopped)
+                .any(|r| r.pid == f && r.state == KState::Stopped)
         })
     });
     let frozen = panel(&v).frozen.unwrap();
@@ -316,11 +327,11 @@ fn a_stopped_holder_keeps_everyone_waiting_until_continued() {
     );
     assert_eq!(p.snap.writes, writes, "nobody got in while it was stopped");
     assert_eq!(p.snap.waiting.len(), 3, "{:?}", p.snap.waiting);
-    l.command("freeze-holder").unwrap();
+    l.command(Command::StopHolder).unwrap();
     until(&mut l, "the run to go on", |v| {
         panel(v).snap.writes > writes
     });
-    let pids: Vec<i32> = l.view().rows.iter().map(|r| r.proc.pid).collect();
+    let pids: Vec<i32> = l.view().rows.iter().map(|r| r.pid).collect();
     drop(l);
     common::assert_no_leftovers(&pids);
 }

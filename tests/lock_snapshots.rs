@@ -3,28 +3,27 @@
 
 mod common;
 
-use std::rc::Rc;
 use std::time::Duration;
 
 use common::render::render;
-use forklore::app::keymap;
-use forklore::app::model::{LessonModel, Model, Screen};
+use forklore::app::model::Model;
 use forklore::engine::{ExitKind, KState, ProcRow, RecordData};
-use forklore::lessons::content;
-use forklore::lessons::lock::lesson::Distribution;
-use forklore::lessons::lock::run::{
-    C_VALUE, FLAG_LOCKED, STEP_ADD, STEP_DONE, STEP_OUTSIDE, STEP_READ, STEP_WAITING, STEP_WRITE,
+use forklore::lessons::lock::{
+    self, Counter, Distribution, Listing, LockPanel, Snapshot, Step, WorkerAt, mark_under_lock,
 };
-use forklore::lessons::lock::{self, LockPanel, Snapshot};
-use forklore::lessons::view::{Banner, LessonView, Pace, Panel, RowView, RunState};
+use forklore::lessons::view::{Banner, LessonView, Pace, Panel, Reading, RowView, RunState};
+
+/// One worker: the engine's row, with its record as the worker wrote it,
+/// and the table row the lesson shows for it.
+type Worker = (ProcRow, RowView);
 
 /// A live worker asleep on the lock.
-fn waiter(pid: i32, slot: usize) -> RowView {
+fn waiter(pid: i32, slot: usize) -> Worker {
     row(
         pid,
         slot,
         KState::Sleeping,
-        STEP_WAITING,
+        Step::Waiting,
         0,
         true,
         "waiting",
@@ -37,60 +36,58 @@ fn row(
     pid: i32,
     i: usize,
     state: KState,
-    step: u32,
+    step: Step,
     value: u64,
     locked: bool,
     shown: &str,
     note: &str,
-) -> RowView {
+) -> Worker {
     let mut record = RecordData {
         pid: pid as u32,
-        step,
-        flags: if locked { FLAG_LOCKED } else { 0 },
+        step: step.into(),
         ..RecordData::default()
     };
-    record.counters[C_VALUE] = value;
-    RowView {
-        proc: ProcRow {
-            pid,
-            ppid: 4000,
-            role: format!("worker {i}"),
-            slot: i,
-            state,
-            cpu: Duration::from_millis(30),
-            record,
-            exit: (state == KState::Zombie)
-                .then_some(ExitKind::Signal(nix::sys::signal::Signal::SIGKILL)),
-            adopted: false,
-            daemon: false,
-            direct: true,
-            failure: None,
+    mark_under_lock(&mut record, locked);
+    Counter::Value.set(&mut record, value);
+    let proc = ProcRow {
+        pid,
+        ppid: 4000,
+        role: format!("worker {i}"),
+        slot: i,
+        state,
+        cpu: Duration::from_millis(30),
+        record,
+        exit: (state == KState::Zombie)
+            .then_some(ExitKind::Signal(nix::sys::signal::Signal::SIGKILL)),
+        adopted: false,
+        daemon: false,
+        direct: true,
+        failure: None,
+    };
+    let shown = RowView::new(
+        &proc,
+        Reading {
+            step: shown.into(),
+            note: note.into(),
+            highlight: note.contains("holds lock"),
         },
-        step: shown.into(),
-        note: note.into(),
-        highlight: note.contains("holds lock"),
-    }
+    );
+    (proc, shown)
+}
+
+/// The table's rows, and the code listing the lesson makes of the
+/// workers' records.
+fn rows_and_listing(workers: Vec<Worker>, lock_on: bool) -> (Vec<RowView>, Listing) {
+    let at: Vec<WorkerAt> = workers
+        .iter()
+        .filter_map(|(p, _)| WorkerAt::of(p))
+        .collect();
+    let rows = workers.into_iter().map(|(_, r)| r).collect();
+    (rows, lock::listing(lock_on, &at))
 }
 
 fn model(view: LessonView) -> Model {
-    let lesson = (lock::META.open)(std::path::Path::new("/nonexistent"));
-    let content = content::load("lock", lock::META.content, None);
-    Model {
-        screen: Screen::Lesson(Box::new(LessonModel {
-            number: 2,
-            total: 7,
-            title: lock::META.title.into(),
-            content: Rc::new(content),
-            scroll: 0,
-            text_toggled: false,
-            view,
-        })),
-        footer: keymap::footer(true, lesson.keys()),
-        help: None,
-        message: None,
-        done: 1,
-        total: 7,
-    }
+    Model::builtin_lesson(&lock::META, view)
 }
 
 fn view(
@@ -117,13 +114,13 @@ fn view(
 }
 
 fn teaching(lock_on: bool) -> Model {
-    let rows = if lock_on {
+    let workers = if lock_on {
         vec![
             row(
                 4001,
                 0,
                 KState::Sleeping,
-                STEP_ADD,
+                Step::Add,
                 42,
                 true,
                 "add → 42",
@@ -135,7 +132,7 @@ fn teaching(lock_on: bool) -> Model {
                 4004,
                 3,
                 KState::Sleeping,
-                STEP_OUTSIDE,
+                Step::Outside,
                 0,
                 true,
                 "outside",
@@ -148,7 +145,7 @@ fn teaching(lock_on: bool) -> Model {
                 4001,
                 0,
                 KState::Sleeping,
-                STEP_READ,
+                Step::Read,
                 57,
                 false,
                 "read 57",
@@ -158,7 +155,7 @@ fn teaching(lock_on: bool) -> Model {
                 4002,
                 1,
                 KState::Sleeping,
-                STEP_READ,
+                Step::Read,
                 57,
                 false,
                 "read 57",
@@ -168,7 +165,7 @@ fn teaching(lock_on: bool) -> Model {
                 4003,
                 2,
                 KState::Sleeping,
-                STEP_WRITE,
+                Step::Write,
                 57,
                 false,
                 "write 57",
@@ -178,7 +175,7 @@ fn teaching(lock_on: bool) -> Model {
                 4004,
                 3,
                 KState::Sleeping,
-                STEP_OUTSIDE,
+                Step::Outside,
                 0,
                 false,
                 "outside",
@@ -186,6 +183,7 @@ fn teaching(lock_on: bool) -> Model {
             ),
         ]
     };
+    let (rows, listing) = rows_and_listing(workers, lock_on);
     let snap = Snapshot {
         counter: if lock_on { 41 } else { 57 },
         writes: if lock_on { 41 } else { 63 },
@@ -203,6 +201,7 @@ fn teaching(lock_on: bool) -> Model {
         snap,
         expected: 1200,
         lost_off: if lock_on { 0 } else { 6 },
+        listing,
         rate: vec![3, 4, 5, 4, 3, 4, 6, 5],
         time_on_us: Some(24_310),
         time_off_us: Some(9_870),
@@ -218,12 +217,12 @@ fn teaching(lock_on: bool) -> Model {
 }
 
 fn dead_holder() -> Model {
-    let rows = vec![
+    let workers = vec![
         row(
             4001,
             0,
             KState::Zombie,
-            STEP_READ,
+            Step::Read,
             80,
             true,
             "died",
@@ -233,6 +232,7 @@ fn dead_holder() -> Model {
         waiter(4003, 2),
         waiter(4004, 3),
     ];
+    let (rows, listing) = rows_and_listing(workers, true);
     let panel = LockPanel {
         lock_on: true,
         workers_next: 4,
@@ -247,8 +247,14 @@ fn dead_holder() -> Model {
             ..Snapshot::default()
         },
         expected: 1200,
-        dead: vec![(4001, 21, true, false)],
+        dead: vec![lock::DeadView {
+            pid: 4001,
+            writes: 21,
+            half_done: true,
+            recovered: false,
+        }],
         missing_from_dead: 279,
+        listing,
         ..LockPanel::default()
     };
     let banner = Banner {
@@ -265,13 +271,13 @@ fn dead_holder() -> Model {
 }
 
 fn distribution(lock_on: bool) -> Model {
-    let rows = (0..4)
+    let workers = (0..4)
         .map(|i| {
             row(
                 4001 + i as i32,
                 i,
                 KState::Reaped,
-                STEP_DONE,
+                Step::Done,
                 0,
                 lock_on,
                 "done",
@@ -279,6 +285,7 @@ fn distribution(lock_on: bool) -> Model {
             )
         })
         .collect();
+    let (rows, listing) = rows_and_listing(workers, lock_on);
     let finals = if lock_on {
         vec![400_000; 20]
     } else {
@@ -299,6 +306,7 @@ fn distribution(lock_on: bool) -> Model {
         lost_off: if lock_on { 0 } else { 400_000 - finals[19] },
         time_on_us: Some(24_310),
         time_off_us: (!lock_on).then_some(15_200),
+        listing,
         dist: Some(Distribution {
             lock_on,
             expected: 400_000,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use forklore::engine::pipe::Recv;
 use forklore::engine::{Engine, Event};
-use forklore::lessons::pipe::{PipeRun, work};
+use forklore::lessons::pipe::{self, Item, PipeRun, Step};
 
 const T: Duration = Duration::from_secs(20);
 
@@ -44,7 +44,7 @@ fn closing_the_read_end_gives_the_writer_epipe() {
     engine.control().start();
     // Read a few, then close our end while the sender still writes.
     for i in 0..10u32 {
-        match run.reader.recv::<work::Item>().unwrap() {
+        match run.reader.recv::<Item>().unwrap() {
             Recv::Msg(m) => assert_eq!(m.seq, i),
             other => panic!("expected a message, got {other:?}"),
         }
@@ -54,7 +54,12 @@ fn closing_the_read_end_gives_the_writer_epipe() {
     engine.wait_all(Some(T)).unwrap();
     let rows = engine.rows();
     assert_eq!(rows[0].pid, sender);
-    assert_eq!(rows[0].record.step, work::STEP_EPIPE, "{:?}", rows[0]);
+    assert_eq!(
+        Step::of(&rows[0].record),
+        Some(Step::Epipe),
+        "{:?}",
+        rows[0]
+    );
     assert_eq!(rows[0].exit, Some(forklore::engine::ExitKind::Code(0)));
     let events = engine.take_events();
     assert!(
@@ -71,14 +76,11 @@ fn the_sender_closing_its_end_gives_the_reader_eof() {
     let mut run = PipeRun::spawn(&mut engine, 10_000_000, false, true).unwrap();
     engine.control().set_pace(Duration::from_millis(2));
     engine.control().start();
-    assert!(matches!(
-        run.reader.recv::<work::Item>().unwrap(),
-        Recv::Msg(_)
-    ));
-    engine.control().set_knob(work::K_CLOSE, 1);
+    assert!(matches!(run.reader.recv::<Item>().unwrap(), Recv::Msg(_)));
+    engine.control().set_knob(pipe::K_CLOSE, 1);
     // Whatever is left is read, then EOF, while the sender still lives.
     let eof = loop {
-        match run.reader.recv::<work::Item>().unwrap() {
+        match run.reader.recv::<Item>().unwrap() {
             Recv::Msg(_) => {}
             other => break other,
         }
@@ -87,7 +89,7 @@ fn the_sender_closing_its_end_gives_the_reader_eof() {
     let row = common::wait_for(T, "the sender to say it closed its end", || {
         engine.poll();
         let row = engine.rows()[0].clone();
-        (row.record.step == work::STEP_CLOSED).then_some(row)
+        (Step::of(&row.record) == Some(Step::Closed)).then_some(row)
     });
     assert!(
         row.exit.is_none(),

@@ -16,7 +16,7 @@ const LONG: Option<Duration> = Some(Duration::from_secs(60));
 
 fn start(workers: u32, capacity: u32, job: &Job) -> (Engine, Pool) {
     let mut engine = Engine::new(&common::exe(), "pool").unwrap();
-    let pool = Pool::start(&mut engine, "pool worker", workers, capacity, &job.encode()).unwrap();
+    let pool = Pool::start(&mut engine, "pool worker", workers, capacity, &job).unwrap();
     engine.control().start();
     (engine, pool)
 }

@@ -6,10 +6,11 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use forklore::engine::pool::TaskState;
+use forklore::lessons::pool::{self, Command, PoolScene};
 use forklore::lessons::view::{LessonView, Panel, RunState};
-use forklore::lessons::{Lesson, Pace, pool};
+use forklore::lessons::{Lesson, Pace, Staged};
 
-fn until(l: &mut Box<dyn Lesson>, what: &str, f: impl Fn(&LessonView) -> bool) -> LessonView {
+fn until(l: &mut Staged<PoolScene>, what: &str, f: impl Fn(&LessonView) -> bool) -> LessonView {
     common::wait_for(Duration::from_secs(60), what, || {
         l.tick();
         let v = l.view();
@@ -26,18 +27,18 @@ fn panel(v: &LessonView) -> &pool::PoolPanel {
 
 #[test]
 fn one_huge_chunk_runs_on_one_worker_and_chunks_of_one_spread_out() {
-    let mut l = (pool::META.open)(&common::exe());
+    let mut l = Staged::<PoolScene>::new(&common::exe());
     l.set_pace(Pace::full_speed());
-    l.command("fail").unwrap(); // no failing task in this run
+    l.command(Command::ToggleFailing).unwrap(); // no failing task in this run
     for _ in 0..12 {
-        l.command("chunk+").unwrap();
+        l.command(Command::BiggerChunks).unwrap();
     }
     assert!(
         l.view().settings.contains("chunksize: 48"),
         "{}",
         l.view().settings
     );
-    l.toggle_run().unwrap();
+    l.run_pause().unwrap();
     let v = until(&mut l, "the first run to finish", |v| {
         v.run == RunState::Finished
     });
@@ -50,13 +51,13 @@ fn one_huge_chunk_runs_on_one_worker_and_chunks_of_one_spread_out() {
     let ran: HashSet<u32> = p.cells.iter().map(|(_, pid)| *pid).collect();
     assert_eq!(ran.len(), 1, "{ran:?}");
     assert!(p.failures.is_empty());
-    let first_pids: Vec<i32> = v.rows.iter().map(|r| r.proc.pid).collect();
+    let first_pids: Vec<i32> = v.rows.iter().map(|r| r.pid).collect();
 
     for _ in 0..12 {
-        l.command("chunk-").unwrap();
+        l.command(Command::SmallerChunks).unwrap();
     }
-    l.command("fail").unwrap(); // task 13 fails again
-    l.toggle_run().unwrap();
+    l.command(Command::ToggleFailing).unwrap(); // task 13 fails again
+    l.run_pause().unwrap();
     let v = until(&mut l, "the second run to finish", |v| {
         v.run == RunState::Finished && panel(v).history.len() == 2
     });
@@ -78,16 +79,16 @@ fn one_huge_chunk_runs_on_one_worker_and_chunks_of_one_spread_out() {
     assert_eq!(done, 47);
     // The first run's processes were killed and reaped when the second began.
     common::assert_no_leftovers(&first_pids);
-    let pids: Vec<i32> = v.rows.iter().map(|r| r.proc.pid).collect();
+    let pids: Vec<i32> = v.rows.iter().map(|r| r.pid).collect();
     l.reset();
     common::assert_no_leftovers(&pids);
 }
 
 #[test]
 fn a_worker_killed_in_a_task_is_named_with_the_task_it_leaves_unfinished() {
-    let mut l = (pool::META.open)(&common::exe());
+    let mut l = Staged::<PoolScene>::new(&common::exe());
     l.set_pace(Pace::from_millis(400));
-    l.toggle_run().unwrap();
+    l.run_pause().unwrap();
     let v = until(&mut l, "the serial worker in a task", |v| {
         panel(v).phase == "serial" && panel(v).cells.iter().any(|(s, _)| *s == TaskState::Running)
     });
@@ -107,7 +108,7 @@ fn a_worker_killed_in_a_task_is_named_with_the_task_it_leaves_unfinished() {
     assert!(banner.text.contains(&victim.to_string()), "{}", banner.text);
     assert!(banner.text.contains("never finish"), "{}", banner.text);
     assert_eq!(v.run, RunState::Finished);
-    let pids: Vec<i32> = v.rows.iter().map(|r| r.proc.pid).collect();
+    let pids: Vec<i32> = v.rows.iter().map(|r| r.pid).collect();
     l.reset();
     common::assert_no_leftovers(&pids);
 }

@@ -3,59 +3,28 @@
 
 mod common;
 
-use std::rc::Rc;
 use std::time::Duration;
 
 use common::render::render;
-use forklore::app::keymap;
-use forklore::app::model::{LessonModel, Model, Screen};
+use forklore::app::model::Model;
+use forklore::engine::KState;
 use forklore::engine::pool::TaskState;
-use forklore::engine::{KState, ProcRow, RecordData};
 use forklore::lessons::pool::{PoolPanel, RunSummary, WorkerLine};
 use forklore::lessons::semaphore::SemaphorePanel;
 use forklore::lessons::view::{LessonView, Pace, Panel, RowView, RunState};
-use forklore::lessons::{LessonMeta, content, pool, semaphore};
+use forklore::lessons::{pool, semaphore};
 
 fn row(pid: i32, role: &str, step: &str, note: &str) -> RowView {
     RowView {
-        proc: ProcRow {
-            pid,
-            ppid: 4000,
-            role: role.into(),
-            slot: 0,
-            state: KState::Running,
-            cpu: Duration::from_millis(300),
-            record: RecordData::default(),
-            exit: None,
-            adopted: false,
-            daemon: false,
-            direct: true,
-            failure: None,
-        },
+        pid,
+        ppid: 4000,
+        role: role.into(),
+        state: KState::Running,
+        cpu: Duration::from_millis(300),
+        exit: None,
         step: step.into(),
         note: note.into(),
         highlight: false,
-    }
-}
-
-fn model(meta: &LessonMeta, number: usize, view: LessonView) -> Model {
-    let lesson = (meta.open)(std::path::Path::new(env!("CARGO_BIN_EXE_forklore")));
-    let keys = lesson.keys();
-    Model {
-        screen: Screen::Lesson(Box::new(LessonModel {
-            number,
-            total: 7,
-            title: meta.title.into(),
-            content: Rc::new(content::load(meta.id, meta.content, None)),
-            scroll: 0,
-            text_toggled: false,
-            view,
-        })),
-        footer: keymap::footer(true, keys),
-        help: None,
-        message: None,
-        done: 0,
-        total: 7,
     }
 }
 
@@ -164,18 +133,26 @@ fn semaphore_view(event_scene: bool) -> LessonView {
 
 #[test]
 fn pool_lesson_wide() {
-    insta::assert_snapshot!(render(&model(&pool::META, 2, pool_view()), 140, 40));
+    insta::assert_snapshot!(render(
+        &Model::builtin_lesson(&pool::META, pool_view()),
+        140,
+        40
+    ));
 }
 
 #[test]
 fn pool_lesson_80x24() {
-    insta::assert_snapshot!(render(&model(&pool::META, 2, pool_view()), 80, 24));
+    insta::assert_snapshot!(render(
+        &Model::builtin_lesson(&pool::META, pool_view()),
+        80,
+        24
+    ));
 }
 
 #[test]
 fn semaphore_lesson_wide() {
     insta::assert_snapshot!(render(
-        &model(&semaphore::META, 6, semaphore_view(false)),
+        &Model::builtin_lesson(&semaphore::META, semaphore_view(false)),
         120,
         32
     ));
@@ -184,7 +161,7 @@ fn semaphore_lesson_wide() {
 #[test]
 fn event_scene_80x24() {
     insta::assert_snapshot!(render(
-        &model(&semaphore::META, 6, semaphore_view(true)),
+        &Model::builtin_lesson(&semaphore::META, semaphore_view(true)),
         80,
         24
     ));

@@ -5,19 +5,23 @@ mod common;
 
 use std::time::Duration;
 
+use forklore::engine::ProcRow;
 use forklore::engine::{ExitKind, KState};
+use forklore::lessons::process::{Command, ProcessScene};
 use forklore::lessons::view::{LessonView, RowView};
-use forklore::lessons::{Lesson, Pace, process};
+use forklore::lessons::{Lesson, Pace, Staged};
 use nix::sys::signal::Signal;
 
-fn open() -> Box<dyn Lesson> {
-    let mut l = (process::META.open)(&common::exe());
+type Process = Staged<ProcessScene>;
+
+fn open() -> Process {
+    let mut l = Process::new(&common::exe());
     l.set_pace(Pace::from_millis(40));
     l
 }
 
 /// Ticks the lesson until `f` holds for its view.
-fn until(l: &mut Box<dyn Lesson>, what: &str, f: impl Fn(&LessonView) -> bool) -> LessonView {
+fn until(l: &mut Process, what: &str, f: impl Fn(&LessonView) -> bool) -> LessonView {
     common::wait_for(Duration::from_secs(20), what, || {
         l.tick();
         let v = l.view();
@@ -28,37 +32,46 @@ fn until(l: &mut Box<dyn Lesson>, what: &str, f: impl Fn(&LessonView) -> bool) -
 fn row<'a>(v: &'a LessonView, role: &str) -> &'a RowView {
     v.rows
         .iter()
-        .find(|r| r.proc.role == role)
+        .find(|r| r.role == role)
         .unwrap_or_else(|| panic!("no {role} in {:?}", v.rows))
 }
 
+/// The engine's own row for `role`, with what the view leaves out.
+fn raw(l: &Process, role: &str) -> ProcRow {
+    l.stage()
+        .rows()
+        .into_iter()
+        .find(|r| r.role == role)
+        .unwrap_or_else(|| panic!("no {role}"))
+}
+
 fn all_pids(v: &LessonView) -> Vec<i32> {
-    v.rows.iter().map(|r| r.proc.pid).collect()
+    v.rows.iter().map(|r| r.pid).collect()
 }
 
 #[test]
 fn a_killed_worker_reports_its_signal_and_stays_a_zombie_until_joined() {
     let mut l = open();
-    l.toggle_run().unwrap();
+    l.run_pause().unwrap();
     let v = until(&mut l, "3 running workers", |v| {
         v.rows.len() == 3
             && v.rows
                 .iter()
-                .all(|r| matches!(r.proc.state, KState::Running | KState::Sleeping))
+                .all(|r| matches!(r.state, KState::Running | KState::Sleeping))
     });
     let me = std::process::id() as i32;
     for r in &v.rows {
-        assert_eq!(r.proc.ppid, me, "a worker's PPID is its parent's PID");
-        assert_eq!(common::stat(r.proc.pid).map(|s| s.1), Some(me));
+        assert_eq!(r.ppid, me, "a worker's PPID is its parent's PID");
+        assert_eq!(common::stat(r.pid).map(|s| s.1), Some(me));
     }
-    let victim = v.rows[1].proc.pid;
+    let victim = v.rows[1].pid;
     l.select(1);
-    l.command("kill").unwrap();
+    l.command(Command::Kill).unwrap();
     let v = until(&mut l, "the victim to be a zombie", |v| {
-        row(v, "worker 1").proc.state == KState::Zombie
+        row(v, "worker 1").state == KState::Zombie
     });
     assert_eq!(
-        row(&v, "worker 1").proc.exit,
+        row(&v, "worker 1").exit,
         Some(ExitKind::Signal(Signal::SIGKILL))
     );
     assert_eq!(
@@ -75,19 +88,19 @@ fn a_killed_worker_reports_its_signal_and_stays_a_zombie_until_joined() {
     let v = until(&mut l, "the others to finish", |v| {
         ["worker 0", "worker 2"]
             .iter()
-            .all(|w| row(v, w).proc.exit == Some(ExitKind::Code(0)))
+            .all(|w| row(v, w).exit == Some(ExitKind::Code(0)))
     });
-    assert!(v.rows.iter().all(|r| r.proc.state == KState::Zombie));
-    l.command("join").unwrap();
+    assert!(v.rows.iter().all(|r| r.state == KState::Zombie));
+    l.command(Command::Join).unwrap();
     l.tick();
     let v = l.view();
     assert!(
-        v.rows.iter().all(|r| r.proc.state == KState::Reaped),
+        v.rows.iter().all(|r| r.state == KState::Reaped),
         "{:?}",
         v.rows
     );
     assert_eq!(
-        row(&v, "worker 1").proc.exit,
+        row(&v, "worker 1").exit,
         Some(ExitKind::Signal(Signal::SIGKILL))
     );
     assert_eq!(
@@ -102,18 +115,14 @@ fn a_killed_worker_reports_its_signal_and_stays_a_zombie_until_joined() {
 fn sigstop_shows_state_t_and_sigcont_resumes() {
     let mut l = open();
     l.set_pace(Pace::from_millis(200));
-    l.toggle_run().unwrap();
+    l.run_pause().unwrap();
     until(&mut l, "workers", |v| v.rows.len() == 3);
-    l.command("stop").unwrap();
-    let v = until(&mut l, "state T", |v| {
-        v.rows[0].proc.state == KState::Stopped
-    });
-    let pid = v.rows[0].proc.pid;
+    l.command(Command::StopContinue).unwrap();
+    let v = until(&mut l, "state T", |v| v.rows[0].state == KState::Stopped);
+    let pid = v.rows[0].pid;
     assert_eq!(common::stat(pid).map(|s| s.0), Some('T'));
-    l.command("stop").unwrap();
-    until(&mut l, "resumed", |v| {
-        v.rows[0].proc.state != KState::Stopped
-    });
+    l.command(Command::StopContinue).unwrap();
+    until(&mut l, "resumed", |v| v.rows[0].state != KState::Stopped);
     let pids = all_pids(&l.view());
     l.reset();
     common::assert_no_leftovers(&pids);
@@ -123,32 +132,34 @@ fn sigstop_shows_state_t_and_sigcont_resumes() {
 fn daemon_child_dies_with_its_parent_and_normal_child_is_adopted() {
     let mut l = open();
     l.set_pace(Pace::from_millis(10));
-    l.command("demo").unwrap();
+    l.command(Command::DaemonDemo).unwrap();
     let me = std::process::id() as i32;
     let v = until(&mut l, "parent, daemon and normal child", |v| {
         v.rows.len() == 3
     });
-    let parent = row(&v, "parent").proc.pid;
+    let parent = row(&v, "parent").pid;
     assert_eq!(
-        row(&v, "daemon child").proc.ppid,
+        row(&v, "daemon child").ppid,
         parent,
         "started by the parent worker"
     );
     let v = until(&mut l, "the parent to exit and the daemon to die", |v| {
-        row(v, "parent").proc.exit.is_some() && row(v, "daemon child").proc.exit.is_some()
+        row(v, "parent").exit.is_some() && row(v, "daemon child").exit.is_some()
     });
-    assert_eq!(row(&v, "parent").proc.exit, Some(ExitKind::Code(0)));
+    assert_eq!(row(&v, "parent").exit, Some(ExitKind::Code(0)));
     assert_eq!(
-        row(&v, "daemon child").proc.exit,
+        row(&v, "daemon child").exit,
         Some(ExitKind::Signal(Signal::SIGKILL))
     );
-    let v = until(&mut l, "the normal child adopted", |v| {
-        row(v, "normal child").proc.adopted
+    common::wait_for(Duration::from_secs(20), "the normal child adopted", || {
+        l.tick();
+        raw(&l, "normal child").adopted.then_some(())
     });
+    let v = l.view();
     let normal = row(&v, "normal child");
-    assert_eq!(normal.proc.ppid, me, "adopted by forklore, the subreaper");
-    assert!(normal.proc.exit.is_none(), "an orphan keeps running");
-    assert_eq!(common::stat(normal.proc.pid).map(|s| s.1), Some(me));
+    assert_eq!(normal.ppid, me, "adopted by forklore, the subreaper");
+    assert!(normal.exit.is_none(), "an orphan keeps running");
+    assert_eq!(common::stat(normal.pid).map(|s| s.1), Some(me));
     let pids = all_pids(&v);
     drop(l);
     common::assert_no_leftovers(&pids);
@@ -158,9 +169,9 @@ fn daemon_child_dies_with_its_parent_and_normal_child_is_adopted() {
 fn each_child_counts_its_own_x_while_the_parents_stays_zero() {
     let mut l = open();
     l.set_pace(Pace::from_millis(2));
-    l.toggle_run().unwrap();
+    l.run_pause().unwrap();
     let v = until(&mut l, "finished run", |v| {
-        v.rows.len() == 3 && v.rows.iter().all(|r| r.proc.exit.is_some())
+        v.rows.len() == 3 && v.rows.iter().all(|r| r.exit.is_some())
     });
     let forklore::lessons::Panel::Process(p) = &v.panel else {
         panic!("the process lesson shows the process panel");
@@ -179,14 +190,12 @@ fn each_child_counts_its_own_x_while_the_parents_stays_zero() {
 fn reset_kills_and_reaps_a_run_with_a_stopped_worker() {
     let mut l = open();
     l.set_pace(Pace::from_millis(400));
-    l.toggle_run().unwrap();
+    l.run_pause().unwrap();
     until(&mut l, "workers", |v| {
-        v.rows.len() == 3 && v.rows.iter().all(|r| r.proc.state != KState::Starting)
+        v.rows.len() == 3 && v.rows.iter().all(|r| r.state != KState::Starting)
     });
-    l.command("stop").unwrap();
-    until(&mut l, "stopped", |v| {
-        v.rows[0].proc.state == KState::Stopped
-    });
+    l.command(Command::StopContinue).unwrap();
+    until(&mut l, "stopped", |v| v.rows[0].state == KState::Stopped);
     let pids = all_pids(&l.view());
     let t0 = std::time::Instant::now();
     l.reset();
@@ -209,35 +218,35 @@ fn reset_kills_and_reaps_a_run_with_a_stopped_worker() {
 fn a_crashing_worker_is_shown_crashed_and_the_others_go_on() {
     let mut l = open();
     l.set_pace(Pace::from_millis(10));
-    l.toggle_run().unwrap();
+    l.run_pause().unwrap();
     until(&mut l, "workers", |v| {
-        v.rows.len() == 3 && v.rows.iter().all(|r| r.proc.state != KState::Starting)
+        v.rows.len() == 3 && v.rows.iter().all(|r| r.state != KState::Starting)
     });
     l.select(2);
-    l.command("crash").unwrap();
-    let v = until(&mut l, "the crash to be reported", |v| {
-        row(v, "worker 2").proc.failure.is_some() && row(v, "worker 2").proc.exit.is_some()
+    l.command(Command::Crash).unwrap();
+    let crashed = common::wait_for(Duration::from_secs(20), "the crash to be reported", || {
+        l.tick();
+        let r = raw(&l, "worker 2");
+        (r.failure.is_some() && r.exit.is_some()).then_some(r)
     });
-    let crashed = row(&v, "worker 2");
     assert_eq!(
-        crashed.proc.exit,
+        crashed.exit,
         Some(ExitKind::Code(101)),
         "a Rust panic exits 101"
     );
     assert!(
         crashed
-            .proc
             .failure
             .as_deref()
             .unwrap()
             .contains("index out of bounds"),
         "{:?}",
-        crashed.proc.failure
+        crashed.failure
     );
     let v = until(&mut l, "the others to finish", |v| {
         ["worker 0", "worker 1"]
             .iter()
-            .all(|w| row(v, w).proc.exit == Some(ExitKind::Code(0)))
+            .all(|w| row(v, w).exit == Some(ExitKind::Code(0)))
     });
     assert!(
         v.log

@@ -7,14 +7,11 @@ mod common;
 use std::time::Duration;
 
 use forklore::engine::{Engine, KState};
-use forklore::lessons::RunEnv;
-use forklore::lessons::queue::{self, Msg, QueueRun, Setup, work};
+use forklore::lessons::queue::{
+    self, Counter, Msg, QueueRun, Setup, Step, WAIT_NOT_EMPTY, WAIT_NOT_FULL,
+};
 
 const T: Duration = Duration::from_secs(20);
-
-fn env() -> RunEnv {
-    RunEnv { exe: common::exe() }
-}
 
 fn setup(producers: u32, consumers: u32, items: u64, maxsize: usize) -> Setup {
     Setup {
@@ -32,7 +29,7 @@ fn every_item_once_in_producer_order_for_p_and_c_from_1_to_4() {
         for c in 1..=4 {
             // A small queue, so that both sides block again and again.
             let maxsize = 1 + (p + c) as usize;
-            let m = queue::measure(&env(), setup(p, c, 20_011, maxsize)).unwrap();
+            let m = queue::measure(&common::exe(), setup(p, c, 20_011, maxsize)).unwrap();
             let o = m.outcome;
             let what = format!("P={p} C={c}: {o:?}");
             assert_eq!(o.produced, 20_011, "{what}");
@@ -65,8 +62,8 @@ fn a_full_queue_shows_its_producers_blocked() {
         let snap = run.snapshot();
         let rows = engine.rows();
         let blocked = rows.iter().all(|r| {
-            r.record.step == work::STEP_BLOCKED_FULL
-                && r.record.waiting_on == work::WAIT_NOT_FULL
+            Step::of(&r.record) == Some(Step::BlockedFull)
+                && r.record.waiting_on == WAIT_NOT_FULL
                 && r.state == KState::Sleeping
         });
         (blocked && snap.put_waiters == 3).then_some(snap)
@@ -94,8 +91,8 @@ fn an_empty_queue_shows_its_consumers_blocked_and_stop_ends_them() {
         engine.poll();
         let rows = engine.rows();
         let blocked = rows.iter().all(|r| {
-            r.record.step == work::STEP_BLOCKED_EMPTY
-                && r.record.waiting_on == work::WAIT_NOT_EMPTY
+            Step::of(&r.record) == Some(Step::BlockedEmpty)
+                && r.record.waiting_on == WAIT_NOT_EMPTY
                 && r.state == KState::Sleeping
         });
         (blocked && run.snapshot().get_waiters == 3).then_some(())
@@ -108,8 +105,8 @@ fn an_empty_queue_shows_its_consumers_blocked_and_stop_ends_them() {
     }
     engine.wait_all(Some(T)).unwrap();
     for r in engine.rows() {
-        assert_eq!(r.record.step, work::STEP_DONE, "{r:?}");
-        assert_eq!(r.record.counters[work::C_STOPS], 1, "{r:?}");
+        assert_eq!(Step::of(&r.record), Some(Step::Done), "{r:?}");
+        assert_eq!(Counter::Stops.get(&r.record), 1, "{r:?}");
     }
 }
 
@@ -126,7 +123,7 @@ fn one_stop_for_two_consumers_leaves_one_waiting_until_another_stop() {
         let finished = rows.iter().filter(|r| r.exit.is_some()).count();
         let waiting: Vec<i32> = rows
             .iter()
-            .filter(|r| r.exit.is_none() && r.record.step == work::STEP_BLOCKED_EMPTY)
+            .filter(|r| r.exit.is_none() && Step::of(&r.record) == Some(Step::BlockedEmpty))
             .map(|r| r.pid)
             .collect();
         (finished == 2 && waiting.len() == 1).then(|| waiting[0])

@@ -3,58 +3,26 @@
 
 mod common;
 
-use std::rc::Rc;
 use std::time::Duration;
 
 use common::render::render;
-use forklore::app::keymap;
-use forklore::app::model::{LessonModel, Model, Screen};
-use forklore::engine::{KState, ProcRow, RecordData};
+use forklore::app::model::Model;
+use forklore::engine::KState;
 use forklore::lessons::pipe::{self, PipePanel, RacePanel, RaceSide};
 use forklore::lessons::queue::{self, QueuePanel};
 use forklore::lessons::view::{Banner, LessonView, Pace, Panel, RowView, RunState};
-use forklore::lessons::{LessonMeta, content};
 
 fn row(pid: i32, role: &str, state: KState, step: &str, note: &str) -> RowView {
     RowView {
-        proc: ProcRow {
-            pid,
-            ppid: 4000,
-            role: role.into(),
-            slot: 0,
-            state,
-            cpu: Duration::from_millis(120),
-            record: RecordData::default(),
-            exit: None,
-            adopted: false,
-            daemon: false,
-            direct: true,
-            failure: None,
-        },
+        pid,
+        ppid: 4000,
+        role: role.into(),
+        state,
+        cpu: Duration::from_millis(120),
+        exit: None,
         step: step.into(),
         note: note.into(),
         highlight: step.starts_with("blocked"),
-    }
-}
-
-fn model(meta: &LessonMeta, number: usize, view: LessonView) -> Model {
-    let lesson = (meta.open)(std::path::Path::new("/nonexistent"));
-    let keys = lesson.keys();
-    Model {
-        screen: Screen::Lesson(Box::new(LessonModel {
-            number,
-            total: 7,
-            title: meta.title.into(),
-            content: Rc::new(content::load(meta.id, meta.content, None)),
-            scroll: 0,
-            text_toggled: false,
-            view,
-        })),
-        footer: keymap::footer(true, keys),
-        help: None,
-        message: None,
-        done: 1,
-        total: 7,
     }
 }
 
@@ -97,7 +65,7 @@ fn queue_full_with_a_blocked_producer() {
         ),
     ];
     let v = view(rows, Panel::Queue(panel), None, "P 1 · C 1 · maxsize 6");
-    insta::assert_snapshot!(render(&model(&queue::META, 3, v), 130, 36));
+    insta::assert_snapshot!(render(&Model::builtin_lesson(&queue::META, v), 130, 36));
 }
 
 #[test]
@@ -138,7 +106,7 @@ fn queue_one_consumer_waits_forever() {
         Some(banner),
         "P 1 · C 2 · one STOP",
     );
-    insta::assert_snapshot!(render(&model(&queue::META, 3, v), 100, 32));
+    insta::assert_snapshot!(render(&Model::builtin_lesson(&queue::META, v), 100, 32));
 }
 
 #[test]
@@ -169,7 +137,7 @@ fn pipe_full_buffer_blocked_writer() {
         None,
         "one-way · reads held · flood",
     );
-    insta::assert_snapshot!(render(&model(&pipe::META, 4, v), 130, 32));
+    insta::assert_snapshot!(render(&Model::builtin_lesson(&pipe::META, v), 130, 32));
 }
 
 #[test]
@@ -191,5 +159,5 @@ fn pipe_race() {
         ..PipePanel::default()
     };
     let v = view(vec![], Panel::Pipe(panel), None, "one-way");
-    insta::assert_snapshot!(render(&model(&pipe::META, 4, v), 100, 30));
+    insta::assert_snapshot!(render(&Model::builtin_lesson(&pipe::META, v), 100, 30));
 }

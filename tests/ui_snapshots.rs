@@ -3,16 +3,15 @@
 
 mod common;
 
-use std::rc::Rc;
 use std::time::Duration;
 
 use common::render::render;
 use forklore::app::keymap;
-use forklore::app::model::{LessonModel, MenuItem, MenuModel, Model, Screen};
-use forklore::engine::{ExitKind, KState, ProcRow, RecordData};
+use forklore::app::model::{MenuItem, MenuModel, Model, Screen};
+use forklore::engine::{ExitKind, KState};
 use forklore::lessons::process::{self, ProcessPanel};
 use forklore::lessons::view::{LessonView, Pace, Panel, RowView, RunState};
-use forklore::lessons::{Key, LessonKey, content};
+use forklore::lessons::{Key, KeyHelp};
 
 fn row(
     pid: i32,
@@ -23,20 +22,12 @@ fn row(
     exit: Option<ExitKind>,
 ) -> RowView {
     RowView {
-        proc: ProcRow {
-            pid,
-            ppid: 4000,
-            role: role.into(),
-            slot: 0,
-            state,
-            cpu: Duration::from_millis(120),
-            record: RecordData::default(),
-            exit,
-            adopted: false,
-            daemon: false,
-            direct: true,
-            failure: None,
-        },
+        pid,
+        ppid: 4000,
+        role: role.into(),
+        state,
+        cpu: Duration::from_millis(120),
+        exit,
         step: step.into(),
         note: note.into(),
         highlight: state == KState::Zombie,
@@ -44,11 +35,10 @@ fn row(
 }
 
 fn process_model(text_toggled: bool, help: bool) -> Model {
-    const KEYS: &[LessonKey] = &[LessonKey {
+    const KEYS: &[KeyHelp] = &[KeyHelp {
         keys: &[Key::Char('x')],
         label: "kill",
         help: "Kill it",
-        command: "kill",
     }];
     let view = LessonView {
         run: RunState::Running,
@@ -91,23 +81,14 @@ fn process_model(text_toggled: bool, help: bool) -> Model {
         banner: None,
         settings: "workers: 3".into(),
     };
-    let content = content::load("process", process::META.content, None);
-    Model {
-        screen: Screen::Lesson(Box::new(LessonModel {
-            number: 1,
-            total: 7,
-            title: process::META.title.into(),
-            content: Rc::new(content),
-            scroll: 0,
-            text_toggled,
-            view,
-        })),
-        footer: keymap::footer(true, KEYS),
-        help: help.then(|| keymap::help(true, KEYS)),
-        message: None,
-        done: 1,
-        total: 7,
+    let content = forklore::lessons::content::load("process", process::META.content, None);
+    let mut model = Model::lesson(&process::META, std::rc::Rc::new(content), view, KEYS);
+    if let Screen::Lesson(l) = &mut model.screen {
+        l.text_toggled = text_toggled;
     }
+    model.help = help.then(|| keymap::help(true, KEYS));
+    model.done = 1;
+    model
 }
 
 fn menu_model() -> Model {

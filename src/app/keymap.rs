@@ -2,7 +2,7 @@
 //! the footer and the help overlay are generated from both, so a key that
 //! works is a key that is shown.
 
-use crate::lessons::{Key, LessonKey};
+use crate::lessons::{Key, KeyHelp};
 
 /// What a global key does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,13 +184,6 @@ pub fn global_action(key: Key, in_lesson: bool) -> Option<Action> {
         .map(|b| b.action)
 }
 
-/// The lesson command bound to `key`, if any.
-pub fn lesson_command(key: Key, keys: &[LessonKey]) -> Option<&'static str> {
-    keys.iter()
-        .find(|k| k.keys.contains(&key))
-        .map(|k| k.command)
-}
-
 fn key_names(keys: &[Key]) -> String {
     keys.iter().map(|k| k.label()).collect::<Vec<_>>().join("/")
 }
@@ -198,7 +191,7 @@ fn key_names(keys: &[Key]) -> String {
 /// Footer entries `(keys, label)`: the lesson's keys first (what this
 /// lesson is about), then the global ones. Entries sharing a label merge
 /// ("[/] workers").
-pub fn footer(in_lesson: bool, lesson_keys: &[LessonKey]) -> Vec<(String, String)> {
+pub fn footer(in_lesson: bool, lesson_keys: &[KeyHelp]) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     let mut push = |keys: String, label: &str| match out.last_mut() {
         Some((k, l)) if l == label => {
@@ -227,7 +220,7 @@ pub fn footer(in_lesson: bool, lesson_keys: &[LessonKey]) -> Vec<(String, String
 }
 
 /// Help overlay lines `(keys, what it does)`, the lesson's first.
-pub fn help(in_lesson: bool, lesson_keys: &[LessonKey]) -> Vec<(String, String)> {
+pub fn help(in_lesson: bool, lesson_keys: &[KeyHelp]) -> Vec<(String, String)> {
     let mut out = Vec::new();
     if in_lesson {
         for k in lesson_keys {
@@ -277,22 +270,19 @@ mod tests {
 
     #[test]
     fn same_label_entries_merge() {
-        const KEYS: &[LessonKey] = &[
-            LessonKey {
+        const KEYS: &[KeyHelp] = &[
+            KeyHelp {
                 keys: &[Key::Char('[')],
                 label: "workers",
                 help: "",
-                command: "a",
             },
-            LessonKey {
+            KeyHelp {
                 keys: &[Key::Char(']')],
                 label: "workers",
                 help: "",
-                command: "b",
             },
         ];
         let f = footer(true, KEYS);
         assert_eq!(f[0], ("[/]".to_string(), "workers".to_string()));
-        assert_eq!(lesson_command(Key::Char(']'), KEYS), Some("b"));
     }
 }

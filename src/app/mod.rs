@@ -1,24 +1,22 @@
-//! The app: one model, keys in, actions out. `terminal.rs` runs it in a
-//! real terminal; tests drive `handle_key` and `tick` directly.
+//! The app: one model, keys in, actions out. `crate::terminal` runs it in
+//! a real terminal; tests drive `handle_key` and `tick` directly.
 
 pub mod keymap;
 pub mod model;
 pub mod progress;
-pub mod terminal;
 
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use keymap::Action;
-use model::{LessonModel, MenuItem, MenuModel, Model, Screen};
+use model::{MenuItem, MenuModel, Model, Screen};
 use progress::Progress;
 
 use crate::lessons::content::{self, Content, ContentError};
-use crate::lessons::{self, Key, Lesson, LessonMeta};
+use crate::lessons::{self, Key, Lesson, LessonError, LessonMeta};
 
 struct OpenLesson {
     meta: &'static LessonMeta,
-    number: usize,
     lesson: Box<dyn Lesson>,
     content: Rc<Result<Content, ContentError>>,
     scroll: u16,
@@ -101,7 +99,6 @@ impl App {
         }
         self.open = Some(OpenLesson {
             meta,
-            number: index + 1,
             lesson,
             content: Rc::new(content),
             scroll: 0,
@@ -139,8 +136,8 @@ impl App {
         }
         match (&mut self.open, key) {
             (Some(open), _) => {
-                if let Some(cmd) = keymap::lesson_command(key, open.lesson.keys()) {
-                    self.message = open.lesson.command(cmd).err().map(|e| e.to_string());
+                if let Some(result) = open.lesson.press(key) {
+                    self.message = result.err().map(|e| e.to_string());
                 }
             }
             (None, Key::Char(c @ '1'..='9')) => {
@@ -209,11 +206,11 @@ impl App {
         let Some(open) = &mut self.open else { return };
         let lesson = &mut open.lesson;
         match action {
-            Action::RunPause => {
-                if let Err(e) = lesson.toggle_run() {
-                    self.message = Some(format!("could not start: {e}"));
-                }
-            }
+            Action::RunPause => match lesson.run_pause() {
+                Ok(()) => {}
+                Err(LessonError::NotNow(why)) => self.message = Some(why),
+                Err(LessonError::Os(e)) => self.message = Some(format!("could not start: {e}")),
+            },
             Action::Reset => lesson.reset(),
             Action::Faster => lesson.set_pace(lesson.pace().faster()),
             Action::Slower => lesson.set_pace(lesson.pace().slower()),
@@ -237,28 +234,34 @@ impl App {
             .iter()
             .filter(|m| self.progress.is_done(m.id))
             .count();
-        let in_lesson = self.open.is_some();
-        let keys = self.open.as_ref().map_or(&[][..], |o| o.lesson.keys());
-        let screen = match &self.open {
-            Some(open) => Screen::Lesson(Box::new(LessonModel {
-                number: open.number,
+        let mut model = match &self.open {
+            Some(open) => {
+                let keys = (open.meta.keys)();
+                let mut m = Model::lesson(
+                    open.meta,
+                    Rc::clone(&open.content),
+                    open.lesson.view(),
+                    &keys,
+                );
+                if let Screen::Lesson(l) = &mut m.screen {
+                    l.scroll = open.scroll;
+                    l.text_toggled = open.text_toggled;
+                }
+                m.help = self.help.then(|| keymap::help(true, &keys));
+                m
+            }
+            None => Model {
+                screen: Screen::Menu(self.menu()),
+                footer: keymap::footer(false, &[]),
+                help: self.help.then(|| keymap::help(false, &[])),
+                message: None,
+                done: 0,
                 total,
-                title: open.meta.title.to_string(),
-                content: Rc::clone(&open.content),
-                scroll: open.scroll,
-                text_toggled: open.text_toggled,
-                view: open.lesson.view(),
-            })),
-            None => Screen::Menu(self.menu()),
+            },
         };
-        Model {
-            screen,
-            footer: keymap::footer(in_lesson, keys),
-            help: self.help.then(|| keymap::help(in_lesson, keys)),
-            message: self.message.clone(),
-            done,
-            total,
-        }
+        model.message = self.message.clone();
+        model.done = done;
+        model
     }
 
     fn menu(&self) -> MenuModel {

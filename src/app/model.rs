@@ -2,8 +2,9 @@
 
 use std::rc::Rc;
 
-use crate::lessons::LessonView;
+use super::keymap;
 use crate::lessons::content::{Content, ContentError};
+use crate::lessons::{KeyHelp, LESSONS, LessonMeta, LessonView};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct MenuItem {
@@ -52,6 +53,44 @@ pub struct Model {
 }
 
 impl Model {
+    /// The screen of lesson `meta` showing `view`, its keys in the footer,
+    /// text at the top, no overlay, nothing done yet. The app and the
+    /// snapshot tests build a lesson screen the same way.
+    pub fn lesson(
+        meta: &LessonMeta,
+        content: Rc<Result<Content, ContentError>>,
+        view: LessonView,
+        keys: &[KeyHelp],
+    ) -> Self {
+        let number = LESSONS
+            .iter()
+            .position(|m| m.id == meta.id)
+            .map_or(0, |i| i + 1);
+        Self {
+            screen: Screen::Lesson(Box::new(LessonModel {
+                number,
+                total: LESSONS.len(),
+                title: meta.title.to_string(),
+                content,
+                scroll: 0,
+                text_toggled: false,
+                view,
+            })),
+            footer: keymap::footer(true, keys),
+            help: None,
+            message: None,
+            done: 0,
+            total: LESSONS.len(),
+        }
+    }
+
+    /// `lesson` with the built-in text and the lesson's own keys (the
+    /// snapshot tests).
+    pub fn builtin_lesson(meta: &LessonMeta, view: LessonView) -> Self {
+        let content = crate::lessons::content::load(meta.id, meta.content, None);
+        Self::lesson(meta, Rc::new(content), view, &(meta.keys)())
+    }
+
     /// Something moves on screen: redraw several times a second.
     pub fn is_live(&self) -> bool {
         use crate::lessons::view::RunState;

@@ -32,6 +32,9 @@ pub struct Child {
     pub vanished: bool,
     pub failure: Option<String>,
     pub cpu: Duration,
+    /// Forked by the zygote or re-executed (direct workers; grandchildren
+    /// are always re-executed by their parent).
+    pub spawn_path: super::SpawnPath,
     pub(super) pidfd: Option<OwnedFd>,
 }
 
@@ -53,6 +56,7 @@ impl Child {
             vanished: false,
             failure: None,
             cpu: Duration::ZERO,
+            spawn_path: super::SpawnPath::Exec,
             pidfd: sys::pidfd(pid).ok(),
         }
     }

@@ -9,11 +9,13 @@ pub mod lock;
 pub mod pipe;
 pub mod pool;
 pub mod queue;
+pub mod record;
 pub mod semaphore;
 pub mod shm;
 pub mod spawn;
 pub mod sys;
 pub mod worker;
+pub mod zygote;
 
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -29,6 +31,7 @@ pub use shm::{Shared, SharedSafe, SharedSlice};
 pub use spawn::DeathRule;
 pub use sys::ExitKind;
 pub use worker::WorkerCtx;
+pub use zygote::SpawnPath;
 
 use events::EventReceiver;
 use spawn::{Launch, WorkerSpec};
@@ -56,6 +59,11 @@ pub struct Engine {
     next_slot: usize,
     keep_zombies: bool,
     started: Instant,
+    /// How this engine's workers are started (see `zygote`).
+    spawn_path: SpawnPath,
+    /// Taken at the first worker, given back when the engine is dropped
+    /// (after `shutdown`: declared last, dropped last).
+    zygote: Option<zygote::Lease>,
 }
 
 impl Engine {
@@ -81,6 +89,8 @@ impl Engine {
             next_slot: 0,
             keep_zombies: false,
             started: Instant::now(),
+            spawn_path: SpawnPath::preferred(),
+            zygote: None,
         })
     }
 
@@ -145,9 +155,16 @@ impl Engine {
             .then_some(pgid)
     }
 
-    /// Starts a worker running `role` of this engine's lesson. `fds` are
-    /// handed to it as its descriptors 5, 6, ...
-    pub fn spawn(&mut self, role: &str, args: Vec<u8>, fds: &[BorrowedFd<'_>]) -> io::Result<i32> {
+    /// Starts a worker running `role` of this engine's lesson, with `job`
+    /// (what the lesson's worker code reads back with `WorkerCtx::job`).
+    /// `fds` are handed to it as its descriptors 5, 6, ...
+    pub fn spawn(
+        &mut self,
+        role: &str,
+        job: &(impl serde::Serialize + ?Sized),
+        fds: &[BorrowedFd<'_>],
+    ) -> io::Result<i32> {
+        let args = encode_job(job)?;
         let slot = self.take_slot()?;
         let spec = WorkerSpec {
             lesson: self.lesson.to_string(),
@@ -160,21 +177,40 @@ impl Engine {
             args,
         };
         let pgid = self.live_pgid();
-        let pid = spawn::launch(&Launch {
+        let launch = Launch {
             exe: &self.exe,
             spec: &spec,
             board: self.board.fd(),
             events: self.events_tx.as_fd(),
             extra: fds,
             pgid,
-        })?;
+        };
+        if self.spawn_path == SpawnPath::Zygote && self.zygote.is_none() {
+            self.zygote = zygote::lease(&self.exe);
+        }
+        // The zygote if it can; re-exec if it cannot (not started, gone).
+        let forked = self.zygote.as_ref().map(|z| z.spawn(&launch));
+        let (pid, path) = match forked {
+            Some(Ok(pid)) => (pid, SpawnPath::Zygote),
+            _ => (spawn::launch(&launch)?, SpawnPath::Exec),
+        };
         if pgid.is_none() {
             self.pgid = Some(pid);
         }
         let mut child = Child::new(pid, slot, role.to_string(), true, self.me);
         child.keep_zombie = self.keep_zombies;
+        child.spawn_path = path;
         self.children.push(child);
         Ok(pid)
+    }
+
+    /// Start this engine's workers by re-exec (`SpawnPath::Exec`) or
+    /// through the zygote; takes effect at the next `spawn`.
+    pub fn set_spawn_path(&mut self, path: SpawnPath) {
+        self.spawn_path = path;
+        if path == SpawnPath::Exec {
+            self.zygote = None;
+        }
     }
 
     /// Everything children published since the last call.
@@ -397,6 +433,13 @@ impl Drop for Engine {
     fn drop(&mut self) {
         self.shutdown();
     }
+}
+
+/// A worker's job as bytes; a job that cannot be encoded is an error, never
+/// an empty job the worker would misread.
+pub fn encode_job(job: &(impl serde::Serialize + ?Sized)) -> io::Result<Vec<u8>> {
+    postcard::to_stdvec(job)
+        .map_err(|e| io::Error::other(format!("cannot encode a worker's job: {e}")))
 }
 
 /// The forklore binary to re-execute as a worker.

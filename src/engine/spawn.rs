@@ -7,8 +7,9 @@
 //! some other thread held at the fork. `std::process::Command` forks and
 //! immediately execs; between the two our `pre_exec` only calls `dup2` and
 //! `prctl`. The child is still a direct child of forklore (its PPID is
-//! forklore's PID), which the lessons show. Cost: about half a millisecond per
-//! worker, measured by `forklore bench spawn`.
+//! forklore's PID), which the lessons show. Cost: about a millisecond per
+//! worker, measured by `forklore bench spawn`; so workers normally come from
+//! the zygote (`zygote.rs`), and this path is its fallback.
 
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};

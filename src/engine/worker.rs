@@ -83,9 +83,20 @@ impl WorkerCtx {
         }
     }
 
+    /// The job its parent encoded for it (`Engine::spawn`); None if the
+    /// bytes are not a `J`.
+    pub fn job<J: serde::de::DeserializeOwned>(&self) -> Option<J> {
+        postcard::from_bytes(&self.spec.args).ok()
+    }
+
+    /// Sets the step shown on the board, without publishing yet.
+    pub fn set_step(&mut self, step: impl Into<u32>) {
+        self.data.step = step.into();
+    }
+
     /// Publishes a new step, then waits at the lesson's pace.
-    pub fn step(&mut self, step: u32) -> Flow {
-        self.data.step = step;
+    pub fn step(&mut self, step: impl Into<u32>) -> Flow {
+        self.data.step = step.into();
         self.publish_now();
         self.board.control.pace_point()
     }
@@ -122,8 +133,9 @@ impl WorkerCtx {
         role: &str,
         slot: u32,
         death: DeathRule,
-        args: Vec<u8>,
+        job: &(impl serde::Serialize + ?Sized),
     ) -> io::Result<i32> {
+        let args = super::encode_job(job)?;
         let exe: PathBuf = std::env::current_exe()?;
         let spec = WorkerSpec {
             lesson: self.spec.lesson.clone(),

@@ -8,39 +8,54 @@ use serde_json::{Map, Value, json};
 
 use crate::engine::{Engine, ProcRow, WaitError};
 
-/// Options of `forklore run`. Each lesson says which it accepts; the CLI
-/// refuses the others.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RunArgs {
-    pub workers: Option<u32>,
-    pub iterations: Option<u64>,
-    /// lock: `--lock on|off`.
-    pub lock: Option<bool>,
-    /// queue.
-    pub producers: Option<u32>,
-    pub consumers: Option<u32>,
-    pub items: Option<u64>,
-    pub maxsize: Option<u32>,
-    /// pipe.
-    pub messages: Option<u64>,
-    pub duplex: bool,
-    /// pool.
-    pub tasks: Option<u32>,
-    pub chunksize: Option<u32>,
-    pub fail: Option<u32>,
-    /// semaphore.
-    pub limit: Option<u32>,
-    /// deadlock.
-    pub scenario: Option<PathBuf>,
-    pub schedule: Option<String>,
-    pub fix: Option<String>,
-    pub explore: bool,
-}
-
-/// Where the worker binary is.
+/// What a headless run needs besides its options.
 #[derive(Debug, Clone)]
 pub struct RunEnv {
+    /// The binary workers re-execute.
     pub exe: PathBuf,
+    /// The teacher's folder of lesson files (`--lessons DIR`).
+    pub lessons_dir: Option<PathBuf>,
+}
+
+/// A lesson's `forklore run LESSON` options (a clap `Args` struct the
+/// lesson owns, with its own limits) and what running them does.
+pub trait Headless: clap::Args + clap::FromArgMatches {
+    fn run(&self, env: &RunEnv) -> Result<Report, RunError>;
+}
+
+/// A lesson's headless side with its options' type erased, so that every
+/// lesson can sit in one list.
+#[derive(Clone, Copy)]
+pub struct RunEntry {
+    /// Adds the lesson's options to its `forklore run LESSON` subcommand.
+    pub args: fn(clap::Command) -> clap::Command,
+    /// Reads the options back and runs the lesson.
+    pub run: fn(&clap::ArgMatches, &RunEnv) -> Result<Report, RunError>,
+}
+
+impl RunEntry {
+    pub const fn of<A: Headless>() -> Self {
+        Self {
+            args: <A as clap::Args>::augment_args,
+            run: run_with::<A>,
+        }
+    }
+}
+
+fn run_with<A: Headless>(m: &clap::ArgMatches, env: &RunEnv) -> Result<Report, RunError> {
+    let args = A::from_arg_matches(m).map_err(|e| RunError::Usage(e.to_string()))?;
+    args.run(env)
+}
+
+/// A count option within `lo..=hi`, as a `u32`. It parses as a signed
+/// number first, so that `-3` is told it is out of range, not malformed.
+pub fn count(lo: u32, hi: u32) -> clap::builder::RangedI64ValueParser<u32> {
+    clap::builder::RangedI64ValueParser::<u32>::new().range(i64::from(lo)..=i64::from(hi))
+}
+
+/// A large count option within `lo..=hi`, as a `u64`.
+pub fn big_count(lo: u32, hi: u32) -> clap::builder::RangedI64ValueParser<u64> {
+    clap::builder::RangedI64ValueParser::<u64>::new().range(i64::from(lo)..=i64::from(hi))
 }
 
 /// Why a headless run failed.
@@ -166,37 +181,6 @@ impl Report {
             out.push_str(line);
             out.push('\n');
         }
-        out
-    }
-}
-
-impl RunArgs {
-    /// Long names of the options that were given, to check against the
-    /// lesson's `options`.
-    pub fn given(&self) -> Vec<&'static str> {
-        let mut out = Vec::new();
-        if self.workers.is_some() {
-            out.push("workers");
-        }
-        let flags = [
-            ("iterations", self.iterations.is_some()),
-            ("lock", self.lock.is_some()),
-            ("producers", self.producers.is_some()),
-            ("consumers", self.consumers.is_some()),
-            ("items", self.items.is_some()),
-            ("maxsize", self.maxsize.is_some()),
-            ("messages", self.messages.is_some()),
-            ("duplex", self.duplex),
-            ("tasks", self.tasks.is_some()),
-            ("chunksize", self.chunksize.is_some()),
-            ("fail", self.fail.is_some()),
-            ("limit", self.limit.is_some()),
-            ("scenario", self.scenario.is_some()),
-            ("schedule", self.schedule.is_some()),
-            ("fix", self.fix.is_some()),
-            ("explore", self.explore),
-        ];
-        out.extend(flags.iter().filter(|(_, on)| *on).map(|(name, _)| *name));
         out
     }
 }

@@ -3,93 +3,33 @@
 //! headless side for `forklore run`.
 
 pub mod content;
-pub mod deadlock;
+pub mod error;
 pub mod headless;
-pub mod lock;
-pub mod pipe;
-pub mod pool;
-pub mod process;
-pub mod queue;
-pub mod semaphore;
+pub mod keys;
+pub mod scene;
 pub mod stage;
 pub mod view;
 
 use std::io;
 use std::path::Path;
 
+use serde_json::{Map, Value};
+
 use crate::engine::WorkerCtx;
 use crate::engine::spawn::WorkerSpec;
-pub use headless::{Report, RunArgs, RunEnv, RunError};
+pub use error::LessonError;
+pub use headless::{Headless, Report, RunEntry, RunEnv, RunError};
+pub use keys::{Key, KeyHelp, LessonKey};
+pub use scene::{Lesson, Scene, Staged};
 pub use view::{LessonView, Pace, Panel};
 
-/// A key, independent of the terminal library.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Key {
-    Char(char),
-    Enter,
-    Esc,
-    Tab,
-    BackTab,
-    Up,
-    Down,
-    Left,
-    Right,
-    PageUp,
-    PageDown,
-}
-
-impl Key {
-    /// How the footer and the help overlay name the key.
-    pub fn label(self) -> String {
-        match self {
-            Self::Char(' ') => "space".into(),
-            Self::Char(c) => c.to_string(),
-            Self::Enter => "Enter".into(),
-            Self::Esc => "Esc".into(),
-            Self::Tab => "Tab".into(),
-            Self::BackTab => "S-Tab".into(),
-            Self::Up => "↑".into(),
-            Self::Down => "↓".into(),
-            Self::Left => "←".into(),
-            Self::Right => "→".into(),
-            Self::PageUp => "PgUp".into(),
-            Self::PageDown => "PgDn".into(),
-        }
-    }
-}
-
-/// A key a lesson adds to the global ones. `command` is what the lesson
-/// receives; `label` is the footer's word, `help` the overlay's sentence.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LessonKey {
-    pub keys: &'static [Key],
-    pub label: &'static str,
-    pub help: &'static str,
-    pub command: &'static str,
-}
-
-/// The interactive side of a lesson, driven by the app.
-pub trait Lesson {
-    /// Keys this lesson adds; shown in the footer and the help overlay.
-    fn keys(&self) -> &'static [LessonKey];
-    /// Space: start a run, or pause/resume the one going on.
-    fn toggle_run(&mut self) -> io::Result<()>;
-    /// `r`: kill everything of this run and go back to the start.
-    fn reset(&mut self);
-    fn set_pace(&mut self, pace: Pace);
-    fn pace(&self) -> Pace;
-    /// Up/down in the process table.
-    fn select(&mut self, delta: i32);
-    /// One of `keys()`'s commands.
-    fn command(&mut self, command: &str) -> io::Result<()>;
-    /// Called every frame: read the engine, react to what changed.
-    fn tick(&mut self);
-    fn view(&self) -> LessonView;
-    /// True once a run has gone to its end (marks the lesson done).
-    fn completed(&self) -> bool;
-    /// The teacher's folder of lesson files (`--lessons DIR`), for lessons
-    /// that read more than their text from it (deadlock scenarios).
-    fn use_lessons_dir(&mut self, _dir: &Path) {}
+/// One figure set of `forklore bench`, measured by a lesson's own code.
+#[derive(Clone, Copy)]
+pub struct Bench {
+    /// `forklore bench NAME`.
+    pub name: &'static str,
+    /// Measures with `rounds` repetitions, using `exe` as the worker binary.
+    pub measure: fn(exe: &Path, rounds: u32) -> io::Result<Map<String, Value>>,
 }
 
 /// Everything forklore knows about one lesson.
@@ -99,24 +39,37 @@ pub struct LessonMeta {
     pub title: &'static str,
     /// The built-in text (`lessons/<id>.toml`).
     pub content: &'static str,
-    /// Options of `forklore run` this lesson accepts (long names).
-    pub options: &'static [&'static str],
+    /// The interactive side, for the app (`Staged::<TheScene>::open`).
     pub open: fn(exe: &Path) -> Box<dyn Lesson>,
-    pub run: fn(args: &RunArgs, env: &RunEnv) -> Result<Report, RunError>,
+    /// The lesson's keys for the footer and the help overlay
+    /// (`Staged::<TheScene>::keys`).
+    pub keys: fn() -> Vec<KeyHelp>,
+    /// `forklore run ID`: the lesson's options and its headless run.
+    pub run: RunEntry,
     /// The code a worker process of this lesson runs; returns its exit code.
     pub worker: fn(ctx: WorkerCtx) -> i32,
+    /// Its figures for `forklore bench`.
+    pub benches: &'static [Bench],
 }
 
-/// Every lesson, in teaching order.
-pub static LESSONS: &[&LessonMeta] = &[
-    &process::META,
-    &pool::META,
-    &queue::META,
-    &pipe::META,
-    &lock::META,
-    &semaphore::META,
-    &deadlock::META,
-];
+/// Declares each lesson's module (`src/lessons/<id>/`) and lists its
+/// `META` in `LESSONS`, so that a lesson is added with one word here.
+macro_rules! lessons {
+    ($($id:ident),+ $(,)?) => {
+        $(pub mod $id;)+
+
+        /// Every lesson, in teaching order.
+        pub static LESSONS: &[&LessonMeta] = &[$(&$id::META),+];
+    };
+}
+
+lessons![process, pool, queue, pipe, lock, semaphore, deadlock];
+
+impl std::fmt::Debug for LessonMeta {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "lesson {}", self.id)
+    }
+}
 
 pub fn find(id: &str) -> Option<&'static LessonMeta> {
     LESSONS.iter().copied().find(|m| m.id == id)

@@ -1,14 +1,16 @@
-//! What every interactive lesson shares: one engine per run, the run state,
-//! the pace, the selected row and a short log.
+//! What every interactive lesson shares, whatever it teaches: the engine of
+//! the run going on, where that run is (ready, running, paused, finished),
+//! the pace, the selected row, a short log of what happened, and whether a
+//! run has ever reached its end (which marks the lesson done).
 
 use std::collections::VecDeque;
-use std::io;
 use std::path::{Path, PathBuf};
 
 use nix::sys::signal::Signal;
 
+use super::error::{LessonError, no_run};
 use super::view::{Pace, RunState};
-use crate::engine::{Engine, Event, ProcRow};
+use crate::engine::{Engine, Event, KState, ProcRow};
 
 const LOG_LINES: usize = 8;
 
@@ -17,9 +19,10 @@ pub struct Stage {
     exe: PathBuf,
     engine: Option<Engine>,
     pub run: RunState,
-    pub pace: Pace,
-    pub selected: usize,
+    pace: Pace,
+    selected: usize,
     log: VecDeque<String>,
+    completed: bool,
 }
 
 impl Stage {
@@ -32,11 +35,18 @@ impl Stage {
             pace,
             selected: 0,
             log: VecDeque::new(),
+            completed: false,
         }
     }
 
-    /// A fresh engine for a new run (the previous one, if any, is killed).
-    pub fn new_engine(&mut self) -> io::Result<&mut Engine> {
+    /// The binary workers re-execute.
+    pub fn exe(&self) -> &Path {
+        &self.exe
+    }
+
+    /// A fresh engine for a new run (the previous one, if any, is killed),
+    /// at the stage's pace.
+    pub fn new_engine(&mut self) -> std::io::Result<&mut Engine> {
         self.engine = None;
         let engine = Engine::new(&self.exe, self.lesson)?;
         engine.control().set_pace(self.pace.delay());
@@ -52,13 +62,19 @@ impl Stage {
         self.engine.as_mut()
     }
 
+    /// The engine of the run going on, or the hint that there is none.
+    pub fn live_engine(&mut self) -> Result<&mut Engine, LessonError> {
+        self.engine.as_mut().ok_or_else(no_run)
+    }
+
+    /// forklore's PID: the PPID of every worker.
     pub fn parent_pid(&self) -> i32 {
         self.engine
             .as_ref()
             .map_or_else(crate::engine::sys::getpid, Engine::pid)
     }
 
-    /// Kills every process of the run and forgets it.
+    /// Kills every process of the run and forgets it, log included.
     pub fn reset(&mut self) {
         self.engine = None;
         self.run = RunState::Ready;
@@ -66,39 +82,37 @@ impl Stage {
         self.log.clear();
     }
 
-    /// Space while running or paused: freezes every worker at its next step
+    /// Kills every process of the run and forgets it, keeping the log (a
+    /// run that could not start says why there).
+    pub fn end_run(&mut self) {
+        self.engine = None;
+        self.run = RunState::Ready;
+    }
+
+    /// True while a run is going on (running or paused).
+    pub fn is_live(&self) -> bool {
+        matches!(self.run, RunState::Running | RunState::Paused)
+    }
+
+    /// Space while a run goes on: freezes every worker at its next step
     /// (they sleep on the board's futex, state S), or lets them go on.
-    pub fn toggle_pause(&mut self) {
-        let Some(engine) = &self.engine else { return };
-        match self.run {
-            RunState::Running => {
-                engine.control().set_paused(true);
-                self.run = RunState::Paused;
-            }
-            RunState::Paused => {
-                engine.control().set_paused(false);
-                self.run = RunState::Running;
-            }
-            RunState::Ready | RunState::Finished => {}
-        }
+    /// Returns false when there is no run to pause: a new one should start.
+    pub fn toggle_pause(&mut self) -> bool {
+        let Some(engine) = self.engine.as_ref().filter(|_| self.is_live()) else {
+            return false;
+        };
+        let pause = self.run == RunState::Running;
+        engine.control().set_paused(pause);
+        self.run = if pause {
+            RunState::Paused
+        } else {
+            RunState::Running
+        };
+        true
     }
 
-    /// Space on a lesson built on a stage: pauses or resumes the run going
-    /// on, or says (true) that a new run should start.
-    pub fn pause_or_needs_start(&mut self) -> bool {
-        match self.run {
-            RunState::Ready | RunState::Finished => true,
-            RunState::Running | RunState::Paused => {
-                self.toggle_pause();
-                false
-            }
-        }
-    }
-
-    /// Up/down in this stage's process table.
-    pub fn select_row(&mut self, delta: i32) {
-        let n = self.rows().len();
-        self.select(delta, n);
+    pub fn pace(&self) -> Pace {
+        self.pace
     }
 
     pub fn set_pace(&mut self, pace: Pace) {
@@ -108,7 +122,8 @@ impl Stage {
         }
     }
 
-    /// Polls the engine; returns the events that arrived.
+    /// Catches up with the engine; returns the events that arrived, having
+    /// logged the ones every lesson shows the same way.
     pub fn poll(&mut self) -> Vec<Event> {
         let Some(engine) = &mut self.engine else {
             return Vec::new();
@@ -117,23 +132,16 @@ impl Stage {
         let events = engine.take_events();
         for ev in &events {
             match ev {
-                Event::Failed { pid, text, .. } => {
-                    self.log.push_back(format!("{pid} failed: {text}"))
-                }
-                Event::Note { pid, text, .. } => self.log.push_back(format!("{pid}: {text}")),
+                Event::Failed { pid, text, .. } => self.log(format!("{pid} failed: {text}")),
+                Event::Note { pid, text, .. } => self.log(format!("{pid}: {text}")),
                 Event::Lesson { .. } => {}
             }
         }
-        self.trim_log();
         events
     }
 
     pub fn log(&mut self, line: impl Into<String>) {
         self.log.push_back(line.into());
-        self.trim_log();
-    }
-
-    fn trim_log(&mut self) {
         while self.log.len() > LOG_LINES {
             self.log.pop_front();
         }
@@ -143,34 +151,72 @@ impl Stage {
         self.log.iter().cloned().collect()
     }
 
+    /// The run's processes, in the engine's order (started order, each
+    /// followed by the children it started).
     pub fn rows(&self) -> Vec<ProcRow> {
         self.engine.as_ref().map(Engine::rows).unwrap_or_default()
     }
 
-    /// Moves the selection, staying within `len` rows.
+    /// True when the run has processes and every one of them has ended.
+    pub fn all_ended(&self) -> bool {
+        let rows = self.rows();
+        !rows.is_empty()
+            && rows.iter().all(|r| {
+                r.exit.is_some()
+                    || matches!(r.state, KState::Gone | KState::Reaped | KState::Zombie)
+            })
+    }
+
+    /// The run has reached its end: say so in the log; the lesson counts as
+    /// done from now on.
+    pub fn finish(&mut self, line: impl Into<String>) {
+        self.run = RunState::Finished;
+        self.completed = true;
+        self.log(line);
+    }
+
+    /// Marks the lesson done without ending the run (a lesson whose
+    /// processes stay, such as one stepped into a deadlock and out).
+    pub fn mark_completed(&mut self) {
+        self.completed = true;
+    }
+
+    pub fn completed(&self) -> bool {
+        self.completed
+    }
+
+    /// The selected row's index, kept within `len` rows.
+    pub fn selected(&self, len: usize) -> Option<usize> {
+        (len > 0).then(|| self.selected.min(len - 1))
+    }
+
+    /// Moves the selection by `delta`, staying within `len` rows.
     pub fn select(&mut self, delta: i32, len: usize) {
-        if len == 0 {
-            self.selected = 0;
-            return;
-        }
-        let cur = i64::try_from(self.selected).unwrap_or(0);
-        let max = i64::try_from(len - 1).unwrap_or(0);
-        self.selected = usize::try_from((cur + i64::from(delta)).clamp(0, max)).unwrap_or(0);
+        let max = len.saturating_sub(1);
+        self.selected = self
+            .selected
+            .min(max)
+            .saturating_add_signed(delta as isize)
+            .min(max);
+    }
+
+    /// Selects row `i` (a lesson that picks a process for the class).
+    pub fn select_index(&mut self, i: usize) {
+        self.selected = i;
     }
 
     pub fn selected_row(&self) -> Option<ProcRow> {
-        self.rows().into_iter().nth(self.selected)
+        let rows = self.rows();
+        let i = self.selected(rows.len())?;
+        rows.into_iter().nth(i)
     }
 
     /// Sends `sig` to the selected process and logs it in words.
-    pub fn signal_selected(&mut self, sig: Signal) -> io::Result<()> {
-        let Some(row) = self.selected_row() else {
-            return Err(io::Error::other("no process selected"));
-        };
-        let Some(engine) = &mut self.engine else {
-            return Ok(());
-        };
-        engine.signal(row.pid, sig)?;
+    pub fn signal_selected(&mut self, sig: Signal) -> Result<(), LessonError> {
+        let row = self
+            .selected_row()
+            .ok_or_else(|| LessonError::not_now("no process selected: press space to start"))?;
+        self.live_engine()?.signal(row.pid, sig)?;
         self.log(format!(
             "sent {} to {} ({})",
             sig.as_str(),
@@ -179,23 +225,4 @@ impl Stage {
         ));
         Ok(())
     }
-}
-
-/// The `Lesson` methods every lesson built on a `Stage` (in a field named
-/// `stage`) answers the same way: pace and the selected row.
-#[macro_export]
-macro_rules! stage_controls {
-    () => {
-        fn set_pace(&mut self, pace: $crate::lessons::Pace) {
-            self.stage.set_pace(pace);
-        }
-
-        fn pace(&self) -> $crate::lessons::Pace {
-            self.stage.pace
-        }
-
-        fn select(&mut self, delta: i32) {
-            self.stage.select_row(delta);
-        }
-    };
 }

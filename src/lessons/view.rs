@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::engine::ProcRow;
+use crate::engine::{ExitKind, KState, ProcRow};
 
 /// Where a run is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,17 +74,47 @@ impl Pace {
     }
 }
 
-/// One process-table row: the kernel's facts plus the lesson's reading of
-/// what the process is doing.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RowView {
-    pub proc: ProcRow,
-    /// The lesson step it is at ("read", "waiting", "done").
+/// What a lesson reads in one of its processes, beside the kernel's facts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reading {
+    /// The lesson step it is at ("read 41", "waiting", "done").
     pub step: String,
     /// A short mark in words: "holds lock", "adopted", "killed".
     pub note: String,
     /// Drawn emphasised: the lock holder, the selected victim.
     pub highlight: bool,
+}
+
+/// One process-table row: the kernel's facts plus the lesson's reading of
+/// what the process is doing. Plain data: the UI never sees a raw record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowView {
+    pub pid: i32,
+    pub ppid: i32,
+    pub role: String,
+    pub state: KState,
+    pub cpu: Duration,
+    /// How it ended, once it has.
+    pub exit: Option<ExitKind>,
+    pub step: String,
+    pub note: String,
+    pub highlight: bool,
+}
+
+impl RowView {
+    pub fn new(p: &ProcRow, r: Reading) -> Self {
+        Self {
+            pid: p.pid,
+            ppid: p.ppid,
+            role: p.role.clone(),
+            state: p.state,
+            cpu: p.cpu,
+            exit: p.exit,
+            step: r.step,
+            note: r.note,
+            highlight: r.highlight,
+        }
+    }
 }
 
 /// A message that must not be missed (the DEADLOCK banner, a crash).

@@ -10,7 +10,7 @@ use super::theme::Theme;
 use crate::lessons::view::{LessonView, RowView};
 
 fn cpu(r: &RowView) -> String {
-    format!("{:.2}s", r.proc.cpu.as_secs_f64())
+    format!("{:.2}s", r.cpu.as_secs_f64())
 }
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, v: &LessonView, theme: &Theme) {
@@ -46,7 +46,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, v: &LessonView, theme: &Theme) {
     header.push("NOTE");
     widths.push(Constraint::Fill(1));
     let rows = v.rows.iter().map(|r| {
-        let p = &r.proc;
+        let p = r;
         let state = format!("{} {}", p.state.letter(), p.state.word());
         let mut cells = vec![
             Cell::from(p.pid.to_string()),

@@ -16,7 +16,7 @@ use std::io;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-pub use serve::{C_CHUNKS, C_CURRENT, C_TASKS, STEP_BUSY, STEP_CLOSED, STEP_IDLE, TaskFn, serve};
+pub use serve::{Counter, Step, TaskFn, serve};
 use table::{ChunkSlot, DONE, FAILED, Header, PENDING, TaskSlot};
 
 use super::{Engine, Shared, SharedSlice, WaitError, sys};
@@ -113,14 +113,15 @@ pub struct Pool {
 
 impl Pool {
     /// Starts `workers` pool workers of the engine's lesson, named `role`
-    /// and their number (just `role` when alone). `args` reach the lesson's worker function, which
-    /// calls `serve` with its task function. At most `capacity` tasks.
+    /// and their number (just `role` when alone). `job` reaches the lesson's
+    /// worker function, which calls `serve` with its task function. At most
+    /// `capacity` tasks.
     pub fn start(
         engine: &mut Engine,
         role: &str,
         workers: u32,
         capacity: u32,
-        args: &[u8],
+        job: &(impl serde::Serialize + ?Sized),
     ) -> io::Result<Self> {
         let cap = capacity.max(1) as usize;
         let pool = Self {
@@ -149,7 +150,7 @@ impl Pool {
             } else {
                 format!("{role} {i}")
             };
-            let pid = engine.spawn(&name, args.to_vec(), &fds)?;
+            let pid = engine.spawn(&name, job, &fds)?;
             pool.pids.push(pid);
         }
         Ok(pool)

@@ -11,14 +11,32 @@ use super::table::{ChunkSlot, DONE, FAILED, Header, TAKEN, TaskSlot};
 use crate::engine::sys;
 use crate::engine::{Flow, Shared, SharedSlice, WorkerCtx};
 
-// Step codes a pool worker publishes.
-pub const STEP_IDLE: u32 = 1;
-pub const STEP_BUSY: u32 = 2;
-pub const STEP_CLOSED: u32 = 3;
-// Counters: 0 = tasks run, 1 = current task + 1 (0 = none), 2 = chunks claimed.
-pub const C_TASKS: usize = 0;
-pub const C_CURRENT: usize = 1;
-pub const C_CHUNKS: usize = 2;
+crate::steps! {
+    /// What a pool worker publishes it is doing.
+    pub enum Step {
+        Idle = 1 => "idle",
+        Busy = 2 => "busy",
+        Closed = 3 => "closed",
+    }
+}
+
+crate::counters! {
+    pub enum Counter {
+        /// Tasks run.
+        Tasks,
+        /// The task running now + 1 (0: none).
+        Current,
+        /// Chunks claimed.
+        Chunks,
+    }
+}
+
+impl Counter {
+    /// The task a record says its worker runs now.
+    pub fn current_task(record: &crate::engine::RecordData) -> Option<u64> {
+        Self::Current.get(record).checked_sub(1)
+    }
+}
 
 thread_local! {
     /// True while a task runs: its panic is caught and becomes its error.
@@ -56,7 +74,7 @@ pub fn serve(ctx: &mut WorkerCtx, f: TaskFn<'_>) -> i32 {
                 return 2;
             };
             chunk.pid.store(me, Ordering::Release);
-            ctx.data().counters[C_CHUNKS] += 1;
+            Counter::Chunks.add(ctx.data(), 1);
             let (start, end) = (
                 chunk.start.load(Ordering::Acquire),
                 chunk.end.load(Ordering::Acquire),
@@ -68,27 +86,27 @@ pub fn serve(ctx: &mut WorkerCtx, f: TaskFn<'_>) -> i32 {
                 task.pid.store(me, Ordering::Relaxed);
                 task.runs.fetch_add(1, Ordering::Relaxed);
                 task.state.store(TAKEN, Ordering::Release);
-                ctx.data().counters[C_CURRENT] = u64::from(i) + 1;
-                if ctx.step(STEP_BUSY) == Flow::Stop {
+                Counter::Current.set(ctx.data(), u64::from(i) + 1);
+                if ctx.step(Step::Busy) == Flow::Stop {
                     return 0;
                 }
                 run_task(task, f);
-                ctx.data().counters[C_TASKS] += 1;
-                ctx.data().counters[C_CURRENT] = 0;
+                Counter::Tasks.add(ctx.data(), 1);
+                Counter::Current.set(ctx.data(), 0);
                 ctx.publish();
                 finished(&head, &log, i);
             }
             continue;
         }
         if head.closed.load(Ordering::Acquire) != 0 {
-            ctx.data().step = STEP_CLOSED;
+            ctx.set_step(Step::Closed);
             ctx.publish();
             return 0;
         }
         if ctx.control().stop_requested() {
             return 0;
         }
-        ctx.data().step = STEP_IDLE;
+        ctx.set_step(Step::Idle);
         ctx.publish();
         head.idle.fetch_add(1, Ordering::AcqRel);
         sys::futex_wait(&head.work_seq, seq, Some(Duration::from_millis(500)));

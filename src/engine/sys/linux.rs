@@ -178,6 +178,100 @@ pub unsafe fn child_after_fork(fds: &[(RawFd, RawFd)], death: Signal) -> io::Res
     Ok(())
 }
 
+/// Like `fork()`, except that the new process's parent is our own parent
+/// (`CLONE_PARENT`): the zygote starts workers this way so that they are
+/// forklore's direct children. Returns `None` in the new process and its
+/// PID in the caller.
+///
+/// # Safety
+/// Only in a single-threaded process (the zygote). The child is a copy of
+/// the caller as after `fork()`, but no fork handlers run: with one thread
+/// no lock can be held by another, so none needs resetting. (glibc >= 2.35
+/// asks the kernel for the TID when a thread signals itself, so the TID it
+/// caches, which `fork()` would refresh, is not relied on; the robust-mutex
+/// list is not re-registered, and forklore uses no robust pthread mutex.)
+pub unsafe fn clone_sibling() -> io::Result<Option<i32>> {
+    let flags = (libc::CLONE_PARENT | libc::SIGCHLD) as libc::c_ulong;
+    // SAFETY: a raw clone with no new stack and no CLONE_VM is fork(): the
+    // child gets a copy-on-write copy of this address space, stack
+    // included, and returns 0 here. The caller is single-threaded (above).
+    let rc = unsafe { libc::syscall(libc::SYS_clone, flags, 0usize, 0usize, 0usize, 0usize) };
+    match rc {
+        -1 => Err(io::Error::last_os_error()),
+        0 => Ok(None),
+        pid => Ok(Some(i32::try_from(pid).map_err(io::Error::other)?)),
+    }
+}
+
+/// Where this process's argv strings lie, as the kernel records them:
+/// what `/proc/PID/cmdline` (and so `ps`) shows.
+#[derive(Debug, Clone, Copy)]
+pub struct ArgvArea {
+    start: usize,
+    len: usize,
+}
+
+pub fn argv_area() -> Option<ArgvArea> {
+    let stat = procfs::process::Process::myself().ok()?.stat().ok()?;
+    let start = usize::try_from(stat.arg_start?).ok()?;
+    let end = usize::try_from(stat.arg_end?).ok()?;
+    (end > start).then_some(ArgvArea {
+        start,
+        len: end - start,
+    })
+}
+
+/// Rewrites this process's command line in place, as `ps` will show it:
+/// `args` NUL-separated, cut to the space the original argv took, the rest
+/// zeroed. A worker forked by the zygote would otherwise show the zygote's.
+///
+/// # Safety
+/// `area` must come from `argv_area()` in this process (or in the process
+/// this one was forked from), and nothing may hold a Rust reference into
+/// the argv strings (std copies them out on each `env::args()`).
+pub unsafe fn set_cmdline(area: ArgvArea, args: &[&str]) {
+    let mut bytes: Vec<u8> = Vec::with_capacity(area.len);
+    for a in args {
+        bytes.extend_from_slice(a.as_bytes());
+        bytes.push(0);
+    }
+    bytes.resize(area.len, 0);
+    // Keep a NUL last, or the kernel would read on into the environment.
+    if let Some(last) = bytes.last_mut() {
+        *last = 0;
+    }
+    // SAFETY: the kernel says [start, start + len) holds the argv strings,
+    // which are mapped read-write on the initial stack for the life of the
+    // process; `bytes` is a separate allocation of exactly `len` bytes; no
+    // reference into the area exists (the caller's contract).
+    unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), area.start as *mut u8, area.len) };
+}
+
+/// Closes every descriptor from `first` up.
+pub fn close_from(first: RawFd) -> io::Result<()> {
+    let first = u32::try_from(first).map_err(io::Error::other)?;
+    // SAFETY: close_range touches no memory; the descriptors it closes are
+    // owned by nobody else in the process that calls it (the new worker,
+    // which drops no OwnedFd of these numbers afterwards: it leaves them by
+    // exit, and its own fds are below `first`).
+    let rc = unsafe { libc::syscall(libc::SYS_close_range, first, u32::MAX, 0u32) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Puts `pid` (0: this process) into process group `pgid` (0: a new group
+/// it leads). A parent may do this for a child that has not exec'd, so
+/// both sides call it and whichever runs first wins: no window in which a
+/// later worker could ask to join a group that does not exist yet.
+pub fn set_process_group(pid: i32, pgid: i32) -> io::Result<()> {
+    let pid = rustix::process::Pid::from_raw(pid);
+    let pgid = rustix::process::Pid::from_raw(pgid);
+    Ok(rustix::process::setpgid(pid, pgid)?)
+}
+
 /// Takes ownership of an inherited descriptor number.
 ///
 /// # Safety

@@ -5,11 +5,119 @@
 //! piece of work is taken at once: doing it earlier never hides a
 //! deadlock), and it does not walk twice from a state it has seen. Every
 //! schedule it yields is then run with real processes, and what the real
-//! run does is what is reported.
+//! run does is what is reported. The app explores in the background, and
+//! stops when the lesson closes.
 
 use std::collections::{HashSet, VecDeque};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, TryRecvError};
+use std::time::{Duration, Instant};
 
+use super::parent::Table;
 use super::scenario::{Scenario, Step};
+use super::schedule::{Chooser, drive};
+use crate::engine::Engine;
+use crate::lessons::RunError;
+
+/// At most this many schedules, and this long.
+pub const EXPLORE_CAP: usize = 120;
+pub const EXPLORE_TIME: Duration = Duration::from_secs(40);
+
+/// What exploring found.
+#[derive(Debug, Clone, Default)]
+pub struct Explored {
+    pub schedules: usize,
+    pub deadlocking: usize,
+    pub shortest: Option<Vec<usize>>,
+    pub cut: bool,
+    /// Distinct states (positions of every process) the schedules cover.
+    pub states: usize,
+    /// Real runs that did not follow the planned schedule (the kernel woke
+    /// another waiter than the model guessed); counted as they really went.
+    pub diverged: usize,
+}
+
+/// Runs every candidate schedule with real processes, each on its own
+/// engine; stops early (an error) when `cancel` is set.
+pub fn explore(
+    exe: &Path,
+    s: &Scenario,
+    cancel: Option<&AtomicBool>,
+) -> Result<Explored, RunError> {
+    let t0 = Instant::now();
+    let (cands, mut cut, states) = candidates(s, EXPLORE_CAP);
+    let mut res = Explored {
+        states,
+        ..Explored::default()
+    };
+    for list in cands {
+        if cancel.is_some_and(|c| c.load(Ordering::Acquire)) {
+            return Err(RunError::Usage("explore cancelled".into()));
+        }
+        if t0.elapsed() > EXPLORE_TIME {
+            cut = true;
+            break;
+        }
+        let mut engine = Engine::new(exe, super::META.id)?;
+        let mut t = Table::start(&mut engine, s, false)?;
+        let mut ch = Chooser::replay(list);
+        let out = drive(&mut engine, &mut t, &mut ch, false)?;
+        res.schedules += 1;
+        if ch.diverged() {
+            res.diverged += 1;
+        }
+        if out.deadlock
+            && res
+                .shortest
+                .as_ref()
+                .is_none_or(|s| t.schedule.len() < s.len())
+        {
+            res.shortest = Some(t.schedule.clone());
+        }
+        res.deadlocking += usize::from(out.deadlock);
+    }
+    res.cut = cut;
+    Ok(res)
+}
+
+/// An explore running in a thread of its own. Dropping it (the lesson
+/// closes) stops the thread before its next schedule.
+pub struct Background {
+    rx: Receiver<Result<Explored, String>>,
+    cancel: Arc<AtomicBool>,
+}
+
+impl Background {
+    pub fn start(exe: &Path, s: Scenario) -> Self {
+        let exe = exe.to_path_buf();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let cancel = Arc::new(AtomicBool::new(false));
+        let stop = Arc::clone(&cancel);
+        std::thread::spawn(move || {
+            let r = explore(&exe, &s, Some(&stop)).map_err(|e| e.to_string());
+            // The lesson may have closed: nobody is left to tell.
+            let _ = tx.send(r);
+        });
+        Self { rx, cancel }
+    }
+
+    /// The result, once there is one (None while it still runs).
+    pub fn result(&self) -> Option<Result<Explored, String>> {
+        match self.rx.try_recv() {
+            Ok(r) => Some(r),
+            Err(TryRecvError::Empty) => None,
+            Err(TryRecvError::Disconnected) => Some(Err("the explore thread died".into())),
+        }
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        self.cancel.store(true, Ordering::Release);
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct State {

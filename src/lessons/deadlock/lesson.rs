@@ -2,161 +2,153 @@
 //! process, `s` lets it take one step), auto-run, kill a victim, the two
 //! fixes, exploring and replaying the shortest deadlock.
 
-use std::collections::VecDeque;
-use std::io;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, TryRecvError};
+use std::path::Path;
 use std::time::Instant;
 
-use rand::SeedableRng;
-use rand::rngs::StdRng;
-
-use super::panel::KEYS;
-use super::run::{Chooser, Explored, FIX_TIMEOUT_MS};
-use super::scenario::Scenario;
-use super::table::{PState, Table};
-use crate::lessons::view::{LessonView, Pace};
-use crate::lessons::{Lesson, LessonKey};
-
-const LOG_LINES: usize = 8;
+use super::explore::{Background, Explored};
+use super::panel::{self, DeadlockPanel};
+use super::parent::{PState, Table};
+use super::scenario::{self, Fix, Scenario};
+use super::schedule::Chooser;
+use crate::engine::{Event, ProcRow};
+use crate::lessons::error::{LessonError, no_run};
+use crate::lessons::keys::{Key, LessonKey};
+use crate::lessons::scene::{Scene, restart};
+use crate::lessons::stage::Stage;
+use crate::lessons::view::{Banner, Panel, Reading, RunState};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Fix {
-    None,
+pub enum Command {
+    NextProcess,
+    Step,
+    Auto,
+    Kill,
+    Timeouts,
     Ordering,
-    Timeout,
+    Explore,
+    Replay,
+    NextScenario,
 }
 
-pub struct DeadlockLesson {
-    exe: PathBuf,
-    scenarios: Vec<(String, Result<Scenario, String>)>,
-    current: usize,
-    fix: Fix,
-    table: Option<Table>,
-    selected: usize,
+const KEYS: &[LessonKey<Command>] = &[
+    LessonKey {
+        keys: &[Key::Tab],
+        label: "select",
+        help: "Select the next process",
+        command: Command::NextProcess,
+    },
+    LessonKey {
+        keys: &[Key::Char('s')],
+        label: "step",
+        help: "Let the selected process take one step (it may block on a lock)",
+        command: Command::Step,
+    },
+    LessonKey {
+        keys: &[Key::Char('a')],
+        label: "auto",
+        help: "Auto-run: random processes take steps at the pace (again: stop)",
+        command: Command::Auto,
+    },
+    LessonKey {
+        keys: &[Key::Char('x')],
+        label: "kill victim",
+        help: "Kill the selected process: forklore takes back its locks, the others go on",
+        command: Command::Kill,
+    },
+    LessonKey {
+        keys: &[Key::Char('t')],
+        label: "timeouts",
+        help: "Fix: every acquire gives up after 300 ms, lets go and retries (restarts the run)",
+        command: Command::Timeouts,
+    },
+    LessonKey {
+        keys: &[Key::Char('o')],
+        label: "ordering",
+        help: "Fix: every process takes its locks in one global order (restarts the run)",
+        command: Command::Ordering,
+    },
+    LessonKey {
+        keys: &[Key::Char('e')],
+        label: "explore",
+        help: "Run every schedule of the steps, each with real processes, and count the deadlocks",
+        command: Command::Explore,
+    },
+    LessonKey {
+        keys: &[Key::Char('p')],
+        label: "replay",
+        help: "Replay the shortest deadlocking schedule found by explore, one step per s",
+        command: Command::Replay,
+    },
+    LessonKey {
+        keys: &[Key::Char('n')],
+        label: "scenario",
+        help: "Next scenario (built-in, then the teacher's lessons/deadlock/*.toml)",
+        command: Command::NextScenario,
+    },
+];
+
+/// One run of a scenario: its processes, and how they are being stepped.
+pub struct Live {
+    table: Table,
+    /// Auto-run's schedule, while it runs.
     auto: Option<Chooser>,
     /// Replaying a schedule step by step: the list and how far we are.
     replay: Option<(Vec<usize>, usize)>,
-    cancel: Arc<AtomicBool>,
-    pace: Pace,
     last_grant: Instant,
-    log: VecDeque<String>,
-    explore_rx: Option<Receiver<Result<Explored, String>>>,
-    explored: Option<(usize, Fix, Explored)>,
+    /// The DEADLOCK line was logged for the cycle standing now.
     announced: bool,
     seen_recovered: usize,
     seen_retries: u32,
+    /// The furthest step each process has reached, and the retries since
+    /// any of them got further (many: a livelock).
     high_water: Vec<usize>,
     retries_since_progress: u32,
-    completed: bool,
 }
 
-impl DeadlockLesson {
-    pub fn new(exe: &Path) -> Self {
-        let mut me = Self {
-            exe: exe.to_path_buf(),
-            scenarios: super::scenario::all(None),
-            current: 0,
-            fix: Fix::None,
-            table: None,
-            selected: 0,
+impl Live {
+    fn new(table: Table) -> Self {
+        Self {
+            high_water: vec![0; table.len()],
+            table,
             auto: None,
             replay: None,
-            cancel: Arc::new(AtomicBool::new(false)),
-            pace: Pace::from_millis(400),
             last_grant: Instant::now(),
-            log: VecDeque::new(),
-            explore_rx: None,
-            explored: None,
             announced: false,
             seen_recovered: 0,
             seen_retries: 0,
-            high_water: Vec::new(),
             retries_since_progress: 0,
-            completed: false,
-        };
-        me.restart();
-        me
-    }
-
-    fn log(&mut self, line: impl Into<String>) {
-        self.log.push_back(line.into());
-        while self.log.len() > LOG_LINES {
-            self.log.pop_front();
         }
     }
 
-    /// The scenario as it runs now, with the chosen fix applied.
-    fn scenario(&self) -> Option<Scenario> {
-        let s = self.scenarios.get(self.current)?.1.as_ref().ok()?;
-        Some(match self.fix {
-            Fix::None => s.clone(),
-            Fix::Ordering => s.with_ordering(),
-            Fix::Timeout => s.with_timeouts(FIX_TIMEOUT_MS),
-        })
+    /// The run's processes, gates and locks.
+    pub fn table(&self) -> &Table {
+        &self.table
     }
 
-    /// Kills this run's processes and starts fresh ones, each at its first gate.
-    fn restart(&mut self) {
-        self.table = None;
-        self.auto = None;
-        self.replay = None;
-        self.announced = false;
-        self.seen_recovered = 0;
-        self.seen_retries = 0;
-        self.retries_since_progress = 0;
-        self.selected = 0;
-        let Some(s) = self.scenario() else {
-            let e = self
-                .scenarios
-                .get(self.current)
-                .and_then(|(_, r)| r.as_ref().err().cloned())
-                .unwrap_or_default();
-            self.log(format!("scenario refused: {e}"));
-            return;
-        };
-        self.high_water = vec![0; s.processes.len()];
-        match Table::start(&self.exe, &s, true) {
-            Ok(t) => {
-                self.table = Some(t);
-                self.log(format!(
-                    "{}: {} processes at their gates (Tab selects, s steps)",
-                    s.title,
-                    s.processes.len()
-                ));
-            }
-            Err(e) => self.log(format!("could not start the processes: {e}")),
-        }
-    }
-
-    fn name(&self, i: usize) -> String {
-        self.table
-            .as_ref()
-            .and_then(|t| t.scenario.processes.get(i))
-            .map_or_else(|| format!("#{i}"), |p| p.name.clone())
+    fn livelock(&self) -> bool {
+        let n = u32::try_from(self.high_water.len()).unwrap_or(u32::MAX);
+        self.retries_since_progress >= 2 * n.max(1)
     }
 
     /// Grants process `i` one step; says why not if it cannot take one.
-    fn step(&mut self, i: usize) -> bool {
-        let Some(t) = &mut self.table else {
-            return false;
-        };
-        let name = t.scenario.processes[i].name.clone();
+    fn step(&mut self, stage: &mut Stage, i: usize) -> bool {
+        let t = &mut self.table;
+        let name = t.name(i);
         let st = t.status(i);
         // Read the cursor before the grant: the child moves it at once.
-        let text = t.scenario.processes[i]
-            .steps
-            .get(t.cursor(i))
+        let text = t
+            .scenario
+            .processes
+            .get(i)
+            .and_then(|p| p.steps.get(t.cursor(i)))
             .map(|s| s.text(&t.scenario.locks))
             .unwrap_or_default();
         if t.grant(i) {
             self.last_grant = Instant::now();
-            self.log(format!("{name}: {text}"));
+            stage.log(format!("{name}: {text}"));
             return true;
         }
-        let why = match st {
+        stage.log(match st {
             PState::Blocked { lock, .. } => format!(
                 "{name} is asleep waiting for {}: it cannot take a step",
                 t.scenario.locks[lock]
@@ -164,20 +156,60 @@ impl DeadlockLesson {
             PState::Done => format!("{name} has finished"),
             PState::Dead => format!("{name} was killed"),
             _ => format!("{name} is still taking its step"),
-        };
-        self.log(why);
+        });
         false
     }
 
-    fn tick_auto(&mut self) {
-        let Some(t) = &self.table else { return };
-        if self.auto.is_none() || !t.quiet() || self.last_grant.elapsed() < self.pace.delay() {
+    /// `s`: the selected process steps, or, replaying, the schedule's next.
+    fn step_selected(&mut self, stage: &mut Stage) {
+        let next = self.replay.as_ref().and_then(|(l, at)| l.get(*at).copied());
+        if let Some(p) = next {
+            stage.select_index(p);
+        }
+        let Some(i) = stage.selected(self.table.len()) else {
+            return;
+        };
+        if self.step(stage, i)
+            && let Some((list, at)) = &mut self.replay
+        {
+            *at += 1;
+            if *at >= list.len() {
+                self.replay = None;
+                stage.log("end of the replayed schedule");
+            }
+        }
+    }
+
+    /// Space and `a`: auto-run on or off; replaying, the rest of the
+    /// schedule at the pace.
+    fn toggle_auto(&mut self, stage: &mut Stage) -> Result<(), LessonError> {
+        if self.table.finished() {
+            return Err(LessonError::not_now(
+                "every process has finished: r starts the run again",
+            ));
+        }
+        if let Some((list, at)) = self.replay.take() {
+            self.auto = Some(Chooser::replay(list[at.min(list.len())..].to_vec()));
+            stage.log("playing the rest of the schedule at the pace");
+        } else if self.auto.take().is_some() {
+            stage.log("auto-run stopped: back to step mode");
+        } else {
+            self.auto = Some(Chooser::random());
+            stage.log("auto-run: a random process takes each step");
+        }
+        Ok(())
+    }
+
+    /// Auto-run: one step at each pace, once every earlier one is over.
+    fn tick_auto(&mut self, stage: &mut Stage) {
+        let t = &self.table;
+        if self.auto.is_none() || !t.quiet() || self.last_grant.elapsed() < stage.pace().delay() {
             return;
         }
         let en = t.enabled();
         if en.is_empty() {
             // Stop at the end or at a deadlock; a timed wait will come back.
-            if t.finished() || t.cycle().is_some_and(|c| !c.timed) {
+            if t.finished() || t.deadlock().is_some() {
                 self.auto = None;
             }
             return;
@@ -185,316 +217,360 @@ impl DeadlockLesson {
         let n = t.len();
         let Some(ch) = &mut self.auto else { return };
         let p = ch.pick(&en, n);
-        self.selected = p;
-        self.step(p);
+        stage.select_index(p);
+        self.step(stage, p);
     }
 
-    fn notice(&mut self) {
-        let Some(t) = &mut self.table else { return };
-        t.poll();
-        let mut lines = Vec::new();
+    /// Says in the log what changed: locks taken back from the dead, a
+    /// timed acquire giving up, a deadlock forming.
+    fn notice(&mut self, stage: &mut Stage) {
+        let t = &self.table;
         for &(p, l) in &t.recovered[self.seen_recovered..] {
-            lines.push(format!(
+            stage.log(format!(
                 "{} died holding {}: forklore took it back",
-                t.scenario.processes[p].name, t.scenario.locks[l]
+                t.name(p),
+                t.scenario.locks[l]
             ));
         }
         self.seen_recovered = t.recovered.len();
-        lines.append(&mut t.failures);
         let retries: u32 = (0..t.len()).map(|i| t.retries(i)).sum();
         if retries > self.seen_retries {
             self.retries_since_progress += retries - self.seen_retries;
             self.seen_retries = retries;
-            lines.push("a timed acquire gave up: it let go of its locks and will try again".into());
+            stage.log("a timed acquire gave up: it let go of its locks and will try again");
         }
-        for i in 0..t.len() {
+        for (i, high) in self.high_water.iter_mut().enumerate() {
             let c = t.cursor(i);
-            if c > self.high_water[i] {
-                self.high_water[i] = c;
+            if c > *high {
+                *high = c;
                 self.retries_since_progress = 0;
             }
         }
-        let deadlock = t.cycle().filter(|c| !c.timed);
-        if let Some(c) = &deadlock
-            && !self.announced
-        {
-            self.announced = true;
-            let names: Vec<String> = c
-                .procs
-                .iter()
-                .map(|p| t.scenario.processes[*p].name.clone())
-                .collect();
-            lines.push(format!(
-                "DEADLOCK: {} wait for each other",
-                names.join(", ")
-            ));
-        }
-        if deadlock.is_none() {
-            self.announced = false;
-        }
-        let done = t.finished();
-        for l in lines {
-            self.log(l);
-        }
-        if done && !self.completed {
-            self.completed = true;
+        match t.deadlock() {
+            Some(c) if !self.announced => {
+                self.announced = true;
+                let names: Vec<String> = c.procs.iter().map(|p| t.name(*p)).collect();
+                stage.log(format!(
+                    "DEADLOCK: {} wait for each other",
+                    names.join(", ")
+                ));
+            }
+            Some(_) => {}
+            None => self.announced = false,
         }
     }
 
-    fn start_explore(&mut self) {
-        let Some(s) = self.scenario() else { return };
-        if s.has_timeouts() {
-            self.log("explore works on scenarios without timeouts: press t to turn them off");
+    /// Auto-run shows as running, step mode as paused; the end as finished.
+    fn show_run_state(&self, stage: &mut Stage) {
+        if stage.run == RunState::Finished {
             return;
         }
-        let exe = self.exe.clone();
-        let (tx, rx) = std::sync::mpsc::channel();
-        let cancel = Arc::clone(&self.cancel);
-        std::thread::spawn(move || {
-            let r = super::run::explore(&exe, &s, Some(&cancel)).map_err(|e| e.to_string());
-            let _ = tx.send(r);
-        });
-        self.explore_rx = Some(rx);
-        self.log("exploring every schedule, each with real processes...");
+        if self.table.finished() {
+            stage.finish("all finished");
+        } else {
+            stage.run = if self.auto.is_some() {
+                RunState::Running
+            } else {
+                RunState::Paused
+            };
+        }
     }
+}
 
-    fn tick_explore(&mut self) {
-        let Some(rx) = &self.explore_rx else { return };
-        match rx.try_recv() {
-            Ok(Ok(e)) => {
-                self.explore_rx = None;
-                let line = explore_line(&e, |p| self.name(p));
-                self.explored = Some((self.current, self.fix, e));
-                self.log(line);
-            }
-            Ok(Err(e)) => {
-                self.explore_rx = None;
-                self.log(format!("explore failed: {e}"));
-            }
-            Err(TryRecvError::Empty) => {}
-            Err(TryRecvError::Disconnected) => self.explore_rx = None,
+pub struct DeadlockScene {
+    /// Built-in scenarios, then the teacher's; a broken file with its error.
+    scenarios: Vec<(String, Result<Scenario, String>)>,
+    current: usize,
+    fix: Fix,
+    /// An explore running, and the scenario and fix it explores.
+    exploring: Option<(usize, Fix, Background)>,
+    explored: Option<(usize, Fix, Explored)>,
+}
+
+impl DeadlockScene {
+    /// The scenario chosen, as the file has it.
+    fn base(&self) -> Result<&Scenario, String> {
+        match self.scenarios.get(self.current) {
+            Some((_, s)) => s.as_ref().map_err(Clone::clone),
+            None => Err("no scenario".into()),
         }
     }
 
-    fn replay(&mut self) -> io::Result<()> {
-        let shortest = self
-            .explored
+    fn title(&self) -> String {
+        self.scenarios
+            .get(self.current)
+            .map(|(id, s)| s.as_ref().map_or_else(|_| id.clone(), |s| s.title.clone()))
+            .unwrap_or_default()
+    }
+
+    /// A new run after the scenario or the fix changed; why it could not
+    /// start goes to the log.
+    fn begin(&mut self, stage: &mut Stage, run: &mut Option<Live>) {
+        if let Err(e) = restart(self, stage, run) {
+            stage.log(match e {
+                LessonError::NotNow(why) => why,
+                LessonError::Os(e) => format!("could not start the processes: {e}"),
+            });
+        }
+    }
+
+    /// The run going on, started if there is none.
+    fn ensure_run<'r>(
+        &mut self,
+        stage: &mut Stage,
+        run: &'r mut Option<Live>,
+    ) -> Result<&'r mut Live, LessonError> {
+        if run.is_none() {
+            restart(self, stage, run)?;
+        }
+        run.as_mut().ok_or_else(no_run)
+    }
+
+    /// What explore found for the scenario and fix chosen now.
+    fn explored(&self) -> Option<&Explored> {
+        self.explored
             .as_ref()
             .filter(|(c, f, _)| *c == self.current && *f == self.fix)
-            .and_then(|(_, _, e)| e.shortest.clone());
-        let Some(list) = shortest else {
-            return Err(io::Error::other(
-                "no deadlocking schedule known: press e to explore first",
+            .map(|(_, _, e)| e)
+    }
+
+    fn explore(&mut self, stage: &mut Stage) -> Result<(), LessonError> {
+        if self.exploring.is_some() {
+            return Err(LessonError::not_now("already exploring"));
+        }
+        let s = self
+            .base()
+            .map_err(|e| LessonError::not_now(format!("scenario refused: {e}")))?
+            .with_fix(self.fix);
+        if s.has_timeouts() {
+            return Err(LessonError::not_now(
+                "explore works on scenarios without timeouts: press t to turn them off",
             ));
-        };
-        self.restart();
-        self.selected = list.first().copied().unwrap_or(0);
-        let names: Vec<String> = list.iter().map(|p| self.name(*p)).collect();
-        self.log(format!("replay {}: s takes each step", names.join(" ")));
-        self.replay = Some((list, 0));
+        }
+        let bg = Background::start(stage.exe(), s);
+        self.exploring = Some((self.current, self.fix, bg));
+        stage.log("exploring every schedule, each with real processes...");
         Ok(())
     }
+
+    /// An explore that has ended: its line in the log, its result kept.
+    fn take_explored(&mut self, stage: &mut Stage) {
+        let Some((c, f, bg)) = &self.exploring else {
+            return;
+        };
+        let Some(result) = bg.result() else { return };
+        let (c, f) = (*c, *f);
+        self.exploring = None;
+        match result {
+            Ok(e) => {
+                let line = self.explore_line(c, &e);
+                self.explored = Some((c, f, e));
+                stage.log(line);
+            }
+            Err(e) => stage.log(format!("explore failed: {e}")),
+        }
+    }
+
+    /// "explored N schedules: K deadlock; shortest: P1 P2 P1 P2 (p replays it)".
+    fn explore_line(&self, scenario: usize, e: &Explored) -> String {
+        let name = |p: usize| {
+            self.scenarios
+                .get(scenario)
+                .and_then(|(_, s)| s.as_ref().ok())
+                .map_or_else(|| format!("#{p}"), |s| s.process_name(p))
+        };
+        let shortest = e.shortest.as_ref().map_or_else(
+            || "none deadlocks".to_string(),
+            |s| {
+                let n: Vec<String> = s.iter().map(|p| name(*p)).collect();
+                format!("shortest: {} (p replays it)", n.join(" "))
+            },
+        );
+        format!(
+            "explored {} schedules{}: {} deadlock; {shortest}",
+            e.schedules,
+            if e.cut { " (cut short)" } else { "" },
+            e.deadlocking
+        )
+    }
+
+    /// `p`: a fresh run, stepped by `s` along the shortest deadlock found.
+    fn replay(&mut self, stage: &mut Stage, run: &mut Option<Live>) -> Result<(), LessonError> {
+        let list = self
+            .explored()
+            .and_then(|e| e.shortest.clone())
+            .ok_or_else(|| {
+                LessonError::not_now("no deadlocking schedule known: press e to explore first")
+            })?;
+        restart(self, stage, run)?;
+        let live = run.as_mut().ok_or_else(no_run)?;
+        stage.select_index(list.first().copied().unwrap_or(0));
+        let names: Vec<String> = list.iter().map(|p| live.table.name(*p)).collect();
+        stage.log(format!("replay {}: s takes each step", names.join(" ")));
+        live.replay = Some((list, 0));
+        Ok(())
+    }
+
+    fn kill_selected(stage: &mut Stage, live: &mut Live) -> Result<(), LessonError> {
+        let i = stage.selected(live.table.len()).unwrap_or(0);
+        let name = live.table.name(i);
+        if matches!(live.table.status(i), PState::Done | PState::Dead) {
+            return Err(LessonError::not_now(format!("{name} has already ended")));
+        }
+        live.table.kill(stage.live_engine()?, i)?;
+        stage.log(format!("killed {name} (SIGKILL): the victim"));
+        Ok(())
+    }
+
+    fn mode(run: Option<&Live>) -> String {
+        match run {
+            Some(Live {
+                replay: Some((list, at)),
+                table,
+                ..
+            }) => {
+                let next = list.get(*at).map_or_else(String::new, |p| table.name(*p));
+                format!("replay step {}/{}: s lets {next} go", at + 1, list.len())
+            }
+            Some(l) if l.auto.is_some() => "auto-run: random schedule (a stops)".into(),
+            _ => "step mode: Tab selects, s steps".into(),
+        }
+    }
 }
 
-fn explore_line(e: &Explored, name: impl Fn(usize) -> String) -> String {
-    let shortest = e.shortest.as_ref().map_or_else(
-        || "none deadlocks".to_string(),
-        |s| {
-            let n: Vec<String> = s.iter().map(|p| name(*p)).collect();
-            format!("shortest: {} (p replays it)", n.join(" "))
-        },
-    );
-    format!(
-        "explored {} schedules{}: {} deadlock; {shortest}",
-        e.schedules,
-        if e.cut { " (cut short)" } else { "" },
-        e.deadlocking
-    )
-}
+impl Scene for DeadlockScene {
+    type Command = Command;
+    type Run = Live;
+    const ID: &'static str = "deadlock";
+    const KEYS: &'static [LessonKey<Command>] = KEYS;
+    const PACE_MS: u64 = 400;
+    const OPEN_RUNNING: bool = true;
 
-impl Lesson for DeadlockLesson {
-    fn keys(&self) -> &'static [LessonKey] {
-        KEYS
-    }
-
-    fn toggle_run(&mut self) -> io::Result<()> {
-        self.command("auto")
-    }
-
-    fn reset(&mut self) {
-        self.log.clear();
-        self.restart();
-    }
-
-    fn set_pace(&mut self, pace: Pace) {
-        self.pace = pace;
-        if let Some(t) = &self.table {
-            t.engine().control().set_pace(pace.delay());
+    fn new() -> Self {
+        Self {
+            scenarios: scenario::all(None),
+            current: 0,
+            fix: Fix::None,
+            exploring: None,
+            explored: None,
         }
     }
 
-    fn pace(&self) -> Pace {
-        self.pace
+    fn start(&mut self, stage: &mut Stage) -> Result<Live, LessonError> {
+        let s = match self.base() {
+            Ok(s) => s.with_fix(self.fix),
+            Err(e) => {
+                stage.end_run();
+                return Err(LessonError::not_now(format!("scenario refused: {e}")));
+            }
+        };
+        let table = match stage
+            .new_engine()
+            .and_then(|engine| Table::start(engine, &s, true))
+        {
+            Ok(t) => t,
+            Err(e) => {
+                stage.end_run();
+                return Err(e.into());
+            }
+        };
+        stage.run = RunState::Paused;
+        stage.select_index(0);
+        stage.log(format!(
+            "{}: {} processes at their gates (Tab selects, s steps)",
+            s.title,
+            s.processes.len()
+        ));
+        Ok(Live::new(table))
     }
 
-    fn select(&mut self, delta: i32) {
-        let n = self.table.as_ref().map_or(0, Table::len);
-        if n > 0 {
-            let cur = i64::try_from(self.selected).unwrap_or(0) + i64::from(delta);
-            self.selected = usize::try_from(cur.clamp(0, n as i64 - 1)).unwrap_or(0);
-        }
-    }
-
-    fn command(&mut self, command: &str) -> io::Result<()> {
-        if self.table.is_none() && !matches!(command, "scenario" | "timeout" | "ordering") {
-            self.restart();
-        }
-        let n = self.table.as_ref().map_or(0, Table::len);
-        match command {
-            "next" if n > 0 => self.selected = (self.selected + 1) % n,
-            "step" => {
-                // Replaying: s takes the schedule's next step.
-                let next = self.replay.as_ref().and_then(|(l, at)| l.get(*at).copied());
-                if let Some(p) = next {
-                    self.selected = p;
-                }
-                if self.step(self.selected)
-                    && let Some((list, at)) = &mut self.replay
-                {
-                    *at += 1;
-                    if *at >= list.len() {
-                        self.replay = None;
-                        self.log("end of the replayed schedule");
-                    }
-                }
-            }
-            "auto" => {
-                if let Some((list, at)) = self.replay.take() {
-                    self.auto = Some(Chooser::Replay {
-                        list: list[at.min(list.len())..].to_vec(),
-                        at: 0,
-                        diverged: false,
-                    });
-                    self.log("playing the rest of the schedule at the pace");
-                } else if self.auto.is_some() {
-                    self.auto = None;
-                    self.log("auto-run stopped: back to step mode");
-                } else {
-                    let seed = std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map_or(0, |d| d.as_nanos() as u64);
-                    self.auto = Some(Chooser::Random(Box::new(StdRng::seed_from_u64(seed))));
-                    self.log("auto-run: a random process takes each step");
-                }
-            }
-            "kill" => {
-                let name = self.name(self.selected);
-                if let Some(t) = &mut self.table {
-                    t.kill(self.selected)?;
-                    self.log(format!("killed {name} (SIGKILL): the victim"));
-                }
-            }
-            "timeout" | "ordering" => {
-                let want = if command == "timeout" {
+    fn command(
+        &mut self,
+        cmd: Command,
+        stage: &mut Stage,
+        run: &mut Option<Live>,
+    ) -> Result<(), LessonError> {
+        match cmd {
+            Command::Timeouts | Command::Ordering => {
+                let fix = if cmd == Command::Timeouts {
                     Fix::Timeout
                 } else {
                     Fix::Ordering
                 };
-                self.fix = if self.fix == want { Fix::None } else { want };
-                self.restart();
+                self.fix = self.fix.toggled(fix);
+                self.begin(stage, run);
             }
-            "explore" => {
-                if self.explore_rx.is_some() {
-                    return Err(io::Error::other("already exploring"));
-                }
-                self.start_explore();
-            }
-            "replay" => self.replay()?,
-            "scenario" => {
+            Command::NextScenario => {
                 self.current = (self.current + 1) % self.scenarios.len().max(1);
-                self.restart();
+                self.begin(stage, run);
             }
-            _ => {}
+            Command::Explore => self.explore(stage)?,
+            Command::Replay => self.replay(stage, run)?,
+            Command::NextProcess => {
+                let n = self.ensure_run(stage, run)?.table.len();
+                let next = stage.selected(n).map_or(0, |i| (i + 1) % n);
+                stage.select_index(next);
+            }
+            Command::Step => self.ensure_run(stage, run)?.step_selected(stage),
+            Command::Auto => self.ensure_run(stage, run)?.toggle_auto(stage)?,
+            Command::Kill => {
+                let live = self.ensure_run(stage, run)?;
+                Self::kill_selected(stage, live)?;
+            }
+        }
+        if let Some(live) = run {
+            live.show_run_state(stage);
         }
         Ok(())
     }
 
-    fn tick(&mut self) {
-        self.notice();
-        self.tick_auto();
-        self.tick_explore();
+    fn observe(&mut self, stage: &mut Stage, run: &mut Option<Live>, _: &[Event]) {
+        if let Some(live) = run {
+            if let Some(engine) = stage.engine_mut() {
+                live.table.reap(engine);
+            }
+            live.notice(stage);
+            live.tick_auto(stage);
+        }
+        self.take_explored(stage);
+        if let Some(live) = run {
+            live.show_run_state(stage);
+        }
     }
 
-    fn view(&self) -> LessonView {
-        super::lesson_view::view(self)
+    fn read(&self, proc: &ProcRow, run: Option<&Live>) -> Reading {
+        run.map_or_else(Reading::default, |l| panel::reading(&l.table, proc))
     }
 
-    fn completed(&self) -> bool {
-        self.completed || self.table.as_ref().is_some_and(Table::finished)
+    fn panel(&self, stage: &Stage, run: Option<&Live>) -> Panel {
+        let explore = if self.exploring.is_some() {
+            Some("exploring...".to_string())
+        } else {
+            self.explored().map(|e| self.explore_line(self.current, e))
+        };
+        let mut p = DeadlockPanel::heading(self.title(), self.fix.word(), Self::mode(run), explore);
+        if let Some(l) = run {
+            p.show(&l.table, stage.selected(l.table.len()), l.livelock());
+        }
+        Panel::Deadlock(p)
+    }
+
+    fn settings(&self) -> String {
+        format!("scenario: {} · fix: {}", self.title(), self.fix.word())
+    }
+
+    fn banner(&self, _: &Stage, run: Option<&Live>) -> Option<Banner> {
+        run.and_then(|l| panel::banner(&l.table, l.livelock()))
+    }
+
+    /// Space is auto-run here: the run is always there, stepped by hand
+    /// (paused) or by a random schedule (running).
+    fn run_pause(&mut self, stage: &mut Stage, run: &mut Option<Live>) -> Result<(), LessonError> {
+        self.command(Command::Auto, stage, run)
     }
 
     fn use_lessons_dir(&mut self, dir: &Path) {
         // The built-in scenarios keep their places; the teacher's follow.
-        self.scenarios = super::scenario::all(Some(dir.to_path_buf()));
+        self.scenarios = scenario::all(Some(dir.to_path_buf()));
     }
-}
-
-impl Drop for DeadlockLesson {
-    /// Leaving the lesson stops an explore running in the background.
-    fn drop(&mut self) {
-        self.cancel.store(true, Ordering::Release);
-    }
-}
-
-/// Read-only access for the view builder.
-impl DeadlockLesson {
-    pub(super) fn parts(&self) -> ViewParts<'_> {
-        ViewParts {
-            table: self.table.as_ref(),
-            selected: self.selected,
-            pace: self.pace,
-            log: self.log.iter().cloned().collect(),
-            fix: match self.fix {
-                Fix::None => "none",
-                Fix::Ordering => "ordering",
-                Fix::Timeout => "timeout",
-            },
-            mode: if let Some((list, at)) = &self.replay {
-                let next = list.get(*at).map_or_else(String::new, |p| self.name(*p));
-                format!("replay step {}/{}: s lets {next} go", at + 1, list.len())
-            } else if self.auto.is_some() {
-                "auto-run: random schedule (a stops)".into()
-            } else {
-                "step mode: Tab selects, s steps".into()
-            },
-            title: self
-                .scenarios
-                .get(self.current)
-                .map(|(id, s)| s.as_ref().map_or_else(|_| id.clone(), |s| s.title.clone()))
-                .unwrap_or_default(),
-            livelock: self.retries_since_progress >= 2 * self.high_water.len().max(1) as u32,
-            explore: if self.explore_rx.is_some() {
-                Some("exploring...".into())
-            } else {
-                self.explored
-                    .as_ref()
-                    .filter(|(c, f, _)| *c == self.current && *f == self.fix)
-                    .map(|(_, _, e)| explore_line(e, |p| self.name(p)))
-            },
-            running: self.auto.is_some(),
-        }
-    }
-}
-
-pub(super) struct ViewParts<'a> {
-    pub table: Option<&'a Table>,
-    pub selected: usize,
-    pub pace: Pace,
-    pub log: Vec<String>,
-    pub fix: &'static str,
-    pub mode: String,
-    pub title: String,
-    pub livelock: bool,
-    pub explore: Option<String>,
-    pub running: bool,
 }

@@ -3,26 +3,28 @@
 //! three ways out (kill a victim, timeouts, one lock order); every schedule
 //! explored.
 
-pub mod explore;
+mod explore;
+mod gate;
 mod lesson;
-mod lesson_view;
 mod panel;
-pub mod run;
+pub mod parent;
+mod run;
 pub mod scenario;
-pub mod table;
+mod schedule;
 mod worker;
 
-pub use lesson::DeadlockLesson;
-pub use panel::{DeadlockPanel, KEYS, LockView, ProcView};
+pub use lesson::{Command, DeadlockScene, Live};
+pub use panel::{DeadlockPanel, LockView, ProcView};
 
-use super::LessonMeta;
+use super::{LessonMeta, RunEntry, Staged};
 
 pub static META: LessonMeta = LessonMeta {
     id: "deadlock",
     title: "Deadlock: a cycle of waits, and the ways out",
     content: include_str!("../../../lessons/deadlock.toml"),
-    options: &["scenario", "schedule", "fix", "explore"],
-    open: |exe| Box::new(DeadlockLesson::new(exe)),
-    run: run::run,
+    open: Staged::<DeadlockScene>::open,
+    keys: Staged::<DeadlockScene>::keys,
+    run: RunEntry::of::<run::Args>(),
     worker: worker::worker,
+    benches: &[],
 };

@@ -36,6 +36,36 @@ pub const BUILTIN: &[(&str, &str)] = &[
 /// What `work` without a duration lasts.
 const DEFAULT_WORK: Duration = Duration::from_millis(200);
 
+/// The timeout the timeout fix puts on every plain acquire.
+pub const FIX_TIMEOUT_MS: u32 = 300;
+
+/// A way out that changes the scenario itself (the app's `t` and `o`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fix {
+    None,
+    /// Every process takes its locks in one global order.
+    Ordering,
+    /// Every plain acquire gives up after `FIX_TIMEOUT_MS`.
+    Timeout,
+}
+
+impl Fix {
+    /// How the screen and `--json` name it.
+    pub fn word(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Ordering => "ordering",
+            Self::Timeout => "timeout",
+        }
+    }
+
+    /// `fix` turned on, or off if it was the one on.
+    #[must_use]
+    pub fn toggled(self, fix: Self) -> Self {
+        if self == fix { Self::None } else { fix }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Step {
     /// Take lock `lock`; with a timeout, give up after it.
@@ -249,7 +279,8 @@ impl Scenario {
             processes.push(Process { name, steps });
         }
         if processes.len() > 16 {
-            return Err(err(None, "more than 16 processes".into()));
+            let seventeenth = raw.process.get(16).map(|p| p.name.span());
+            return Err(err(seventeenth, "more than 16 processes".into()));
         }
         Ok(Self {
             title: raw.title,
@@ -276,6 +307,13 @@ impl Scenario {
         Self::parse(text, Path::new(&path)).ok()
     }
 
+    /// Process `i`'s name (`#i` if there is no such process).
+    pub fn process_name(&self, i: usize) -> String {
+        self.processes
+            .get(i)
+            .map_or_else(|| format!("#{i}"), |p| p.name.clone())
+    }
+
     pub fn has_timeouts(&self) -> bool {
         self.processes.iter().flat_map(|p| &p.steps).any(|s| {
             matches!(
@@ -286,6 +324,15 @@ impl Scenario {
                 }
             )
         })
+    }
+
+    /// The scenario as it runs with `fix`.
+    pub fn with_fix(&self, fix: Fix) -> Self {
+        match fix {
+            Fix::None => self.clone(),
+            Fix::Ordering => self.with_ordering(),
+            Fix::Timeout => self.with_timeouts(FIX_TIMEOUT_MS),
+        }
     }
 
     /// The ordering fix: every process takes the locks of each of its

@@ -1,26 +1,47 @@
 //! The code each scenario process runs: wait at the gate, take one step,
 //! say what it is doing, again until the last step.
 
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use super::scenario::{Step, section_starts};
-use super::table::{
-    AT_GATE, BLOCKED, C_CURSOR, C_RETRIES, DONE, Gate, Job, RUNNING, STEP_BLOCKED, STEP_DONE,
-    STEP_GATE, STEP_RUNNING,
-};
+use serde::{Deserialize, Serialize};
+
+use super::gate::{Gate, GateState};
+use super::scenario::{self, section_starts};
 use crate::engine::lock::PidLock;
-use crate::engine::sys;
 use crate::engine::{Flow, SharedSlice, WorkerCtx};
 
-fn ring(bell: &AtomicU32) {
-    bell.fetch_add(1, Ordering::Release);
-    sys::futex_wake(bell, u32::MAX);
+crate::steps! {
+    /// What the board says a process is doing (the table shows its place
+    /// in its listing instead, from `Counter::Cursor`).
+    pub enum Step {
+        AtGate = 1 => "at gate",
+        Blocked = 2 => "blocked",
+        Working = 3 => "working",
+        Done = 4 => "done",
+    }
+}
+
+crate::counters! {
+    pub enum Counter {
+        /// The step it is at (its index in the process's steps).
+        Cursor,
+        /// Timed acquires that gave up.
+        Retries,
+    }
+}
+
+/// One scenario process: which gate is its own, and its steps.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Job {
+    pub index: u32,
+    pub steps: Vec<scenario::Step>,
+    /// Sleep through `work` steps (the app) or not (headless, full speed).
+    pub work: bool,
 }
 
 /// The code each scenario process runs.
 pub fn worker(mut ctx: WorkerCtx) -> i32 {
-    let Ok(job) = postcard::from_bytes::<Job>(&ctx.spec.args) else {
+    let Some(job) = ctx.job::<Job>() else {
         return 2;
     };
     let (Some(lfd), Some(gfd)) = (ctx.take_fd(0), ctx.take_fd(1)) else {
@@ -32,10 +53,7 @@ pub fn worker(mut ctx: WorkerCtx) -> i32 {
     ) else {
         return 2;
     };
-    let Some(g) = gates.get(job.index as usize) else {
-        return 2;
-    };
-    let Some(bell) = gates.last().map(|b| &b.bell) else {
+    let (Some(g), Some(bell)) = (gates.get(job.index as usize), gates.last()) else {
         return 2;
     };
     let me = ctx.pid;
@@ -45,51 +63,34 @@ pub fn worker(mut ctx: WorkerCtx) -> i32 {
     let mut taken = 0u32;
     let mut retries = 0u32;
     loop {
-        let c32 = u32::try_from(cursor).unwrap_or(u32::MAX);
-        g.cursor.store(c32, Ordering::Release);
-        {
-            let d = ctx.data();
-            d.counters[C_CURSOR] = cursor as u64;
-            d.counters[C_RETRIES] = retries.into();
-            d.waiting_on = 0;
-        }
+        g.set_cursor(cursor);
+        Counter::Cursor.set(ctx.data(), cursor as u64);
+        Counter::Retries.set(ctx.data(), retries.into());
+        ctx.data().waiting_on = 0;
         if cursor >= job.steps.len() {
-            g.state.store(DONE, Ordering::Release);
-            ctx.data().step = STEP_DONE;
+            g.set_state(GateState::Done);
+            ctx.set_step(Step::Done);
             ctx.publish();
-            ring(bell);
+            bell.ring();
             return 0;
         }
-        g.state.store(AT_GATE, Ordering::Release);
-        ctx.data().step = STEP_GATE;
+        g.set_state(GateState::AtGate);
+        ctx.set_step(Step::AtGate);
         ctx.publish();
-        ring(bell);
-        loop {
-            let v = g.grant.load(Ordering::Acquire);
-            if v != taken {
-                break;
-            }
-            if ctx.control().stop_requested() {
-                return 0;
-            }
-            sys::futex_wait(&g.grant, v, Some(Duration::from_millis(500)));
+        bell.ring();
+        if !g.wait_grant(taken, || ctx.control().stop_requested()) {
+            return 0;
         }
         taken = taken.wrapping_add(1);
-        g.state.store(RUNNING, Ordering::Release);
-        g.ack.store(taken, Ordering::Release);
         match job.steps[cursor] {
-            Step::Acquire { lock, timeout_ms } => {
+            scenario::Step::Acquire { lock, timeout_ms } => {
                 let Some(l) = locks.get(lock) else { return 2 };
-                g.lock
-                    .store(u32::try_from(lock + 1).unwrap_or(0), Ordering::Release);
-                g.timed
-                    .store(u32::from(timeout_ms.is_some()), Ordering::Release);
-                g.state.store(BLOCKED, Ordering::Release);
-                let d = ctx.data();
-                d.step = STEP_BLOCKED;
-                d.waiting_on = u32::try_from(lock + 1).unwrap_or(0);
+                g.set_wanted(Some((lock, timeout_ms.is_some())));
+                g.set_state(GateState::Blocked);
+                ctx.set_step(Step::Blocked);
+                ctx.data().waiting_on = u32::try_from(lock + 1).unwrap_or(0);
                 ctx.publish();
-                ring(bell);
+                bell.ring();
                 let got = match timeout_ms {
                     None => {
                         l.lock(me);
@@ -97,8 +98,8 @@ pub fn worker(mut ctx: WorkerCtx) -> i32 {
                     }
                     Some(ms) => l.lock_timeout(me, Duration::from_millis(ms.into())),
                 };
-                g.state.store(RUNNING, Ordering::Release);
-                g.lock.store(0, Ordering::Release);
+                g.set_state(GateState::Running);
+                g.set_wanted(None);
                 if got {
                     held.push(lock);
                     cursor += 1;
@@ -110,19 +111,19 @@ pub fn worker(mut ctx: WorkerCtx) -> i32 {
                         }
                     }
                     retries += 1;
-                    g.retries.store(retries, Ordering::Release);
+                    g.set_retries(retries);
                     cursor = starts[cursor];
                 }
             }
-            Step::Release { lock } => {
+            scenario::Step::Release { lock } => {
                 if let Some(l) = locks.get(lock) {
                     l.unlock(me);
                 }
                 held.retain(|h| *h != lock);
                 cursor += 1;
             }
-            Step::Work { ms } => {
-                ctx.data().step = STEP_RUNNING;
+            scenario::Step::Work { ms } => {
+                ctx.set_step(Step::Working);
                 ctx.publish();
                 if job.work && ctx.control().sleep(Duration::from_millis(ms.into())) == Flow::Stop {
                     return 0;

@@ -3,21 +3,20 @@
 //! in a row (`m`) to see how the final count spreads.
 
 use std::collections::VecDeque;
-use std::io;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 
-use super::keys::KEYS;
-use super::run::{
-    self, C_VALUE, FLAG_LOCKED, K_LOCK_OFF, LockRun, STEP_ADD, STEP_READ, STEP_WRITE, Snapshot,
-};
-use super::{DEFAULT_WORKERS, FULL_ITERATIONS, META};
-use crate::engine::{KState, ProcRow};
+use super::panel::{self, DeadView, Distribution, LockPanel, WorkerAt};
+use super::parent::{LockRun, Plan, Snapshot};
+use super::worker::{Loop, MAX_WORKERS, set_lock};
+use super::{DEFAULT_WORKERS, FULL_ITERATIONS};
+use crate::engine::{Engine, Event, ProcRow};
+use crate::lessons::error::{LessonError, no_run};
+use crate::lessons::keys::{Key, LessonKey};
+use crate::lessons::scene::{Scene, restart};
 use crate::lessons::stage::Stage;
-use crate::lessons::view::{Banner, LessonView, Pace, Panel, RowView, RunState};
-use crate::lessons::{Lesson, LessonKey};
+use crate::lessons::view::{Banner, Pace, Panel, Reading, RunState};
 
 /// At teaching pace: enough to watch for minutes, not 100 000.
 pub const APP_ITERATIONS: u64 = 300;
@@ -28,208 +27,101 @@ pub const REPEATS: usize = 20;
 pub const RECOVER_AFTER: Duration = Duration::from_secs(2);
 const SPARK_LEN: usize = 60;
 
-/// The final counts of repeated full-speed runs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Distribution {
-    pub lock_on: bool,
-    pub expected: u64,
-    pub finals: Vec<u64>,
-    /// Median run time, in microseconds.
-    pub median_us: Option<u64>,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    ToggleLock,
+    KillHolder,
+    StopHolder,
+    FullSpeedRun,
+    Repeat,
+    WorkersDown,
+    WorkersUp,
 }
 
-/// What the lock lesson's panel shows; every number read from the run.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct LockPanel {
-    pub lock_on: bool,
-    pub workers_next: u32,
-    pub iterations: u64,
-    pub snap: Snapshot,
-    /// W x I: where the counter ends if nothing is lost.
-    pub expected: u64,
-    pub lost_off: u64,
-    /// (pid, increments written, died mid-increment, lock taken back)
-    pub dead: Vec<(i32, u64, bool, bool)>,
-    pub missing_from_dead: u64,
-    /// Increments per second, one sample per frame, oldest first.
-    pub rate: Vec<u64>,
-    /// Last full-speed run of 4 x 100 000 (or W x 100 000), in µs.
-    pub time_on_us: Option<u64>,
-    pub time_off_us: Option<u64>,
-    pub dist: Option<Distribution>,
-    /// (runs done, runs planned) while repeating.
-    pub repeating: Option<(usize, usize)>,
-    pub frozen: Option<i32>,
-}
+const KEYS: &[LessonKey<Command>] = &[
+    LessonKey {
+        keys: &[Key::Char('l')],
+        label: "lock on/off",
+        help: "Switch the lock OFF or ON while the run goes on; each worker obeys from its next increment",
+        command: Command::ToggleLock,
+    },
+    LessonKey {
+        keys: &[Key::Char('x')],
+        label: "kill holder",
+        help: "Kill the worker holding the lock (SIGKILL): the lock is held by a dead PID until forklore takes it back",
+        command: Command::KillHolder,
+    },
+    LessonKey {
+        keys: &[Key::Char('p')],
+        label: "stop holder",
+        help: "Stop the worker holding the lock (SIGSTOP), or let it go on (SIGCONT): everyone else waits",
+        command: Command::StopHolder,
+    },
+    LessonKey {
+        keys: &[Key::Char('f')],
+        label: "full-speed run",
+        help: "One run of W x 100 000 increments at full speed; shows how long it took",
+        command: Command::FullSpeedRun,
+    },
+    LessonKey {
+        keys: &[Key::Char('m')],
+        label: "20 runs",
+        help: "20 full-speed runs in a row: the spread of final values (lock off) or one value (lock on)",
+        command: Command::Repeat,
+    },
+    LessonKey {
+        keys: &[Key::Char('[')],
+        label: "workers",
+        help: "One worker fewer for the next run (at least 1)",
+        command: Command::WorkersDown,
+    },
+    LessonKey {
+        keys: &[Key::Char(']')],
+        label: "workers",
+        help: "One worker more for the next run (at most 16)",
+        command: Command::WorkersUp,
+    },
+];
 
-struct Repeat {
-    lock_on: bool,
-    finals: Vec<u64>,
-    times: Vec<u64>,
-}
-
-pub struct LockLesson {
-    stage: Stage,
-    workers: u32,
-    lock_on: bool,
-    run: Option<LockRun>,
+/// One run in the app: the workers on their counter, and what the app has
+/// gathered while watching them.
+pub struct Live {
+    lock: LockRun,
+    /// The last snapshot, its loss count never going down.
     snap: Snapshot,
+    /// Of the lost updates, those made while the lock was off.
     lost_off: u64,
+    /// When an unlocked increment was last seen made.
     unlocked_moved: Option<Instant>,
+    /// Increments per second, one sample per frame, oldest first.
     rate: VecDeque<u64>,
+    /// (when, writes so far) over the last second.
     samples: VecDeque<(Instant, u64)>,
-    time_on_us: Option<u64>,
-    time_off_us: Option<u64>,
-    repeat: Option<Repeat>,
-    dist: Option<Distribution>,
+    /// The holder stopped by `p`, until `p` again.
     frozen: Option<i32>,
-    completed: bool,
 }
 
-impl LockLesson {
-    pub fn new(exe: &Path) -> Self {
+impl Live {
+    fn new(lock: LockRun) -> Self {
         Self {
-            stage: Stage::new(META.id, exe, Pace::from_millis(200)),
-            workers: DEFAULT_WORKERS,
-            lock_on: true,
-            run: None,
+            lock,
             snap: Snapshot::default(),
             lost_off: 0,
             unlocked_moved: None,
             rate: VecDeque::new(),
             samples: VecDeque::new(),
-            time_on_us: None,
-            time_off_us: None,
-            repeat: None,
-            dist: None,
             frozen: None,
-            completed: false,
         }
     }
 
-    /// The run going on, with its engine (for tests and the panel).
-    pub fn lock_run(&self) -> Option<&LockRun> {
-        self.run.as_ref()
+    /// The workers, their shared memory and what died (for tests).
+    pub fn lock_run(&self) -> &LockRun {
+        &self.lock
     }
 
-    fn start(&mut self) -> io::Result<()> {
-        self.run = None;
-        self.snap = Snapshot::default();
-        self.lost_off = 0;
-        self.unlocked_moved = None;
-        self.rate.clear();
-        self.samples.clear();
-        self.frozen = None;
-        let iterations = if self.stage.pace.is_full_speed() {
-            FULL_ITERATIONS
-        } else {
-            APP_ITERATIONS
-        };
-        let (workers, lock_on) = (self.workers, self.lock_on);
-        let engine = self.stage.new_engine()?;
-        let run = LockRun::start(engine, workers, iterations, lock_on, true)?;
-        self.run = Some(run);
-        if self.repeat.is_none() {
-            self.stage.log(format!(
-                "{workers} workers x {iterations} increments, lock: {}",
-                on_off(lock_on)
-            ));
-        }
-        Ok(())
-    }
-
-    fn full_speed_run(&mut self) -> io::Result<()> {
-        self.stage.set_pace(Pace::full_speed());
-        self.start()
-    }
-
-    fn start_repeat(&mut self) -> io::Result<()> {
-        self.dist = None;
-        self.repeat = Some(Repeat {
-            lock_on: self.lock_on,
-            finals: Vec::new(),
-            times: Vec::new(),
-        });
-        self.stage.log(format!(
-            "{REPEATS} full-speed runs of {} x {FULL_ITERATIONS}, lock: {}",
-            self.workers,
-            on_off(self.lock_on)
-        ));
-        self.full_speed_run()
-    }
-
-    fn toggle_lock(&mut self) {
-        if self.repeat.take().is_some() {
-            self.stage
-                .log("repeat stopped: the switch moved, the runs would not compare");
-        }
-        self.lock_on = !self.lock_on;
-        if let Some(engine) = self.stage.engine() {
-            engine
-                .control()
-                .set_knob(K_LOCK_OFF, u32::from(!self.lock_on));
-        }
-        self.stage.log(if self.lock_on {
-            "lock: ON: each worker takes it again from its next increment"
-        } else {
-            "lock: OFF: each worker stops taking it from its next increment"
-        });
-    }
-
-    fn kill_holder(&mut self) -> io::Result<()> {
-        let holder = self.live_holder()?;
-        let Some(engine) = self.stage.engine_mut() else {
-            return Ok(());
-        };
-        engine.signal(holder, Signal::SIGKILL)?;
-        if self.frozen == Some(holder) {
-            self.frozen = None;
-        }
-        self.stage
-            .log(format!("sent SIGKILL to {holder}, which holds the lock"));
-        Ok(())
-    }
-
-    fn freeze_holder(&mut self) -> io::Result<()> {
-        let Some(engine) = self.stage.engine_mut() else {
-            return Err(io::Error::other("press space to start a run first"));
-        };
-        if let Some(pid) = self.frozen.take() {
-            engine.signal(pid, Signal::SIGCONT)?;
-            self.stage.log(format!("sent SIGCONT to {pid}: it goes on"));
-            return Ok(());
-        }
-        let holder = self.live_holder()?;
-        if let Some(engine) = self.stage.engine_mut() {
-            engine.signal(holder, Signal::SIGSTOP)?;
-        }
-        self.frozen = Some(holder);
-        self.stage.log(format!(
-            "sent SIGSTOP to {holder}: it keeps the lock while stopped"
-        ));
-        Ok(())
-    }
-
-    fn live_holder(&self) -> io::Result<i32> {
-        let (Some(run), Some(engine)) = (&self.run, self.stage.engine()) else {
-            return Err(io::Error::other("press space to start a run first"));
-        };
-        let snap = run.snapshot(engine);
-        match snap.holder {
-            Some(pid) if !snap.holder_dead => Ok(pid),
-            Some(pid) => Err(io::Error::other(format!("{pid} is already dead"))),
-            None => Err(io::Error::other("nobody holds the lock at this moment")),
-        }
-    }
-
-    fn observe(&mut self) {
-        let (Some(run), Some(engine)) = (&mut self.run, self.stage.engine_mut()) else {
-            return;
-        };
-        run.handle_exits(engine, RECOVER_AFTER);
-        let snap = run.snapshot(engine);
-        let finished = run.finished(engine);
-        let lines = run.take_log();
+    /// Takes a new snapshot in: the losses made while the lock was off and
+    /// the rate of increments.
+    fn take_in(&mut self, snap: Snapshot) {
         // A loss needs a write made without the lock; count it as "while
         // the lock was off" if such writes happened up to a second ago.
         let now = Instant::now();
@@ -264,29 +156,131 @@ impl LockLesson {
             }
         }
         self.snap = Snapshot { lost, ..snap };
-        for l in lines {
-            self.stage.log(l);
-        }
-        if finished && matches!(self.stage.run, RunState::Running | RunState::Paused) {
-            self.finish();
-        }
     }
 
-    fn finish(&mut self) {
-        self.stage.run = RunState::Finished;
-        self.completed = true;
-        self.frozen = None;
-        let Some(run) = &self.run else { return };
-        let actual = run.counter();
-        let expected = run.expected();
-        let full = run.iterations == FULL_ITERATIONS && run.dead.is_empty();
-        let time = run
+    /// The PID holding the lock, if it is alive to be signalled.
+    fn live_holder(&self, engine: &Engine) -> Result<i32, LessonError> {
+        let snap = self.lock.snapshot(engine);
+        match snap.holder {
+            Some(pid) if !snap.holder_dead => Ok(pid),
+            Some(pid) => Err(LessonError::not_now(format!("{pid} is already dead"))),
+            None => Err(LessonError::not_now("nobody holds the lock at this moment")),
+        }
+    }
+}
+
+/// 20 full-speed runs going on, and what they gave so far.
+struct Repeat {
+    lock_on: bool,
+    finals: Vec<u64>,
+    /// Run times, in µs, of the runs timed.
+    times: Vec<u64>,
+}
+
+pub struct LockScene {
+    workers: u32,
+    lock_on: bool,
+    time_on_us: Option<u64>,
+    time_off_us: Option<u64>,
+    repeat: Option<Repeat>,
+    dist: Option<Distribution>,
+}
+
+fn on_off(on: bool) -> &'static str {
+    if on { "ON" } else { "OFF" }
+}
+
+impl LockScene {
+    fn full_speed_run(
+        &mut self,
+        stage: &mut Stage,
+        run: &mut Option<Live>,
+    ) -> Result<(), LessonError> {
+        stage.set_pace(Pace::full_speed());
+        restart(self, stage, run)
+    }
+
+    fn start_repeat(
+        &mut self,
+        stage: &mut Stage,
+        run: &mut Option<Live>,
+    ) -> Result<(), LessonError> {
+        self.dist = None;
+        self.repeat = Some(Repeat {
+            lock_on: self.lock_on,
+            finals: Vec::new(),
+            times: Vec::new(),
+        });
+        stage.log(format!(
+            "{REPEATS} full-speed runs of {} x {FULL_ITERATIONS}, lock: {}",
+            self.workers,
+            on_off(self.lock_on)
+        ));
+        self.full_speed_run(stage, run)
+    }
+
+    fn toggle_lock(&mut self, stage: &mut Stage) {
+        if self.repeat.take().is_some() {
+            stage.log("repeat stopped: the switch moved, the runs would not compare");
+        }
+        self.lock_on = !self.lock_on;
+        if let Some(engine) = stage.engine() {
+            set_lock(engine.control(), self.lock_on);
+        }
+        stage.log(if self.lock_on {
+            "lock: ON: each worker takes it again from its next increment"
+        } else {
+            "lock: OFF: each worker stops taking it from its next increment"
+        });
+    }
+
+    fn kill_holder(stage: &mut Stage, run: &mut Option<Live>) -> Result<(), LessonError> {
+        let (Some(live), Some(engine)) = (run.as_mut(), stage.engine_mut()) else {
+            return Err(no_run());
+        };
+        let holder = live.live_holder(engine)?;
+        engine.signal(holder, Signal::SIGKILL)?;
+        if live.frozen == Some(holder) {
+            live.frozen = None;
+        }
+        stage.log(format!("sent SIGKILL to {holder}, which holds the lock"));
+        Ok(())
+    }
+
+    fn stop_holder(stage: &mut Stage, run: &mut Option<Live>) -> Result<(), LessonError> {
+        let (Some(live), Some(engine)) = (run.as_mut(), stage.engine_mut()) else {
+            return Err(no_run());
+        };
+        if let Some(pid) = live.frozen.take() {
+            engine.signal(pid, Signal::SIGCONT)?;
+            stage.log(format!("sent SIGCONT to {pid}: it goes on"));
+            return Ok(());
+        }
+        let holder = live.live_holder(engine)?;
+        engine.signal(holder, Signal::SIGSTOP)?;
+        live.frozen = Some(holder);
+        stage.log(format!(
+            "sent SIGSTOP to {holder}: it keeps the lock while stopped"
+        ));
+        Ok(())
+    }
+
+    /// Every worker has ended: time the run, count it in the repeats (and
+    /// start the next one), or say how far the counter got.
+    fn finish(&mut self, stage: &mut Stage, run: &mut Option<Live>) {
+        let Some(live) = run.as_mut() else { return };
+        live.frozen = None;
+        let lock = &live.lock;
+        let actual = lock.counter();
+        let expected = lock.expected();
+        let full = lock.iterations == FULL_ITERATIONS && lock.dead.is_empty();
+        let time = lock
             .run_time()
             .filter(|_| full)
             .map(|t| t.as_micros() as u64);
         // Runs with the switch moved midway are timed for neither.
-        let all_locked = self.snap.unlocked == 0;
-        let all_unlocked = self.snap.unlocked == self.snap.writes;
+        let all_locked = live.snap.unlocked == 0;
+        let all_unlocked = live.snap.unlocked == live.snap.writes;
         if let Some(us) = time {
             if all_locked {
                 self.time_on_us = Some(us);
@@ -294,183 +288,184 @@ impl LockLesson {
                 self.time_off_us = Some(us);
             }
         }
-        if let Some(mut rep) = self.repeat.take() {
-            rep.finals.push(actual);
-            rep.times.extend(time);
-            if rep.finals.len() < REPEATS {
-                self.repeat = Some(rep);
-                if let Err(e) = self.start() {
-                    self.stage.log(format!("repeat stopped: {e}"));
-                    self.repeat = None;
-                }
-                return;
-            }
-            let mut distinct = rep.finals.clone();
-            distinct.sort_unstable();
-            distinct.dedup();
-            self.stage.log(format!(
-                "{REPEATS} runs, lock: {}: {} different final value(s)",
-                on_off(rep.lock_on),
-                distinct.len()
+        let Some(mut rep) = self.repeat.take() else {
+            let lost = expected.saturating_sub(actual);
+            stage.finish(format!(
+                "finished: counter {actual} of {expected} ({lost} short)"
             ));
-            self.dist = Some(Distribution {
-                lock_on: rep.lock_on,
-                expected,
-                finals: rep.finals,
-                median_us: (!rep.times.is_empty()).then(|| crate::stats::median(rep.times.clone())),
-            });
+            return;
+        };
+        rep.finals.push(actual);
+        rep.times.extend(time);
+        if rep.finals.len() < REPEATS {
+            stage.run = RunState::Finished;
+            stage.mark_completed();
+            self.repeat = Some(rep);
+            if let Err(e) = restart(self, stage, run) {
+                stage.log(format!("repeat stopped: {e}"));
+                self.repeat = None;
+            }
             return;
         }
-        let lost = expected.saturating_sub(actual);
-        self.stage.log(format!(
-            "finished: counter {actual} of {expected} ({lost} short)"
+        let mut distinct = rep.finals.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        stage.finish(format!(
+            "{REPEATS} runs, lock: {}: {} different final value(s)",
+            on_off(rep.lock_on),
+            distinct.len()
         ));
+        self.dist = Some(Distribution {
+            lock_on: rep.lock_on,
+            expected,
+            median_us: (!rep.times.is_empty()).then(|| crate::stats::median(rep.times)),
+            finals: rep.finals,
+        });
     }
+}
 
-    fn row_view(&self, r: ProcRow) -> RowView {
-        let rec = r.record;
-        let holds = self.snap.holder == Some(r.pid);
-        let finished = r.exit.is_some() || matches!(r.state, KState::Reaped | KState::Gone);
-        let unlocked_step =
-            rec.flags & FLAG_LOCKED == 0 && matches!(rec.step, STEP_READ | STEP_ADD | STEP_WRITE);
-        let step = if finished && rec.step != run::STEP_DONE {
-            "died".to_string()
-        } else {
-            match rec.step {
-                STEP_READ => format!("read {}", rec.counters[C_VALUE]),
-                STEP_ADD => format!("add → {}", rec.counters[C_VALUE]),
-                STEP_WRITE => format!("write {}", rec.counters[C_VALUE]),
-                s => run::step_word(s).to_string(),
-            }
-        };
-        let note = if holds && finished {
-            "DEAD, holds lock".to_string()
-        } else if holds && r.state == KState::Stopped {
-            "stopped, holds lock".to_string()
-        } else if holds {
-            "★ holds lock".to_string()
-        } else if self.snap.waiting.contains(&r.pid) {
-            "waits for lock".to_string()
-        } else if let Some(e) = r.exit.filter(|_| rec.step != run::STEP_DONE) {
-            e.describe()
-        } else if unlocked_step && !finished {
-            "no lock!".to_string()
-        } else {
-            String::new()
-        };
-        RowView {
-            highlight: holds,
-            proc: r,
-            step,
-            note,
+impl Scene for LockScene {
+    type Command = Command;
+    type Run = Live;
+    const ID: &'static str = "lock";
+    const KEYS: &'static [LessonKey<Command>] = KEYS;
+    const PACE_MS: u64 = 200;
+
+    fn new() -> Self {
+        Self {
+            workers: DEFAULT_WORKERS,
+            lock_on: true,
+            time_on_us: None,
+            time_off_us: None,
+            repeat: None,
+            dist: None,
         }
     }
 
-    fn panel(&self) -> LockPanel {
-        let run = self.run.as_ref();
-        LockPanel {
+    fn start(&mut self, stage: &mut Stage) -> Result<Live, LessonError> {
+        let iterations = if stage.pace().is_full_speed() {
+            FULL_ITERATIONS
+        } else {
+            APP_ITERATIONS
+        };
+        let plan = Plan {
+            workers: self.workers,
+            iterations,
             lock_on: self.lock_on,
-            workers_next: self.workers,
-            iterations: run.map_or(0, |r| r.iterations),
-            snap: self.snap.clone(),
-            expected: run.map_or(0, LockRun::expected),
-            lost_off: self.lost_off,
-            dead: run
-                .map(|r| {
-                    r.dead
-                        .iter()
-                        .map(|d| (d.pid, d.writes, d.half_done(), d.recovered))
-                        .collect()
-                })
-                .unwrap_or_default(),
-            missing_from_dead: run.map_or(0, LockRun::missing_from_dead),
-            rate: self.rate.iter().copied().collect(),
-            time_on_us: self.time_on_us,
-            time_off_us: self.time_off_us,
-            dist: self.dist.clone(),
-            repeating: self.repeat.as_ref().map(|r| (r.finals.len(), REPEATS)),
-            frozen: self.frozen,
+            run: Loop::Watched,
+        };
+        let lock = LockRun::start(stage.new_engine()?, &plan)?;
+        if self.repeat.is_none() {
+            stage.log(format!(
+                "{} workers x {iterations} increments, lock: {}",
+                plan.workers,
+                on_off(plan.lock_on)
+            ));
         }
-    }
-}
-
-fn on_off(on: bool) -> &'static str {
-    if on { "ON" } else { "OFF" }
-}
-
-impl Lesson for LockLesson {
-    fn keys(&self) -> &'static [LessonKey] {
-        KEYS
+        Ok(Live::new(lock))
     }
 
-    fn toggle_run(&mut self) -> io::Result<()> {
-        if self.stage.pause_or_needs_start() {
-            self.repeat = None;
-            self.start()
-        } else {
-            Ok(())
-        }
-    }
-
-    fn reset(&mut self) {
-        self.run = None;
-        self.repeat = None;
-        self.stage.reset();
-        self.snap = Snapshot::default();
-        self.rate.clear();
-        self.lost_off = 0;
-        self.frozen = None;
-    }
-
-    crate::stage_controls!();
-
-    fn command(&mut self, command: &str) -> io::Result<()> {
-        match command {
-            "lock" => self.toggle_lock(),
-            "kill-holder" => return self.kill_holder(),
-            "freeze-holder" => return self.freeze_holder(),
-            "fast" => {
+    fn command(
+        &mut self,
+        cmd: Command,
+        stage: &mut Stage,
+        run: &mut Option<Live>,
+    ) -> Result<(), LessonError> {
+        match cmd {
+            Command::ToggleLock => self.toggle_lock(stage),
+            Command::KillHolder => return Self::kill_holder(stage, run),
+            Command::StopHolder => return Self::stop_holder(stage, run),
+            Command::FullSpeedRun => {
                 self.repeat = None;
-                return self.full_speed_run();
+                return self.full_speed_run(stage, run);
             }
-            "repeat" => return self.start_repeat(),
-            "workers-" => self.workers = self.workers.saturating_sub(1).max(1),
-            "workers+" => self.workers = (self.workers + 1).min(run::MAX_WORKERS),
-            _ => {}
+            Command::Repeat => return self.start_repeat(stage, run),
+            Command::WorkersDown => self.workers = self.workers.saturating_sub(1).max(1),
+            Command::WorkersUp => self.workers = (self.workers + 1).min(MAX_WORKERS),
         }
         Ok(())
     }
 
-    fn tick(&mut self) {
-        self.stage.poll();
-        self.observe();
-    }
-
-    fn view(&self) -> LessonView {
-        let rows = self.stage.rows();
-        let banner = match (self.snap.holder, self.snap.holder_dead) {
-            (Some(pid), true) => Some(Banner {
-                text: format!(
-                    "lock held by dead PID {pid}: everyone waits until forklore takes it back"
-                ),
-                alarm: true,
-            }),
-            _ => None,
+    fn observe(&mut self, stage: &mut Stage, run: &mut Option<Live>, _: &[Event]) {
+        let (Some(live), Some(engine)) = (run.as_mut(), stage.engine_mut()) else {
+            return;
         };
-        LessonView {
-            run: self.stage.run,
-            pace: self.stage.pace,
-            parent_pid: self.stage.parent_pid(),
-            selected: (!rows.is_empty()).then(|| self.stage.selected.min(rows.len() - 1)),
-            rows: rows.into_iter().map(|r| self.row_view(r)).collect(),
-            panel: Panel::Lock(Box::new(self.panel())),
-            log: self.stage.log_lines(),
-            banner,
-            settings: format!("workers: {} · lock: {}", self.workers, on_off(self.lock_on)),
+        live.lock.handle_exits(engine, RECOVER_AFTER);
+        let snap = live.lock.snapshot(engine);
+        let finished = live.lock.finished(engine);
+        let lines = live.lock.take_log();
+        live.take_in(snap);
+        for l in lines {
+            stage.log(l);
+        }
+        if finished && stage.is_live() {
+            self.finish(stage, run);
         }
     }
 
-    fn completed(&self) -> bool {
-        self.completed
+    fn read(&self, r: &ProcRow, run: Option<&Live>) -> Reading {
+        match run {
+            Some(live) => panel::read(r, &live.snap),
+            None => panel::read(r, &Snapshot::default()),
+        }
+    }
+
+    fn panel(&self, stage: &Stage, run: Option<&Live>) -> Panel {
+        let workers: Vec<WorkerAt> = stage.rows().iter().filter_map(WorkerAt::of).collect();
+        let lock = run.map(|r| &r.lock);
+        Panel::Lock(Box::new(LockPanel {
+            lock_on: self.lock_on,
+            workers_next: self.workers,
+            iterations: lock.map_or(0, |r| r.iterations),
+            snap: run.map(|r| r.snap.clone()).unwrap_or_default(),
+            expected: lock.map_or(0, LockRun::expected),
+            lost_off: run.map_or(0, |r| r.lost_off),
+            dead: lock.map_or_else(Vec::new, |r| {
+                r.dead
+                    .iter()
+                    .map(|d| DeadView {
+                        pid: d.pid,
+                        writes: d.writes,
+                        half_done: d.half_done(),
+                        recovered: d.recovered,
+                    })
+                    .collect()
+            }),
+            missing_from_dead: lock.map_or(0, LockRun::missing_from_dead),
+            listing: panel::listing(self.lock_on, &workers),
+            rate: run.map_or_else(Vec::new, |r| r.rate.iter().copied().collect()),
+            time_on_us: self.time_on_us,
+            time_off_us: self.time_off_us,
+            dist: self.dist.clone(),
+            repeating: self.repeat.as_ref().map(|r| (r.finals.len(), REPEATS)),
+            frozen: run.and_then(|r| r.frozen),
+        }))
+    }
+
+    fn settings(&self) -> String {
+        format!("workers: {} · lock: {}", self.workers, on_off(self.lock_on))
+    }
+
+    fn banner(&self, _: &Stage, run: Option<&Live>) -> Option<Banner> {
+        let snap = &run?.snap;
+        let pid = snap.holder.filter(|_| snap.holder_dead)?;
+        Some(Banner {
+            text: format!(
+                "lock held by dead PID {pid}: everyone waits until forklore takes it back"
+            ),
+            alarm: true,
+        })
+    }
+
+    fn run_pause(&mut self, stage: &mut Stage, run: &mut Option<Live>) -> Result<(), LessonError> {
+        if !stage.toggle_pause() {
+            self.repeat = None;
+            restart(self, stage, run)?;
+        }
+        Ok(())
+    }
+
+    fn reset(&mut self) {
+        self.repeat = None;
     }
 }

@@ -8,13 +8,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
-use crate::lessons::lock::LockPanel;
-use crate::lessons::lock::lesson::Distribution;
-use crate::lessons::lock::run::{
-    self, FLAG_LOCKED, STEP_ADD, STEP_FAST, STEP_LOCKED, STEP_OUTSIDE, STEP_READ, STEP_WAITING,
-    STEP_WRITE,
-};
-use crate::lessons::view::{LessonView, RowView};
+use crate::lessons::lock::{Distribution, Listing, LockPanel};
 use crate::ui::theme::Theme;
 
 const SPARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
@@ -72,69 +66,25 @@ fn lock_line<'a>(p: &LockPanel, theme: &Theme) -> Line<'a> {
     Line::from(spans)
 }
 
-/// The loop each worker runs, with the PIDs of the workers at each line.
-fn listing<'a>(p: &LockPanel, rows: &[RowView], theme: &Theme) -> Vec<Line<'a>> {
-    let live: Vec<&RowView> = rows
-        .iter()
-        .filter(|r| r.proc.exit.is_none() && r.proc.record.step != run::STEP_DONE)
-        .collect();
-    if live.is_empty() {
-        return Vec::new();
-    }
-    if live.iter().any(|r| r.proc.record.step == STEP_FAST) {
-        return vec![Line::styled(
+/// The loop each worker runs, with the PIDs of the workers at each line
+/// (as the lesson placed them).
+fn listing<'a>(p: &LockPanel, theme: &Theme) -> Vec<Line<'a>> {
+    match &p.listing {
+        Listing::Idle => Vec::new(),
+        Listing::FullSpeed => vec![Line::styled(
             "full speed: too fast to follow step by step",
             theme.muted,
-        )];
-    }
-    let at = |steps: &[u32]| -> String {
-        let here: Vec<&&RowView> = live
+        )],
+        Listing::Code(lines) => lines
             .iter()
-            .filter(|r| steps.contains(&r.proc.record.step))
-            .collect();
-        if here.is_empty() {
-            return String::new();
-        }
-        let pids: Vec<String> = here
-            .iter()
-            .map(|r| match r.proc.record.step {
-                STEP_READ | STEP_ADD | STEP_WRITE => {
-                    format!("{} v={}", r.proc.pid, r.proc.record.counters[run::C_VALUE])
-                }
-                _ => r.proc.pid.to_string(),
+            .map(|l| {
+                Line::from(vec![
+                    Span::styled(format!("{:<22}", l.code), theme.code),
+                    Span::styled(l.cursor.clone(), theme.highlight),
+                ])
             })
-            .collect();
-        let unlocked = here.iter().any(|r| {
-            r.proc.record.flags & FLAG_LOCKED == 0
-                && matches!(r.proc.record.step, STEP_READ | STEP_ADD | STEP_WRITE)
-        });
-        format!(
-            "◀ {}{}",
-            pids.join(", "),
-            if unlocked { "  (no lock)" } else { "" }
-        )
-    };
-    let lock_code = if p.lock_on {
-        "  with lock:"
-    } else {
-        "  # with lock: (off)"
-    };
-    let code = [
-        ("for _ in range(n):", String::new()),
-        ("  # outside the lock", at(&[STEP_OUTSIDE])),
-        (lock_code, at(&[STEP_WAITING, STEP_LOCKED])),
-        ("    v = counter", at(&[STEP_READ])),
-        ("    v = v + 1", at(&[STEP_ADD])),
-        ("    counter = v", at(&[STEP_WRITE])),
-    ];
-    code.into_iter()
-        .map(|(text, who)| {
-            Line::from(vec![
-                Span::styled(format!("{text:<22}"), theme.code),
-                Span::styled(who, theme.highlight),
-            ])
-        })
-        .collect()
+            .collect(),
+    }
 }
 
 fn dist_lines<'a>(d: &Distribution, width: usize, max_bins: u64, theme: &Theme) -> Vec<Line<'a>> {
@@ -194,7 +144,7 @@ fn dist_lines<'a>(d: &Distribution, width: usize, max_bins: u64, theme: &Theme) 
     out
 }
 
-pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &LockPanel, v: &LessonView, theme: &Theme) {
+pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &LockPanel, theme: &Theme) {
     let width = usize::from(area.width.saturating_sub(2));
     let s = &p.snap;
     let mut lines = vec![lock_line(p, theme)];
@@ -214,15 +164,15 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &LockPanel, v: &LessonView, th
                 theme.muted,
             ),
         ]));
-        for &(pid, writes, half, recovered) in &p.dead {
-            let what = if half {
+        for d in &p.dead {
+            let what = if d.half_done {
                 "its increment in progress died with it"
             } else {
                 "it was between increments"
             };
-            let lock = if recovered { "; lock taken back" } else { "" };
+            let lock = if d.recovered { "; lock taken back" } else { "" };
             lines.push(Line::styled(
-                format!("dead {pid} wrote {}: {what}{lock}", grouped(writes)),
+                format!("dead {} wrote {}: {what}{lock}", d.pid, grouped(d.writes)),
                 theme.warn,
             ));
         }
@@ -235,7 +185,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &LockPanel, v: &LessonView, th
                 theme.muted,
             ));
         }
-        let code = listing(p, &v.rows, theme);
+        let code = listing(p, theme);
         // A finished run has no cursors and no rate to show.
         if !code.is_empty() {
             lines.extend(code);

@@ -17,7 +17,7 @@ use crate::lessons::view::{LessonView, Panel};
 pub fn draw(frame: &mut Frame<'_>, area: Rect, v: &LessonView, theme: &Theme) {
     match &v.panel {
         Panel::Process(p) => process::draw(frame, area, p, v, theme),
-        Panel::Lock(p) => lock::draw(frame, area, p, v, theme),
+        Panel::Lock(p) => lock::draw(frame, area, p, theme),
         Panel::Deadlock(p) => deadlock::draw(frame, area, p, theme),
         Panel::Pool(p) => pool::draw(frame, area, p, theme),
         Panel::Semaphore(p) => semaphore::draw(frame, area, p, theme),

@@ -1,66 +1,21 @@
-//! One run of a scenario: a real child per process, the scenario's locks as
-//! `PidLock`s in shared memory, and a gate per process. A child waits at its
-//! gate before every step until the parent grants it exactly one; it says on
-//! its gate which lock it is about to take before calling `lock()`, so the
-//! parent can draw who waits for whom, while the waiting itself is the
-//! kernel's (a futex sleep, state S).
+//! forklore's side of one run of a scenario, the same in the app, headless
+//! and exploring: a real child per process on the caller's engine, the
+//! scenario's locks as `PidLock`s in shared memory, a gate per process; who
+//! is where, who holds what, and the cycle of waits if one has formed.
 
 use std::io;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
-use serde::{Deserialize, Serialize};
 
-use super::scenario::{Scenario, Step};
+use super::gate::{Gate, GateState};
+use super::scenario::Scenario;
+use super::worker::Job;
 use crate::engine::lock::PidLock;
 use crate::engine::sys;
-use crate::engine::{Engine, SharedSafe, SharedSlice};
+use crate::engine::{Child, Engine, SharedSlice};
 use crate::lessons::RunError;
-
-// Gate states, written by the child.
-pub(super) const STARTING: u32 = 0;
-pub(super) const AT_GATE: u32 = 1;
-pub(super) const RUNNING: u32 = 2;
-pub(super) const BLOCKED: u32 = 3;
-pub(super) const DONE: u32 = 4;
-
-// Step codes on the board (for the process table).
-pub const STEP_GATE: u32 = 1;
-pub const STEP_BLOCKED: u32 = 2;
-pub const STEP_RUNNING: u32 = 3;
-pub const STEP_DONE: u32 = 4;
-// Board counters.
-pub const C_CURSOR: usize = 0;
-pub const C_RETRIES: usize = 1;
-
-/// One process's gate and what it says about itself. The last element of
-/// the gate array is not a process: its `bell` is rung on every change so
-/// the parent can sleep until something happens.
-#[repr(C)]
-pub struct Gate {
-    pub(super) grant: AtomicU32,
-    pub(super) ack: AtomicU32,
-    pub(super) state: AtomicU32,
-    pub(super) cursor: AtomicU32,
-    /// Lock index + 1 it waits for (0: none).
-    pub(super) lock: AtomicU32,
-    /// 1 while that wait has a timeout.
-    pub(super) timed: AtomicU32,
-    pub(super) retries: AtomicU32,
-    pub(super) bell: AtomicU32,
-}
-
-// SAFETY: `repr(C)`, atomics only; all zero is "starting, nothing granted".
-unsafe impl SharedSafe for Gate {}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub(super) struct Job {
-    pub(super) index: u32,
-    pub(super) steps: Vec<Step>,
-    /// Sleep through `work` steps (the app) or not (headless, full speed).
-    pub(super) work: bool,
-}
 
 /// What the parent sees of one process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,28 +44,35 @@ pub struct Cycle {
     pub timed: bool,
 }
 
+/// Per blocked process: the lock it waits for, who holds it, and whether
+/// the wait has a timeout.
+pub type Waits = Vec<Option<(usize, Option<usize>, bool)>>;
+
+/// One run's processes. The engine they run on is the caller's (the app's
+/// stage, or a headless run's own): each method that must see the kernel
+/// takes it.
 pub struct Table {
     pub scenario: Scenario,
-    engine: Engine,
     locks: SharedSlice<PidLock>,
     gates: SharedSlice<Gate>,
     pub pids: Vec<i32>,
     /// Grants handed out so far, per process.
     granted: Vec<u32>,
+    /// Processes the engine has seen end (as of the last `reap`).
+    ended: Vec<bool>,
     /// Every step granted, in order (process indices).
     pub schedule: Vec<usize>,
     /// Processes that ended early, and the locks taken back from each.
     pub killed: Vec<usize>,
     pub recovered: Vec<(usize, usize)>,
-    /// Messages of processes that crashed (a panic), for the log.
-    pub failures: Vec<String>,
 }
 
 impl Table {
-    /// Starts one child per process; each goes to its first gate.
-    pub fn start(exe: &std::path::Path, scenario: &Scenario, work: bool) -> io::Result<Self> {
+    /// Starts one child per process on `engine`; each goes to its first gate.
+    pub fn start(engine: &mut Engine, scenario: &Scenario, work: bool) -> io::Result<Self> {
         let n = scenario.processes.len();
-        let mut engine = Engine::new(exe, super::META.id)?;
+        // A process that dies holding a lock must still be a zombie when its
+        // locks are taken back, so its PID cannot have been reused.
         engine.set_keep_zombies(true);
         let locks = SharedSlice::<PidLock>::create("forklore-locks", scenario.locks.len().max(1))?;
         let gates = SharedSlice::<Gate>::create("forklore-gates", n + 1)?;
@@ -121,30 +83,20 @@ impl Table {
                 steps: p.steps.clone(),
                 work,
             };
-            let bytes = postcard::to_stdvec(&job).map_err(io::Error::other)?;
-            pids.push(engine.spawn(&p.name, bytes, &[locks.fd(), gates.fd()])?);
+            pids.push(engine.spawn(&p.name, &job, &[locks.fd(), gates.fd()])?);
         }
         engine.control().start();
         Ok(Self {
             scenario: scenario.clone(),
-            engine,
             locks,
             gates,
             pids,
             granted: vec![0; n],
+            ended: vec![false; n],
             schedule: Vec::new(),
             killed: Vec::new(),
             recovered: Vec::new(),
-            failures: Vec::new(),
         })
-    }
-
-    pub fn engine(&self) -> &Engine {
-        &self.engine
-    }
-
-    pub fn engine_mut(&mut self) -> &mut Engine {
-        &mut self.engine
     }
 
     pub fn len(&self) -> usize {
@@ -155,22 +107,21 @@ impl Table {
         self.pids.is_empty()
     }
 
-    fn bell(&self) -> &AtomicU32 {
-        &self.gates[self.pids.len()].bell
+    fn bell(&self) -> &Gate {
+        &self.gates[self.pids.len()]
+    }
+
+    /// Process `i`'s name in the scenario.
+    pub fn name(&self, i: usize) -> String {
+        self.scenario.process_name(i)
     }
 
     pub fn cursor(&self, i: usize) -> usize {
-        self.gates[i].cursor.load(Ordering::Acquire) as usize
+        self.gates[i].cursor()
     }
 
     pub fn retries(&self, i: usize) -> u32 {
-        self.gates[i].retries.load(Ordering::Acquire)
-    }
-
-    fn exited(&self, i: usize) -> bool {
-        self.engine
-            .child(self.pids[i])
-            .is_none_or(crate::engine::Child::finished)
+        self.gates[i].retries()
     }
 
     /// The process index holding lock `l`, if any.
@@ -181,34 +132,29 @@ impl Table {
 
     pub fn status(&self, i: usize) -> PState {
         let g = &self.gates[i];
-        let ack = g.ack.load(Ordering::Acquire);
-        let state = g.state.load(Ordering::Acquire);
-        if state == DONE {
+        let state = g.state();
+        if state == GateState::Done {
             return PState::Done;
         }
-        if self.exited(i) {
+        if self.ended[i] {
             return PState::Dead;
         }
-        if ack != self.granted[i] {
+        if g.acked() != self.granted[i] {
             return PState::Busy;
         }
         match state {
-            STARTING => PState::Starting,
-            AT_GATE => PState::AtGate,
-            BLOCKED => {
-                let lock = g.lock.load(Ordering::Acquire) as usize;
-                let holder = lock
-                    .checked_sub(1)
-                    .and_then(|l| self.locks.get(l)?.holder());
-                match holder {
-                    Some(h) if h != self.pids[i].unsigned_abs() => PState::Blocked {
-                        lock: lock - 1,
-                        timed: g.timed.load(Ordering::Acquire) != 0,
-                    },
+            GateState::Starting => PState::Starting,
+            GateState::AtGate => PState::AtGate,
+            GateState::Blocked => {
+                let Some((lock, timed)) = g.wanted() else {
+                    return PState::Busy;
+                };
+                match self.locks.get(lock).and_then(PidLock::holder) {
+                    Some(h) if h != self.pids[i].unsigned_abs() => PState::Blocked { lock, timed },
                     _ => PState::Busy,
                 }
             }
-            _ => PState::Busy,
+            GateState::Running | GateState::Done => PState::Busy,
         }
     }
 
@@ -234,28 +180,20 @@ impl Table {
             return false;
         }
         self.granted[i] = self.granted[i].wrapping_add(1);
-        let g = &self.gates[i];
-        g.grant.store(self.granted[i], Ordering::Release);
-        sys::futex_wake(&g.grant, 1);
+        self.gates[i].grant(self.granted[i]);
         self.schedule.push(i);
         true
     }
 
-    /// Catches up with the kernel: a process that died holding locks has
-    /// them taken back (while it is still a zombie, so its PID cannot be
-    /// reused), then it is joined.
-    pub fn poll(&mut self) {
-        self.engine.poll();
-        for ev in self.engine.take_events() {
-            if let crate::engine::Event::Failed { pid, text, .. } = ev {
-                self.failures.push(format!("{pid} failed: {text}"));
-            }
-        }
+    /// Takes in what the engine saw at its last poll: a process that died
+    /// holding locks has them taken back (while it is still a zombie, so its
+    /// PID cannot be reused), then it is joined.
+    pub fn reap(&mut self, engine: &mut Engine) {
         for i in 0..self.len() {
             let pid = self.pids[i];
-            let Some(c) = self.engine.child(pid) else {
-                continue;
-            };
+            let child = engine.child(pid);
+            self.ended[i] = child.is_none_or(Child::finished);
+            let Some(c) = child else { continue };
             if c.exit.is_none() || c.reaped {
                 continue;
             }
@@ -264,28 +202,38 @@ impl Table {
                     self.recovered.push((i, l));
                 }
             }
-            if self.gates[i].state.load(Ordering::Acquire) != DONE && !self.killed.contains(&i) {
+            if self.gates[i].state() != GateState::Done && !self.killed.contains(&i) {
                 self.killed.push(i);
             }
-            let _ = self.engine.join(pid);
+            // It has exited: joining does not block, and cannot fail on
+            // anything but a process already gone.
+            let _ = engine.join(pid);
         }
+    }
+
+    /// Catches up with the kernel (headless: nothing else polls).
+    pub fn poll(&mut self, engine: &mut Engine) {
+        engine.poll();
+        self.reap(engine);
     }
 
     /// Sleeps until the bell rings or `max` passes.
     fn nap(&self, max: Duration) {
-        let b = self.bell().load(Ordering::Acquire);
-        if !self.quiet() {
-            sys::futex_wait(self.bell(), b, Some(max.min(Duration::from_millis(5))));
+        let bell = self.bell().bell();
+        let b = bell.load(Ordering::Acquire);
+        let max = if self.quiet() {
+            max
         } else {
-            sys::futex_wait(self.bell(), b, Some(max));
-        }
+            max.min(Duration::from_millis(5))
+        };
+        sys::futex_wait(bell, b, Some(max));
     }
 
     /// Waits until every process is at its gate, blocked or finished.
-    pub fn wait_quiet(&mut self, timeout: Duration) -> Result<(), RunError> {
+    pub fn wait_quiet(&mut self, engine: &mut Engine, timeout: Duration) -> Result<(), RunError> {
         let deadline = Instant::now() + timeout;
         loop {
-            self.poll();
+            self.poll(engine);
             if self.quiet() {
                 return Ok(());
             }
@@ -295,19 +243,19 @@ impl Table {
     }
 
     /// Waits for anything to change (a timed wait giving up), then for quiet.
-    pub fn wait_change(&mut self, timeout: Duration) -> Result<(), RunError> {
+    pub fn wait_change(&mut self, engine: &mut Engine, timeout: Duration) -> Result<(), RunError> {
         let deadline = Instant::now() + timeout;
-        let b = self.bell().load(Ordering::Acquire);
-        while self.bell().load(Ordering::Acquire) == b {
-            self.poll();
+        let b = self.bell().bell().load(Ordering::Acquire);
+        while self.bell().bell().load(Ordering::Acquire) == b {
+            self.poll(engine);
             check(deadline)?;
-            sys::futex_wait(self.bell(), b, Some(Duration::from_millis(20)));
+            sys::futex_wait(self.bell().bell(), b, Some(Duration::from_millis(20)));
         }
-        self.wait_quiet(timeout)
+        self.wait_quiet(engine, timeout)
     }
 
-    /// Kills process `i` (SIGKILL); `poll` takes its locks back.
-    pub fn kill(&mut self, i: usize) -> io::Result<()> {
+    /// Kills process `i` (SIGKILL); `reap` takes its locks back.
+    pub fn kill(&mut self, engine: &mut Engine, i: usize) -> io::Result<()> {
         let pid = *self
             .pids
             .get(i)
@@ -315,15 +263,20 @@ impl Table {
         if !self.killed.contains(&i) {
             self.killed.push(i);
         }
-        self.engine.signal(pid, Signal::SIGKILL)
+        engine.signal(pid, Signal::SIGKILL)
     }
 
     /// Waits until `i` has died and its locks are back.
-    pub fn wait_dead(&mut self, i: usize, timeout: Duration) -> Result<(), RunError> {
+    pub fn wait_dead(
+        &mut self,
+        engine: &mut Engine,
+        i: usize,
+        timeout: Duration,
+    ) -> Result<(), RunError> {
         let deadline = Instant::now() + timeout;
         loop {
-            self.poll();
-            if self.engine.child(self.pids[i]).is_none_or(|c| c.reaped) {
+            self.poll(engine);
+            if engine.child(self.pids[i]).is_none_or(|c| c.reaped) {
                 return Ok(());
             }
             check(deadline)?;
@@ -331,8 +284,8 @@ impl Table {
         }
     }
 
-    /// Who waits for what: per process, (lock, holder) while blocked.
-    pub fn waits(&self) -> Vec<Option<(usize, Option<usize>, bool)>> {
+    /// Who waits for what: per process, (lock, holder, timed) while blocked.
+    pub fn waits(&self) -> Waits {
         (0..self.len())
             .map(|i| match self.status(i) {
                 PState::Blocked { lock, timed } => Some((lock, self.holder(lock), timed)),
@@ -344,6 +297,11 @@ impl Table {
     /// A cycle in the wait-for graph, every member blocked, if there is one.
     pub fn cycle(&self) -> Option<Cycle> {
         find_cycle(&self.waits())
+    }
+
+    /// A cycle no timeout will break: nobody in it can ever move.
+    pub fn deadlock(&self) -> Option<Cycle> {
+        self.cycle().filter(|c| !c.timed)
     }
 }
 

@@ -9,7 +9,7 @@ use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
 
-use super::App;
+use crate::app::App;
 use crate::engine::sys;
 use crate::lessons::Key;
 use crate::ui::{self, theme::Theme};

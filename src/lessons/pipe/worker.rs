@@ -1,8 +1,10 @@
-//! The pipe lesson's processes: a sender that writes results into a pipe
-//! (or a socketpair, and then reads the parent's answers), and for the race
-//! a pipe writer and reader pair next to a queue producer and consumer.
+//! The child's side: a sender that writes results into a pipe (or a
+//! socketpair, and then reads the parent's answers), and for the race a
+//! pipe writer and reader pair (the race's queue half runs the queue
+//! lesson's own producer and consumer).
 
 use std::io;
+use std::os::fd::OwnedFd;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -10,23 +12,33 @@ use serde::{Deserialize, Serialize};
 use crate::engine::pipe::{self, FrameReader, FrameWriter, Recv};
 use crate::engine::{Flow, WorkerCtx};
 
-pub const STEP_WRITE: u32 = 1;
-pub const STEP_WAIT_ANSWER: u32 = 2;
-pub const STEP_DONE: u32 = 3;
-pub const STEP_EPIPE: u32 = 4;
-pub const STEP_CLOSED: u32 = 5;
-pub const STEP_GATE: u32 = 6;
-pub const STEP_READ: u32 = 7;
-pub const STEP_EOF: u32 = 8;
+crate::steps! {
+    pub enum Step {
+        Write = 1 => "writing",
+        WaitAnswer = 2 => "awaiting reply",
+        Done = 3 => "done",
+        Epipe = 4 => "got EPIPE",
+        Closed = 5 => "closed its end",
+        Gate = 6 => "at start gate",
+        Read = 7 => "reading",
+        Eof = 8 => "saw EOF",
+    }
+}
 
-// Counters: 0 = messages sent (or read), 1 = bytes, 2 = answers received,
-// 3 = µs from the start gate to the end, 4 = bytes waiting in the kernel
-// for this worker (duplex: the parent's answers).
-pub const C_MSGS: usize = 0;
-pub const C_BYTES: usize = 1;
-pub const C_ANSWERS: usize = 2;
-pub const C_ELAPSED_US: usize = 3;
-pub const C_INBOX: usize = 4;
+crate::counters! {
+    pub enum Counter {
+        /// Messages sent (or read).
+        Msgs,
+        Bytes,
+        /// Answers received (duplex).
+        Answers,
+        /// Microseconds from the start gate to the end.
+        ElapsedUs,
+        /// Bytes waiting in the kernel for this worker (duplex: the
+        /// parent's answers).
+        Inbox,
+    }
+}
 
 /// Knob: 1 = write as fast as possible, ignoring the pace (fills the buffer).
 pub const K_FLOOD: usize = 0;
@@ -39,20 +51,6 @@ pub const K_CLOSE: usize = 1;
 /// write on a Unix socket about a kilobyte of buffer, so 32 answers take
 /// ~32 KiB of the ~200 KiB a socket may hold; 1024 deadlocked.
 pub const WINDOW: u64 = 32;
-
-pub fn step_word(step: u32) -> &'static str {
-    match step {
-        STEP_WRITE => "writing",
-        STEP_WAIT_ANSWER => "awaiting reply",
-        STEP_DONE => "done",
-        STEP_EPIPE => "got EPIPE",
-        STEP_CLOSED => "closed its end",
-        STEP_GATE => "at start gate",
-        STEP_READ => "reading",
-        STEP_EOF => "saw EOF",
-        _ => "",
-    }
-}
 
 /// A result the worker sends: its number and a value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,22 +87,18 @@ pub enum Job {
     RaceReader,
 }
 
-pub fn encode(job: &Job) -> Vec<u8> {
-    postcard::to_stdvec(job).unwrap_or_default()
-}
-
 pub fn worker(mut ctx: WorkerCtx) -> i32 {
     // The race's queue half runs the queue lesson's own workers.
     if ctx.spec.role.starts_with("producer") || ctx.spec.role.starts_with("consumer") {
-        return crate::lessons::queue::work::worker(ctx);
+        return (crate::lessons::queue::META.worker)(ctx);
     }
-    let Ok(job) = postcard::from_bytes::<Job>(&ctx.spec.args) else {
+    let Some(job) = ctx.job::<Job>() else {
         return 2;
     };
     let Some(fd) = ctx.take_fd(0) else {
         return 2;
     };
-    ctx.data().step = STEP_GATE;
+    ctx.set_step(Step::Gate);
     ctx.publish();
     if ctx.control().wait_start() == Flow::Stop {
         return 0;
@@ -119,14 +113,17 @@ pub fn worker(mut ctx: WorkerCtx) -> i32 {
         Job::RaceWriter { messages } => race_write(&mut ctx, fd, messages),
         Job::RaceReader => race_read(&mut ctx, fd),
     };
-    ctx.data().counters[C_ELAPSED_US] = u64::try_from(t0.elapsed().as_micros()).unwrap_or(0);
+    Counter::ElapsedUs.set(
+        ctx.data(),
+        u64::try_from(t0.elapsed().as_micros()).unwrap_or(0),
+    );
     match outcome {
         Ok(()) => {
             ctx.publish();
             0
         }
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
-            ctx.data().step = STEP_EPIPE;
+            ctx.set_step(Step::Epipe);
             ctx.publish();
             ctx.note("write() failed with EPIPE: the read end is closed, nobody will read");
             0
@@ -140,7 +137,7 @@ pub fn worker(mut ctx: WorkerCtx) -> i32 {
 
 fn send(
     ctx: &mut WorkerCtx,
-    fd: std::os::fd::OwnedFd,
+    fd: OwnedFd,
     messages: u64,
     window: Option<u64>,
     paced: bool,
@@ -159,18 +156,18 @@ fn send(
             return close_and_wait(ctx, out, answers);
         }
         let seq = u32::try_from(i).unwrap_or(u32::MAX);
-        ctx.data().step = STEP_WRITE;
+        ctx.set_step(Step::Write);
         ctx.publish();
         let n = out.send(&item(seq))?;
         let d = ctx.data();
-        d.counters[C_MSGS] = i + 1;
-        d.counters[C_BYTES] += n as u64;
+        Counter::Msgs.set(d, i + 1);
+        Counter::Bytes.add(d, n as u64);
         if let Some(r) = answers.as_mut() {
             // Now and then, take the answers that are already there
             // without waiting (FIONREAD says whether any are).
             if i % 8 == 0 {
                 let waiting = pipe::in_kernel(r.fd()).unwrap_or(0);
-                ctx.data().counters[C_INBOX] = waiting as u64;
+                Counter::Inbox.set(ctx.data(), waiting as u64);
                 if waiting > 0 {
                     r.fill()?;
                     while let Some(a) = r.next_buffered::<Answer>()? {
@@ -185,7 +182,7 @@ fn send(
             }
         }
         let flood = ctx.control().knob(K_FLOOD) == 1 || !paced;
-        if !flood && ctx.step(STEP_WRITE) == Flow::Stop {
+        if !flood && ctx.step(Step::Write) == Flow::Stop {
             return Ok(());
         }
     }
@@ -195,13 +192,13 @@ fn send(
             answered += 1;
         }
     }
-    ctx.data().step = STEP_DONE;
+    ctx.set_step(Step::Done);
     Ok(())
 }
 
 fn read_answer(ctx: &mut WorkerCtx, r: &mut FrameReader, want: u64) -> io::Result<()> {
     if r.buffered() == 0 {
-        ctx.data().step = STEP_WAIT_ANSWER;
+        ctx.set_step(Step::WaitAnswer);
         ctx.publish();
     }
     match r.recv::<Answer>()? {
@@ -220,7 +217,7 @@ fn check_answer(ctx: &mut WorkerCtx, a: Answer, want: u64) -> io::Result<()> {
             a.seq
         )));
     }
-    ctx.data().counters[C_ANSWERS] = want + 1;
+    Counter::Answers.set(ctx.data(), want + 1);
     Ok(())
 }
 
@@ -233,29 +230,29 @@ fn close_and_wait(
 ) -> io::Result<()> {
     drop(out);
     drop(answers);
-    ctx.data().step = STEP_CLOSED;
+    ctx.set_step(Step::Closed);
     ctx.publish();
     while ctx.control().sleep(Duration::from_millis(200)) == Flow::Continue {}
     Ok(())
 }
 
-fn race_write(ctx: &mut WorkerCtx, fd: std::os::fd::OwnedFd, messages: u64) -> io::Result<()> {
+fn race_write(ctx: &mut WorkerCtx, fd: OwnedFd, messages: u64) -> io::Result<()> {
     let mut out = FrameWriter::new(fd);
-    ctx.data().step = STEP_WRITE;
+    ctx.set_step(Step::Write);
     for i in 0..messages {
         let n = out.send(&item(u32::try_from(i).unwrap_or(u32::MAX)))?;
         let d = ctx.data();
-        d.counters[C_MSGS] = i + 1;
-        d.counters[C_BYTES] += n as u64;
+        Counter::Msgs.set(d, i + 1);
+        Counter::Bytes.add(d, n as u64);
         ctx.publish();
     }
-    ctx.data().step = STEP_DONE;
+    ctx.set_step(Step::Done);
     Ok(())
 }
 
-fn race_read(ctx: &mut WorkerCtx, fd: std::os::fd::OwnedFd) -> io::Result<()> {
+fn race_read(ctx: &mut WorkerCtx, fd: OwnedFd) -> io::Result<()> {
     let mut r = FrameReader::new(fd);
-    ctx.data().step = STEP_READ;
+    ctx.set_step(Step::Read);
     let mut n = 0u64;
     // Until EOF (`Recv::Eof`); a blocking end never says `Empty`.
     while let Recv::Msg(m) = r.recv::<Item>()? {
@@ -263,9 +260,9 @@ fn race_read(ctx: &mut WorkerCtx, fd: std::os::fd::OwnedFd) -> io::Result<()> {
             return Err(io::Error::other("out of order"));
         }
         n += 1;
-        ctx.data().counters[C_MSGS] = n;
+        Counter::Msgs.set(ctx.data(), n);
         ctx.publish();
     }
-    ctx.data().step = STEP_EOF;
+    ctx.set_step(Step::Eof);
     Ok(())
 }

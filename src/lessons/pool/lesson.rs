@@ -1,0 +1,401 @@
+//! The pool lesson in the app: a serial run (one process runs every task in
+//! turn), then the same map on a pool of W; the grid fills with the PID that
+//! ran each task, and each run's times join a table for comparing chunksizes.
+
+use super::panel::{self, PoolPanel, RunSummary};
+use super::worker::Job;
+use super::{DEFAULT_TASKS, PRIME_LIMIT, auto_chunksize, default_workers};
+use crate::engine::pool::{Batch, Pool, TaskResult, TaskState};
+use crate::engine::{Event, ProcRow, sys};
+use crate::lessons::error::LessonError;
+use crate::lessons::keys::{Key, LessonKey};
+use crate::lessons::scene::Scene;
+use crate::lessons::stage::Stage;
+use crate::lessons::view::{Banner, Panel, Reading, RunState};
+
+/// The task that fails on purpose when failing is on (`f`).
+pub const FAILING_TASK: u32 = 13;
+const CHUNK_CHOICES: [u32; 10] = [1, 2, 3, 4, 6, 8, 12, 16, 24, 48];
+const MAX_WORKERS: u32 = 4;
+const HISTORY: usize = 6;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    SmallerChunks,
+    BiggerChunks,
+    Workers,
+    ToggleFailing,
+}
+
+const KEYS: &[LessonKey<Command>] = &[
+    LessonKey {
+        keys: &[Key::Char('[')],
+        label: "chunk",
+        help: "Smaller chunks for the next run (down to 1 task per chunk)",
+        command: Command::SmallerChunks,
+    },
+    LessonKey {
+        keys: &[Key::Char(']')],
+        label: "chunk",
+        help: "Bigger chunks for the next run (up to all 48 tasks in one chunk)",
+        command: Command::BiggerChunks,
+    },
+    LessonKey {
+        keys: &[Key::Char('w')],
+        label: "workers",
+        help: "Pool workers for the next run: 1, 2, 3, 4, then 1 again",
+        command: Command::Workers,
+    },
+    LessonKey {
+        keys: &[Key::Char('f')],
+        label: "fail on/off",
+        help: "Make task 13 hit a real bug (division by zero) in the pool, or not",
+        command: Command::ToggleFailing,
+    },
+];
+
+/// One map going on: the pool that runs it and the tasks it was given.
+pub struct Running {
+    pool: Pool,
+    batch: Batch,
+    start_ns: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Serial,
+    Parallel,
+    Done,
+}
+
+/// One run of the lesson: the serial map, then the pool's.
+pub struct PoolRun {
+    phase: Phase,
+    /// The map of the phase we are in.
+    map: Running,
+    /// The serial map's results and time, once it is over.
+    serial: Option<(Vec<TaskResult>, f64)>,
+    /// A worker died in the middle of a task: that task never finishes.
+    lost: Option<Banner>,
+}
+
+pub struct PoolScene {
+    workers: u32,
+    chunksize: u32,
+    fail: bool,
+    history: Vec<RunSummary>,
+}
+
+fn results(r: &Running) -> Vec<TaskResult> {
+    (r.batch.start..r.batch.start + r.batch.len)
+        .map(|i| r.pool.result(i).unwrap_or_else(|| Err("no result".into())))
+        .collect()
+}
+
+/// Wall time from starting the pool to its last finished task, and how
+/// long at the end only one worker was still busy.
+fn times(r: &Running) -> (f64, f64) {
+    let views: Vec<_> = (0..r.batch.len).filter_map(|i| r.pool.task(i)).collect();
+    let end = views
+        .iter()
+        .map(|v| v.finished_ns)
+        .max()
+        .unwrap_or(r.start_ns);
+    let first_done = r
+        .pool
+        .pids()
+        .iter()
+        .map(|p| {
+            views
+                .iter()
+                .filter(|v| i64::from(v.pid) == i64::from(*p))
+                .map(|v| v.finished_ns)
+                .max()
+                .unwrap_or(r.start_ns)
+        })
+        .min()
+        .unwrap_or(end);
+    let ms = |ns: u64| ns as f64 / 1e6;
+    (
+        ms(end.saturating_sub(r.start_ns)),
+        ms(end.saturating_sub(first_done)),
+    )
+}
+
+impl PoolScene {
+    fn job(&self, fail: bool) -> Job {
+        Job::Primes {
+            limit: PRIME_LIMIT,
+            tasks: DEFAULT_TASKS,
+            fail: fail.then_some(FAILING_TASK),
+        }
+    }
+
+    fn launch(&self, stage: &mut Stage, serial: bool) -> Result<Running, LessonError> {
+        let (role, workers, chunksize, job) = if serial {
+            ("serial", 1, DEFAULT_TASKS, self.job(false))
+        } else {
+            (
+                "pool worker",
+                self.workers,
+                self.chunksize,
+                self.job(self.fail),
+            )
+        };
+        let engine = stage.live_engine()?;
+        let start_ns = sys::monotonic_ns();
+        let mut pool = Pool::start(engine, role, workers, DEFAULT_TASKS, &job)?;
+        let inputs: Vec<u64> = (0..u64::from(DEFAULT_TASKS)).collect();
+        let batch = pool
+            .map_async(&inputs, chunksize)
+            .map_err(std::io::Error::other)?;
+        Ok(Running {
+            pool,
+            batch,
+            start_ns,
+        })
+    }
+
+    /// Serial over: start the pool. Pool over: compare and finish.
+    fn advance(&mut self, stage: &mut Stage, run: &mut PoolRun) -> Result<(), LessonError> {
+        let r = &mut run.map;
+        if run.phase == Phase::Done || r.pool.finished() < r.batch.len {
+            return Ok(());
+        }
+        r.pool.close();
+        if run.phase == Phase::Serial {
+            let (ms, _) = times(r);
+            run.serial = Some((results(r), ms));
+            stage.log(format!(
+                "serial took {ms:.0} ms; now a pool of {} with chunksize {}",
+                self.workers, self.chunksize
+            ));
+            // If the pool cannot start, this run is over, not retried.
+            run.phase = Phase::Done;
+            run.map = self.launch(stage, false)?;
+            run.phase = Phase::Parallel;
+        } else {
+            let line = self.summarise(r, run.serial.as_ref());
+            stage.finish(line);
+            run.phase = Phase::Done;
+        }
+        Ok(())
+    }
+
+    /// The pool's run against the serial one, kept in the history; returns
+    /// the log line.
+    fn summarise(&mut self, r: &Running, serial: Option<&(Vec<TaskResult>, f64)>) -> String {
+        let (parallel_ms, tail_ms) = times(r);
+        let parallel = results(r);
+        let (serial, serial_ms) = serial.cloned().unwrap_or_default();
+        let fail = self.fail.then_some(FAILING_TASK);
+        let results_match = serial.len() == parallel.len()
+            && serial.iter().zip(&parallel).enumerate().all(|(i, (s, p))| {
+                if fail.is_some_and(|f| f as usize == i) {
+                    p.is_err()
+                } else {
+                    s == p
+                }
+            });
+        let summary = RunSummary {
+            workers: self.workers,
+            chunksize: self.chunksize,
+            serial_ms,
+            parallel_ms,
+            speedup: serial_ms / parallel_ms.max(1e-6),
+            tail_ms,
+            results_match,
+        };
+        let line = format!(
+            "pool took {parallel_ms:.0} ms: {:.2}x; results match: {}",
+            summary.speedup,
+            if results_match { "yes" } else { "NO" }
+        );
+        self.history.push(summary);
+        if self.history.len() > HISTORY {
+            self.history.remove(0);
+        }
+        line
+    }
+
+    /// A worker killed (from another terminal, say) while it ran a task:
+    /// the task stays taken forever and the map never completes. Python's
+    /// Pool waits forever in that case too; say so instead of spinning.
+    fn check_lost(stage: &mut Stage, run: &mut PoolRun) {
+        if run.phase == Phase::Done || run.lost.is_some() {
+            return;
+        }
+        let r = &run.map;
+        let rows = stage.rows();
+        for i in 0..r.batch.len {
+            let Some(t) = r.pool.task(i).filter(|t| t.state == TaskState::Running) else {
+                continue;
+            };
+            if let Some(dead) = rows
+                .iter()
+                .find(|row| row.pid.unsigned_abs() == t.pid && row.exit.is_some())
+            {
+                let how = dead.exit.map(|e| e.describe()).unwrap_or_default();
+                let text = format!(
+                    "worker {} died in task {i} ({how}): that task will never finish; Python's Pool would wait forever too. r resets",
+                    t.pid
+                );
+                stage.log(text.clone());
+                run.lost = Some(Banner { text, alarm: true });
+                stage.run = RunState::Finished;
+                return;
+            }
+        }
+    }
+
+    fn step_chunksize(&mut self, up: bool) {
+        let c = self.chunksize;
+        let next = if up {
+            CHUNK_CHOICES.iter().copied().find(|&x| x > c)
+        } else {
+            CHUNK_CHOICES.iter().rev().copied().find(|&x| x < c)
+        };
+        if let Some(n) = next {
+            self.chunksize = n;
+        }
+    }
+}
+
+impl Scene for PoolScene {
+    type Command = Command;
+    type Run = PoolRun;
+    const ID: &'static str = "pool";
+    const KEYS: &'static [LessonKey<Command>] = KEYS;
+    const PACE_MS: u64 = 40;
+
+    fn new() -> Self {
+        let workers = default_workers();
+        Self {
+            workers,
+            chunksize: auto_chunksize(DEFAULT_TASKS, workers),
+            fail: true,
+            history: Vec::new(),
+        }
+    }
+
+    fn start(&mut self, stage: &mut Stage) -> Result<PoolRun, LessonError> {
+        stage.new_engine()?.control().start();
+        let r = self.launch(stage, true)?;
+        stage.log(format!(
+            "serial: one process ({}) runs all {DEFAULT_TASKS} tasks in turn",
+            r.pool.pids()[0]
+        ));
+        Ok(PoolRun {
+            phase: Phase::Serial,
+            map: r,
+            serial: None,
+            lost: None,
+        })
+    }
+
+    fn command(
+        &mut self,
+        cmd: Command,
+        stage: &mut Stage,
+        _: &mut Option<PoolRun>,
+    ) -> Result<(), LessonError> {
+        match cmd {
+            Command::SmallerChunks => self.step_chunksize(false),
+            Command::BiggerChunks => self.step_chunksize(true),
+            Command::Workers => self.workers = self.workers % MAX_WORKERS + 1,
+            Command::ToggleFailing => self.fail = !self.fail,
+        }
+        if stage.is_live() {
+            stage.log("changed: press space when this run ends to try it");
+        }
+        Ok(())
+    }
+
+    fn observe(&mut self, stage: &mut Stage, run: &mut Option<PoolRun>, _: &[Event]) {
+        let Some(run) = run else { return };
+        run.map.pool.dispatch();
+        Self::check_lost(stage, run);
+        if let Err(e) = self.advance(stage, run) {
+            stage.log(format!("could not start the pool: {e}"));
+            stage.run = RunState::Finished;
+        }
+    }
+
+    fn read(&self, r: &ProcRow, _: Option<&PoolRun>) -> Reading {
+        panel::read(r)
+    }
+
+    fn panel(&self, stage: &Stage, run: Option<&PoolRun>) -> Panel {
+        let cur = run.map(|r| &r.map);
+        let cells = cur.map_or_else(
+            || vec![(TaskState::Pending, 0); DEFAULT_TASKS as usize],
+            |r| {
+                (0..r.batch.len)
+                    .map(|i| {
+                        r.pool
+                            .task(i)
+                            .map_or((TaskState::Pending, 0), |v| (v.state, v.pid))
+                    })
+                    .collect()
+            },
+        );
+        let pids: Vec<u32> = cur.map_or_else(Vec::new, |r| {
+            r.pool.pids().iter().map(|p| p.unsigned_abs()).collect()
+        });
+        let pending_chunks = cur.map_or_else(Vec::new, |r| {
+            r.pool
+                .chunk_owners()
+                .iter()
+                .enumerate()
+                .filter(|(_, pid)| **pid == 0)
+                .filter_map(|(c, _)| u32::try_from(c).ok())
+                .collect()
+        });
+        let failures = match run.filter(|r| r.phase != Phase::Serial).map(|r| &r.map) {
+            Some(r) => (0..r.batch.len)
+                .filter_map(|i| match r.pool.result(i) {
+                    Some(Err(m)) => Some((i, r.pool.task(i).map_or(0, |v| v.pid), m)),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let (phase, chunksize) = match run.map(|r| r.phase) {
+            None => ("", self.chunksize),
+            Some(Phase::Serial) => ("serial", DEFAULT_TASKS),
+            Some(Phase::Parallel | Phase::Done) => ("pool", self.chunksize),
+        };
+        let done = run.is_some_and(|r| r.phase == Phase::Done);
+        Panel::Pool(PoolPanel {
+            phase: phase.into(),
+            tasks: DEFAULT_TASKS,
+            chunksize,
+            cells,
+            workers: panel::worker_lines(&stage.rows(), &pids),
+            pids,
+            pending_chunks,
+            serial_ms: run.and_then(|r| r.serial.as_ref()).map(|s| s.1),
+            last: done.then(|| self.history.last().cloned()).flatten(),
+            failures,
+            history: self.history.clone(),
+        })
+    }
+
+    fn settings(&self) -> String {
+        let auto = auto_chunksize(DEFAULT_TASKS, self.workers);
+        format!(
+            "workers: {} · chunksize: {} (default {auto}) · failing: {}",
+            self.workers,
+            self.chunksize,
+            if self.fail {
+                FAILING_TASK.to_string()
+            } else {
+                "none".into()
+            }
+        )
+    }
+
+    fn banner(&self, _: &Stage, run: Option<&PoolRun>) -> Option<Banner> {
+        run.and_then(|r| r.lost.clone())
+    }
+}

@@ -1,0 +1,305 @@
+//! The process lesson in the app: workers at teaching pace, signals sent to
+//! the selected one, zombies joined, a crash on a real bug, the daemon demo.
+
+use nix::sys::signal::Signal;
+
+use super::worker::{Counter, Job, K_CRASH, Step};
+use super::{DEFAULT_WORKERS, MAX_WORKERS_APP, PARENT_X, parent};
+use crate::engine::{Event, KState, ProcRow};
+use crate::lessons::error::LessonError;
+use crate::lessons::keys::{Key, LessonKey};
+use crate::lessons::scene::Scene;
+use crate::lessons::stage::Stage;
+use crate::lessons::view::{Panel, Reading, RunState};
+
+/// At the default 400 ms a step, a run lasts about 20 s: time for a class to
+/// pause one, kill one and watch the rest finish.
+const APP_STEPS: u32 = 50;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    StopContinue,
+    Terminate,
+    Kill,
+    Crash,
+    Join,
+    DaemonDemo,
+    WorkersDown,
+    WorkersUp,
+}
+
+const KEYS: &[LessonKey<Command>] = &[
+    LessonKey {
+        keys: &[Key::Char('p')],
+        label: "pause one",
+        help: "Stop or continue the selected process (SIGSTOP / SIGCONT): its state becomes T",
+        command: Command::StopContinue,
+    },
+    LessonKey {
+        keys: &[Key::Char('t')],
+        label: "terminate",
+        help: "Ask the selected process to end (SIGTERM)",
+        command: Command::Terminate,
+    },
+    LessonKey {
+        keys: &[Key::Char('x')],
+        label: "kill",
+        help: "Kill the selected process outright (SIGKILL)",
+        command: Command::Kill,
+    },
+    LessonKey {
+        keys: &[Key::Char('c')],
+        label: "crash",
+        help: "Make the selected worker hit a real bug (an index past the end of a list) and crash",
+        command: Command::Crash,
+    },
+    LessonKey {
+        keys: &[Key::Char('J')],
+        label: "join",
+        help: "Join every finished process: collect its exit status, the zombie disappears",
+        command: Command::Join,
+    },
+    LessonKey {
+        keys: &[Key::Char('d')],
+        label: "daemon demo",
+        help: "Start a parent that starts a daemon child and a normal child, then exits",
+        command: Command::DaemonDemo,
+    },
+    LessonKey {
+        keys: &[Key::Char('[')],
+        label: "workers",
+        help: "One worker fewer for the next run (at least 1)",
+        command: Command::WorkersDown,
+    },
+    LessonKey {
+        keys: &[Key::Char(']')],
+        label: "workers",
+        help: "One worker more for the next run (at most 8)",
+        command: Command::WorkersUp,
+    },
+];
+
+/// What the process lesson's panel shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessPanel {
+    pub parent_x: i64,
+    /// (pid, role, that child's own x)
+    pub child_x: Vec<(i32, String, i64)>,
+    pub zombies: usize,
+    pub workers_next: u32,
+}
+
+pub struct ProcessScene {
+    workers: u32,
+    seen_finished: Vec<i32>,
+    seen_adopted: Vec<i32>,
+}
+
+impl ProcessScene {
+    /// A run with no workers yet, for the demo when nothing runs.
+    fn empty_run(stage: &mut Stage) -> Result<(), LessonError> {
+        let engine = stage.new_engine()?;
+        engine.set_keep_zombies(true);
+        engine.control().start();
+        Ok(())
+    }
+
+    fn demo(&mut self, stage: &mut Stage, run: &mut Option<()>) -> Result<(), LessonError> {
+        if run.is_none() || stage.run == RunState::Finished {
+            *run = None;
+            self.reset();
+            Self::empty_run(stage)?;
+            *run = Some(());
+        }
+        let engine = stage.live_engine()?;
+        let daemon_slot = engine.reserve_slot("daemon child", true)?;
+        let normal_slot = engine.reserve_slot("normal child", false)?;
+        let job = Job::DemoParent {
+            daemon_slot,
+            normal_slot,
+            steps: 6,
+        };
+        let pid = engine.spawn("parent", &job, &[])?;
+        stage.run = RunState::Running;
+        stage.log(format!(
+            "{pid} starts a daemon child and a normal child, then exits"
+        ));
+        Ok(())
+    }
+
+    fn join_finished(stage: &mut Stage) -> Result<(), LessonError> {
+        let engine = stage.live_engine()?;
+        let zombies: Vec<(i32, String)> = engine
+            .rows()
+            .into_iter()
+            .filter(|r| r.state == KState::Zombie)
+            .map(|r| (r.pid, r.role))
+            .collect();
+        let mut lines = Vec::new();
+        for (pid, role) in zombies {
+            if let Ok(Some(exit)) = engine.join(pid) {
+                lines.push(format!("joined {pid} ({role}): {}", exit.describe()));
+            }
+        }
+        if lines.is_empty() {
+            lines.push("nothing to join: no process has finished yet".into());
+        }
+        for l in lines {
+            stage.log(l);
+        }
+        Ok(())
+    }
+
+    fn crash_selected(stage: &mut Stage) -> Result<(), LessonError> {
+        let Some(row) = stage.selected_row().filter(|r| r.exit.is_none()) else {
+            return Err(LessonError::not_now("select a running worker first"));
+        };
+        let slot = u32::try_from(row.slot).unwrap_or(u32::MAX);
+        stage
+            .live_engine()?
+            .control()
+            .set_knob(K_CRASH, slot.saturating_add(1));
+        stage.log(format!(
+            "{} ({}) will hit a bug at its next step",
+            row.pid, row.role
+        ));
+        Ok(())
+    }
+
+    fn note_changes(&mut self, stage: &mut Stage) {
+        for r in stage.rows() {
+            if r.exit.is_some() && !self.seen_finished.contains(&r.pid) {
+                self.seen_finished.push(r.pid);
+                let how = r.exit.map(|e| e.describe()).unwrap_or_default();
+                stage.log(if r.daemon {
+                    format!("{} (daemon) ended with its parent: {how}", r.pid)
+                } else {
+                    format!(
+                        "{} ({}) finished: {how}; a zombie until joined",
+                        r.pid, r.role
+                    )
+                });
+            }
+            if r.adopted && !self.seen_adopted.contains(&r.pid) && !r.daemon {
+                self.seen_adopted.push(r.pid);
+                stage.log(format!("{} lost its parent: adopted by forklore", r.pid));
+            }
+        }
+    }
+}
+
+impl Scene for ProcessScene {
+    type Command = Command;
+    type Run = ();
+    const ID: &'static str = "process";
+    const KEYS: &'static [LessonKey<Command>] = KEYS;
+    const PACE_MS: u64 = 400;
+
+    fn new() -> Self {
+        Self {
+            workers: DEFAULT_WORKERS,
+            seen_finished: Vec::new(),
+            seen_adopted: Vec::new(),
+        }
+    }
+
+    fn start(&mut self, stage: &mut Stage) -> Result<(), LessonError> {
+        self.reset();
+        let workers = self.workers;
+        let engine = stage.new_engine()?;
+        engine.set_keep_zombies(true);
+        parent::spawn_workers(engine, workers, APP_STEPS)?;
+        engine.control().start();
+        stage.log(format!(
+            "started {workers} workers: each is a copy of forklore"
+        ));
+        Ok(())
+    }
+
+    fn command(
+        &mut self,
+        cmd: Command,
+        stage: &mut Stage,
+        run: &mut Option<()>,
+    ) -> Result<(), LessonError> {
+        match cmd {
+            Command::StopContinue => {
+                let stopped = stage
+                    .selected_row()
+                    .is_some_and(|r| r.state == KState::Stopped);
+                stage.signal_selected(if stopped {
+                    Signal::SIGCONT
+                } else {
+                    Signal::SIGSTOP
+                })
+            }
+            Command::Terminate => stage.signal_selected(Signal::SIGTERM),
+            Command::Kill => stage.signal_selected(Signal::SIGKILL),
+            Command::Join => Self::join_finished(stage),
+            Command::DaemonDemo => self.demo(stage, run),
+            Command::Crash => Self::crash_selected(stage),
+            Command::WorkersDown => {
+                self.workers = self.workers.saturating_sub(1).max(1);
+                Ok(())
+            }
+            Command::WorkersUp => {
+                self.workers = (self.workers + 1).min(MAX_WORKERS_APP);
+                Ok(())
+            }
+        }
+    }
+
+    fn observe(&mut self, stage: &mut Stage, _: &mut Option<()>, _: &[Event]) {
+        self.note_changes(stage);
+        if stage.is_live() && stage.all_ended() {
+            stage.finish("every process has finished: J joins the zombies");
+        }
+    }
+
+    fn read(&self, r: &ProcRow, _: Option<&()>) -> Reading {
+        let note = match (r.state, r.exit) {
+            (KState::Zombie, Some(e)) => format!("{}, zombie: J joins", e.describe()),
+            (KState::Reaped, Some(e)) => format!("joined: {}", e.describe()),
+            (KState::Stopped, _) => "stopped: p resumes".into(),
+            (KState::Gone, _) => "reaped by its parent".into(),
+            _ if r.adopted => "adopted by forklore".into(),
+            _ if r.daemon => "daemon".into(),
+            _ => String::new(),
+        };
+        let planned = Counter::Planned.get(&r.record);
+        let step = match Step::of(&r.record) {
+            Some(Step::Work) if planned > 0 => {
+                format!("working {}/{planned}", Counter::Done.get(&r.record))
+            }
+            s => s.map_or("", Step::word).to_string(),
+        };
+        Reading {
+            step,
+            note,
+            highlight: r.state == KState::Zombie,
+        }
+    }
+
+    fn panel(&self, stage: &Stage, _: Option<&()>) -> Panel {
+        let rows = stage.rows();
+        Panel::Process(ProcessPanel {
+            parent_x: PARENT_X,
+            child_x: rows
+                .iter()
+                .filter(|r| Counter::Planned.get(&r.record) > 0)
+                .map(|r| (r.pid, r.role.clone(), Counter::X.get(&r.record).cast_signed()))
+                .collect(),
+            zombies: rows.iter().filter(|r| r.state == KState::Zombie).count(),
+            workers_next: self.workers,
+        })
+    }
+
+    fn settings(&self) -> String {
+        format!("workers: {}", self.workers)
+    }
+
+    fn reset(&mut self) {
+        self.seen_finished.clear();
+        self.seen_adopted.clear();
+    }
+}

@@ -1,0 +1,400 @@
+//! The queue lesson in the app: slots, blocked processes, throughput, and
+//! the "one STOP for two consumers" mistake.
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use super::MAX_PROCS;
+use super::parent::{QueueRun, Setup};
+use super::worker::{Counter, K_SLOW, Msg, Step};
+use crate::engine::{Event, KState, ProcRow};
+use crate::lessons::error::LessonError;
+use crate::lessons::keys::{Key, LessonKey};
+use crate::lessons::scene::Scene;
+use crate::lessons::stage::Stage;
+use crate::lessons::view::{Banner, Pace, Panel, Reading};
+
+const MAXSIZES: [usize; 6] = [2, 4, 6, 8, 12, 16];
+/// Slots of the queue when the lesson opens: few, so that it fills up.
+const APP_MAXSIZE: usize = 6;
+/// Items per producer at teaching pace; the total at full speed.
+const TEACHING_ITEMS: u64 = 30;
+const FULL_SPEED_ITEMS: u64 = 3_000_000;
+/// Extra pacing points per item for slow consumers.
+const SLOW: u32 = 2;
+const RATE_SAMPLES: usize = 60;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    Producers,
+    Consumers,
+    Maxsize,
+    SlowConsumers,
+    OneSentinel,
+    EndWaiter,
+}
+
+const KEYS: &[LessonKey<Command>] = &[
+    LessonKey {
+        keys: &[Key::Char('p')],
+        label: "producers",
+        help: "Producers for the next run: 1, 2, ... 8, then 1 again",
+        command: Command::Producers,
+    },
+    LessonKey {
+        keys: &[Key::Char('c')],
+        label: "consumers",
+        help: "Consumers for the next run: 1, 2, ... 8, then 1 again",
+        command: Command::Consumers,
+    },
+    LessonKey {
+        keys: &[Key::Char('m')],
+        label: "maxsize",
+        help: "Slots in the queue for the next run (2 to 16)",
+        command: Command::Maxsize,
+    },
+    LessonKey {
+        keys: &[Key::Char('s')],
+        label: "slow consumers",
+        help: "Consumers take three steps per item, or one: the queue fills up, or drains (now)",
+        command: Command::SlowConsumers,
+    },
+    LessonKey {
+        keys: &[Key::Char('o')],
+        label: "one STOP",
+        help: "Next run: one STOP sentinel for two consumers (the mistake), or one per consumer",
+        command: Command::OneSentinel,
+    },
+    LessonKey {
+        keys: &[Key::Char('e')],
+        label: "end waiter",
+        help: "Put the missing STOP, so the consumer waiting forever ends",
+        command: Command::EndWaiter,
+    },
+];
+
+/// What the queue panel draws.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct QueuePanel {
+    pub maxsize: usize,
+    /// Items in the queue, oldest (next to be taken) first: label, putter PID.
+    pub items: Vec<(String, u32)>,
+    pub puts: u64,
+    pub gets: u64,
+    pub max_depth: u64,
+    pub blocked_full: Vec<i32>,
+    pub blocked_empty: Vec<i32>,
+    /// Items taken per second, oldest sample first.
+    pub rate: Vec<u64>,
+    /// How the run ends: the STOPs it will put for its consumers.
+    pub sentinels: String,
+    /// Consumers that wait for an item nobody will put.
+    pub stuck: Vec<i32>,
+}
+
+/// One run in the app: its queue, and what the app follows while it goes.
+pub struct Live {
+    pub queue: QueueRun,
+    /// Items taken per second, oldest sample first.
+    rate: VecDeque<u64>,
+    /// When the last rate sample was taken, and the items taken by then.
+    last_sample: Option<(Instant, u64)>,
+    /// Consumers that wait for an item nobody will put.
+    stuck: Vec<i32>,
+}
+
+impl Live {
+    fn sample_rate(&mut self, rows: &[ProcRow]) {
+        let taken = self.queue.taken(rows);
+        let now = Instant::now();
+        match self.last_sample {
+            Some((t, n)) if now.duration_since(t).as_millis() >= 1000 => {
+                let secs = now.duration_since(t).as_secs_f64();
+                self.rate
+                    .push_back((taken.saturating_sub(n) as f64 / secs).round() as u64);
+                while self.rate.len() > RATE_SAMPLES {
+                    self.rate.pop_front();
+                }
+                self.last_sample = Some((now, taken));
+            }
+            Some(_) => {}
+            None => self.last_sample = Some((now, taken)),
+        }
+    }
+
+    /// Consumers blocked on an empty queue after every producer finished:
+    /// nobody will ever put the item they wait for.
+    fn find_stuck(&self, rows: &[ProcRow]) -> Vec<i32> {
+        let run = &self.queue;
+        let producers_done = rows
+            .iter()
+            .filter(|r| run.producers.contains(&r.pid))
+            .all(|r| r.exit.is_some());
+        if !producers_done || run.snapshot().depth() > 0 {
+            return Vec::new();
+        }
+        rows.iter()
+            .filter(|r| run.is_consumer(r.pid) && r.exit.is_none())
+            .filter(|r| Step::of(&r.record) == Some(Step::BlockedEmpty))
+            .map(|r| r.pid)
+            .collect()
+    }
+}
+
+pub struct QueueScene {
+    producers: u32,
+    consumers: u32,
+    maxsize: usize,
+    slow: bool,
+    one_sentinel: bool,
+}
+
+/// The live processes of `rows` at `step`.
+fn pids_at(rows: &[ProcRow], step: Step) -> Vec<i32> {
+    rows.iter()
+        .filter(|r| r.exit.is_none() && Step::of(&r.record) == Some(step))
+        .map(|r| r.pid)
+        .collect()
+}
+
+impl QueueScene {
+    /// The mistake needs two consumers, whatever `c` says.
+    fn consumers(&self) -> u32 {
+        if self.one_sentinel {
+            self.consumers.max(2)
+        } else {
+            self.consumers
+        }
+    }
+
+    fn sentinels(&self) -> u32 {
+        if self.one_sentinel {
+            1
+        } else {
+            self.consumers()
+        }
+    }
+
+    fn setup(&self, pace: Pace) -> Setup {
+        let items = if pace.is_full_speed() {
+            FULL_SPEED_ITEMS
+        } else {
+            TEACHING_ITEMS * u64::from(self.producers)
+        };
+        Setup {
+            producers: self.producers,
+            consumers: self.consumers(),
+            items,
+            maxsize: self.maxsize,
+            sentinels: self.sentinels(),
+        }
+    }
+
+    fn slow_knob(&self) -> u32 {
+        if self.slow { SLOW } else { 0 }
+    }
+
+    /// `e`: the parent puts the STOP that was missing.
+    fn end_stuck(stage: &mut Stage, live: Option<&Live>) -> Result<(), LessonError> {
+        let me = stage.parent_pid().unsigned_abs();
+        let Some(live) = live else {
+            return Err(LessonError::not_now("no run going on"));
+        };
+        if live.stuck.is_empty() {
+            return Err(LessonError::not_now("no consumer is waiting forever"));
+        }
+        live.queue
+            .queue
+            .try_put(me, &Msg::Stop)
+            .map_err(|e| LessonError::not_now(format!("could not put STOP: {e:?}")))?;
+        stage.log(format!(
+            "forklore ({me}) put the missing STOP: the waiting consumer takes it and leaves"
+        ));
+        Ok(())
+    }
+}
+
+impl Scene for QueueScene {
+    type Command = Command;
+    type Run = Live;
+    const ID: &'static str = "queue";
+    const KEYS: &'static [LessonKey<Command>] = KEYS;
+    const PACE_MS: u64 = 400;
+
+    fn new() -> Self {
+        Self {
+            producers: 1,
+            consumers: 1,
+            maxsize: APP_MAXSIZE,
+            slow: true,
+            one_sentinel: false,
+        }
+    }
+
+    fn start(&mut self, stage: &mut Stage) -> Result<Live, LessonError> {
+        let setup = self.setup(stage.pace());
+        let slow = self.slow_knob();
+        let engine = stage.new_engine()?;
+        engine.control().set_knob(K_SLOW, slow);
+        let queue = QueueRun::spawn(engine, setup)?;
+        engine.control().start();
+        stage.log(format!(
+            "{} producers and {} consumers share a queue of {} slots",
+            setup.producers, setup.consumers, setup.maxsize
+        ));
+        Ok(Live {
+            queue,
+            rate: VecDeque::new(),
+            last_sample: None,
+            stuck: Vec::new(),
+        })
+    }
+
+    fn command(
+        &mut self,
+        cmd: Command,
+        stage: &mut Stage,
+        run: &mut Option<Live>,
+    ) -> Result<(), LessonError> {
+        match cmd {
+            Command::Producers => self.producers = self.producers % MAX_PROCS + 1,
+            Command::Consumers => self.consumers = self.consumers % MAX_PROCS + 1,
+            Command::Maxsize => {
+                let i = MAXSIZES
+                    .iter()
+                    .position(|m| *m == self.maxsize)
+                    .unwrap_or(0);
+                self.maxsize = MAXSIZES[(i + 1) % MAXSIZES.len()];
+            }
+            Command::SlowConsumers => {
+                self.slow = !self.slow;
+                if let Some(e) = stage.engine() {
+                    e.control().set_knob(K_SLOW, self.slow_knob());
+                }
+            }
+            Command::OneSentinel => self.one_sentinel = !self.one_sentinel,
+            Command::EndWaiter => return Self::end_stuck(stage, run.as_ref()),
+        }
+        Ok(())
+    }
+
+    fn observe(&mut self, stage: &mut Stage, run: &mut Option<Live>, _: &[Event]) {
+        let Some(live) = run else { return };
+        let rows = stage.rows();
+        live.sample_rate(&rows);
+        let stuck = live.find_stuck(&rows);
+        for pid in stuck.iter().filter(|p| !live.stuck.contains(p)) {
+            stage.log(format!(
+                "{pid} is blocked: empty and every producer has finished: it waits forever"
+            ));
+        }
+        live.stuck = stuck;
+        if stage.is_live()
+            && stage.all_ended()
+            && let Some(o) = stage.engine().map(|e| live.queue.check(e))
+        {
+            stage.finish(format!(
+                "all done: {} put, {} taken, {} twice, {} missing, order kept: {}",
+                o.produced, o.consumed, o.duplicated, o.missing, o.fifo
+            ));
+        }
+    }
+
+    fn read(&self, r: &ProcRow, run: Option<&Live>) -> Reading {
+        let consumer = run.is_some_and(|l| l.queue.is_consumer(r.pid));
+        let stuck = run.is_some_and(|l| l.stuck.contains(&r.pid));
+        let (did, count) = (
+            if consumer { "took" } else { "put" },
+            Counter::Count.get(&r.record),
+        );
+        let mut note = format!("{did} {count}");
+        let stops = Counter::Stops.get(&r.record);
+        if stops > 0 {
+            note.push_str(&format!(", {did} {stops} STOP"));
+        }
+        if stuck {
+            note.push_str(": waits forever (e ends it)");
+        } else if r.state == KState::Stopped {
+            note.push_str(": stopped");
+        }
+        let step = Step::of(&r.record);
+        Reading {
+            step: step.map_or("", Step::word).into(),
+            highlight: stuck
+                || matches!(step, Some(Step::BlockedFull | Step::BlockedEmpty)) && r.exit.is_none(),
+            note,
+        }
+    }
+
+    fn panel(&self, stage: &Stage, run: Option<&Live>) -> Panel {
+        let rows = stage.rows();
+        let setup = self.setup(stage.pace());
+        let sentinels = format!(
+            "at the end the last producer puts {} STOP for {} consumers{}",
+            setup.sentinels,
+            setup.consumers,
+            if setup.sentinels < setup.consumers {
+                ": one too few"
+            } else {
+                ": one each"
+            }
+        );
+        let mut panel = QueuePanel {
+            maxsize: setup.maxsize,
+            blocked_full: pids_at(&rows, Step::BlockedFull),
+            blocked_empty: pids_at(&rows, Step::BlockedEmpty),
+            rate: run.map_or_else(Vec::new, |l| l.rate.iter().copied().collect()),
+            sentinels,
+            stuck: run.map_or_else(Vec::new, |l| l.stuck.clone()),
+            ..QueuePanel::default()
+        };
+        if let Some(live) = run {
+            let snap = live.queue.snapshot();
+            let mut items: Vec<_> = snap.slots.into_iter().flatten().collect();
+            items.sort_by_key(|s| s.pos);
+            panel.items = items
+                .into_iter()
+                .map(|s| {
+                    let label = postcard::from_bytes::<Msg>(&s.item.bytes)
+                        .map_or_else(|_| "?".into(), Msg::label);
+                    (label, s.item.pid)
+                })
+                .collect();
+            panel.maxsize = snap.maxsize;
+            panel.puts = snap.puts;
+            panel.gets = snap.gets;
+            panel.max_depth = snap.max_depth;
+        }
+        Panel::Queue(panel)
+    }
+
+    fn settings(&self) -> String {
+        format!(
+            "P {} · C {} · maxsize {} · {} consumers{}",
+            self.producers,
+            self.consumers(),
+            self.maxsize,
+            if self.slow { "slow" } else { "normal" },
+            if self.one_sentinel {
+                " · one STOP"
+            } else {
+                ""
+            }
+        )
+    }
+
+    fn banner(&self, _: &Stage, run: Option<&Live>) -> Option<Banner> {
+        let stuck = &run?.stuck;
+        (!stuck.is_empty()).then(|| Banner {
+            text: format!(
+                "consumer {} waits forever: only one STOP for two consumers. Press e to put the missing STOP",
+                stuck
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            alarm: true,
+        })
+    }
+}

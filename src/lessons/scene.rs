@@ -1,0 +1,241 @@
+//! One shape for every interactive lesson. A lesson supplies a `Scene`: its
+//! own verbs (start a run, obey a command, notice what changed, read a
+//! process, fill its panel). `Staged` wraps any scene in what all lessons
+//! share (the `Stage`: engine, run state, pace, selection, log) and is the
+//! one implementation of `Lesson`, the face the app talks to.
+
+use std::fmt;
+use std::path::Path;
+
+use super::error::LessonError;
+use super::keys::{Key, KeyHelp, LessonKey, command_for, helps};
+use super::stage::Stage;
+use super::view::{Banner, LessonView, Pace, Panel, Reading, RowView};
+use crate::engine::{Event, ProcRow};
+
+/// A lesson's own part, under the stage every lesson shares.
+pub trait Scene: Sized + 'static {
+    /// What the lesson's keys ask of it.
+    type Command: Copy + Eq + fmt::Debug + 'static;
+    /// What one run holds besides its engine (shared memory, pipes, a
+    /// scenario's gates); dropped when the run is reset or replaced.
+    type Run;
+    /// The lesson id (`lock`): names the engine's workers.
+    const ID: &'static str;
+    /// The lesson's keys: the footer, the help overlay and the dispatch.
+    const KEYS: &'static [LessonKey<Self::Command>];
+    /// Milliseconds per step a class starts at.
+    const PACE_MS: u64;
+    /// Start a run as soon as the lesson opens (the deadlock lesson opens
+    /// with its processes at their gates).
+    const OPEN_RUNNING: bool = false;
+
+    /// The lesson's settings at their defaults, before any run.
+    fn new() -> Self;
+
+    /// Starts a run: `stage.new_engine()` and the processes on it.
+    fn start(&mut self, stage: &mut Stage) -> Result<Self::Run, LessonError>;
+
+    /// One of the lesson's keys was pressed.
+    fn command(
+        &mut self,
+        cmd: Self::Command,
+        stage: &mut Stage,
+        run: &mut Option<Self::Run>,
+    ) -> Result<(), LessonError>;
+
+    /// Called every frame after the stage caught up with the engine: react
+    /// to what changed, and `stage.finish(..)` when the run is over.
+    fn observe(&mut self, stage: &mut Stage, run: &mut Option<Self::Run>, events: &[Event]);
+
+    /// The lesson's reading of one process: its step, a note, a highlight.
+    fn read(&self, proc: &ProcRow, run: Option<&Self::Run>) -> Reading;
+
+    /// The lesson's own panel.
+    fn panel(&self, stage: &Stage, run: Option<&Self::Run>) -> Panel;
+
+    /// One line of the lesson's settings ("workers: 3 · lock: ON").
+    fn settings(&self) -> String;
+
+    /// A message that must not be missed.
+    fn banner(&self, _stage: &Stage, _run: Option<&Self::Run>) -> Option<Banner> {
+        None
+    }
+
+    /// Space: pauses or resumes the run going on, or starts a new one.
+    fn run_pause(
+        &mut self,
+        stage: &mut Stage,
+        run: &mut Option<Self::Run>,
+    ) -> Result<(), LessonError> {
+        if !stage.toggle_pause() {
+            restart(self, stage, run)?;
+        }
+        Ok(())
+    }
+
+    /// `r`: the run is gone; forget what belonged to it.
+    fn reset(&mut self) {}
+
+    /// The teacher's folder of lesson files (`--lessons DIR`), for lessons
+    /// that read more than their text from it.
+    fn use_lessons_dir(&mut self, _dir: &Path) {}
+}
+
+/// Replaces the run going on (if any) with a fresh one.
+pub fn restart<S: Scene>(
+    scene: &mut S,
+    stage: &mut Stage,
+    run: &mut Option<S::Run>,
+) -> Result<(), LessonError> {
+    *run = None;
+    *run = Some(scene.start(stage)?);
+    Ok(())
+}
+
+/// The interactive side of a lesson, as the app drives it.
+pub trait Lesson {
+    /// A key the app does not use itself: None if the lesson has no such key.
+    fn press(&mut self, key: Key) -> Option<Result<(), LessonError>>;
+    /// Space: start a run, or pause/resume the one going on.
+    fn run_pause(&mut self) -> Result<(), LessonError>;
+    /// `r`: kill everything of this run and go back to the start.
+    fn reset(&mut self);
+    fn set_pace(&mut self, pace: Pace);
+    fn pace(&self) -> Pace;
+    /// Up/down in the process table.
+    fn select(&mut self, delta: i32);
+    /// Called every frame: read the engine, react to what changed.
+    fn tick(&mut self);
+    fn view(&self) -> LessonView;
+    /// True once a run has gone to its end (marks the lesson done).
+    fn completed(&self) -> bool;
+    /// The teacher's folder of lesson files (`--lessons DIR`).
+    fn use_lessons_dir(&mut self, dir: &Path);
+}
+
+/// A scene on its stage, with the run going on.
+pub struct Staged<S: Scene> {
+    stage: Stage,
+    scene: S,
+    run: Option<S::Run>,
+}
+
+impl<S: Scene> Staged<S> {
+    pub fn new(exe: &Path) -> Self {
+        let mut me = Self {
+            stage: Stage::new(S::ID, exe, Pace::from_millis(S::PACE_MS)),
+            scene: S::new(),
+            run: None,
+        };
+        me.open_running();
+        me
+    }
+
+    /// The lesson's keys as the footer and the help overlay show them
+    /// (`LessonMeta::keys`).
+    pub fn keys() -> Vec<KeyHelp> {
+        helps(S::KEYS)
+    }
+
+    /// The app's constructor (`LessonMeta::open`).
+    pub fn open(exe: &Path) -> Box<dyn Lesson> {
+        Box::new(Self::new(exe))
+    }
+
+    fn open_running(&mut self) {
+        if S::OPEN_RUNNING
+            && let Err(e) = restart(&mut self.scene, &mut self.stage, &mut self.run)
+        {
+            // A hint (a scenario file refused) says it all; a failure of
+            // the machine needs saying what failed.
+            self.stage.log(match e {
+                LessonError::NotNow(why) => why,
+                LessonError::Os(e) => format!("could not start the processes: {e}"),
+            });
+        }
+    }
+
+    /// Obeys one of the lesson's commands, as its key would.
+    pub fn command(&mut self, cmd: S::Command) -> Result<(), LessonError> {
+        self.scene.command(cmd, &mut self.stage, &mut self.run)
+    }
+
+    pub fn scene(&self) -> &S {
+        &self.scene
+    }
+
+    pub fn stage(&self) -> &Stage {
+        &self.stage
+    }
+
+    /// The run going on, if any (tests read its shared memory).
+    pub fn run(&self) -> Option<&S::Run> {
+        self.run.as_ref()
+    }
+}
+
+impl<S: Scene> Lesson for Staged<S> {
+    fn press(&mut self, key: Key) -> Option<Result<(), LessonError>> {
+        let cmd = command_for(S::KEYS, key)?;
+        Some(self.command(cmd))
+    }
+
+    fn run_pause(&mut self) -> Result<(), LessonError> {
+        self.scene.run_pause(&mut self.stage, &mut self.run)
+    }
+
+    fn reset(&mut self) {
+        self.run = None;
+        self.stage.reset();
+        self.scene.reset();
+        self.open_running();
+    }
+
+    fn set_pace(&mut self, pace: Pace) {
+        self.stage.set_pace(pace);
+    }
+
+    fn pace(&self) -> Pace {
+        self.stage.pace()
+    }
+
+    fn select(&mut self, delta: i32) {
+        let n = self.stage.rows().len();
+        self.stage.select(delta, n);
+    }
+
+    fn tick(&mut self) {
+        let events = self.stage.poll();
+        self.scene.observe(&mut self.stage, &mut self.run, &events);
+    }
+
+    fn view(&self) -> LessonView {
+        let run = self.run.as_ref();
+        let rows: Vec<RowView> = self
+            .stage
+            .rows()
+            .iter()
+            .map(|p| RowView::new(p, self.scene.read(p, run)))
+            .collect();
+        LessonView {
+            run: self.stage.run,
+            pace: self.stage.pace(),
+            parent_pid: self.stage.parent_pid(),
+            selected: self.stage.selected(rows.len()),
+            rows,
+            panel: self.scene.panel(&self.stage, run),
+            log: self.stage.log_lines(),
+            banner: self.scene.banner(&self.stage, run),
+            settings: self.scene.settings(),
+        }
+    }
+
+    fn completed(&self) -> bool {
+        self.stage.completed()
+    }
+
+    fn use_lessons_dir(&mut self, dir: &Path) {
+        self.scene.use_lessons_dir(dir);
+    }
+}

@@ -1,0 +1,237 @@
+//! The semaphore lesson in the app: scene 1 (a semaphore of limit K, K
+//! changed live) and scene 2 (an event the teacher sets).
+
+use super::parent::launch;
+use super::worker::{Counter, Job, Step};
+use super::{DEFAULT_LIMIT, DEFAULT_WORKERS};
+use crate::engine::semaphore::Room;
+use crate::engine::{Event, ProcRow, Shared};
+use crate::lessons::error::LessonError;
+use crate::lessons::keys::{Key, LessonKey};
+use crate::lessons::scene::Scene;
+use crate::lessons::stage::Stage;
+use crate::lessons::view::{Panel, Reading};
+
+const APP_ROUNDS: u32 = 8;
+const HOLD_STEPS: u32 = 3;
+const EVENT_STEPS: u32 = 6;
+const MAX_WORKERS: u32 = 8;
+const MAX_LIMIT: u32 = 8;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    LimitDown,
+    LimitUp,
+    Workers,
+    SwitchScene,
+    SetEvent,
+}
+
+const KEYS: &[LessonKey<Command>] = &[
+    LessonKey {
+        keys: &[Key::Char('[')],
+        label: "limit",
+        help: "Lower the semaphore's limit K, even while it runs (at least 1)",
+        command: Command::LimitDown,
+    },
+    LessonKey {
+        keys: &[Key::Char(']')],
+        label: "limit",
+        help: "Raise the semaphore's limit K, even while it runs: waiters get in",
+        command: Command::LimitUp,
+    },
+    LessonKey {
+        keys: &[Key::Char('w')],
+        label: "workers",
+        help: "Workers for the next run: 2 to 8",
+        command: Command::Workers,
+    },
+    LessonKey {
+        keys: &[Key::Char('e')],
+        label: "scene",
+        help: "Switch between the semaphore scene and the event scene (a new run)",
+        command: Command::SwitchScene,
+    },
+    LessonKey {
+        keys: &[Key::Char('g')],
+        label: "set event",
+        help: "Event scene: set the event, every waiting worker goes at once",
+        command: Command::SetEvent,
+    },
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SemaphorePanel {
+    /// true: the event scene; false: the semaphore scene.
+    pub event_scene: bool,
+    pub limit: u32,
+    /// Permits left (Python's semaphore value).
+    pub value: u32,
+    pub inside: Vec<i32>,
+    pub waiting: Vec<i32>,
+    /// Asleep in the kernel on the semaphore (or the event) right now.
+    pub sleepers: u32,
+    pub max_inside: u32,
+    pub event_set: bool,
+    pub at_gate: Vec<i32>,
+    pub released: Vec<i32>,
+}
+
+pub struct SemaphoreScene {
+    workers: u32,
+    limit: u32,
+    event_scene: bool,
+}
+
+fn pids_at(rows: &[ProcRow], step: Step) -> Vec<i32> {
+    rows.iter()
+        .filter(|r| r.exit.is_none() && Step::of(&r.record) == Some(step))
+        .map(|r| r.pid)
+        .collect()
+}
+
+impl SemaphoreScene {
+    fn set_limit(&mut self, k: u32, stage: &mut Stage, room: Option<&Shared<Room>>) {
+        self.limit = k.clamp(1, MAX_LIMIT);
+        if let Some(room) = room.filter(|_| !self.event_scene) {
+            room.sem.set_limit(self.limit);
+            stage.log(format!(
+                "limit is now {}: at most {} inside",
+                self.limit, self.limit
+            ));
+        }
+    }
+}
+
+impl Scene for SemaphoreScene {
+    type Command = Command;
+    type Run = Shared<Room>;
+    const ID: &'static str = "semaphore";
+    const KEYS: &'static [LessonKey<Command>] = KEYS;
+    const PACE_MS: u64 = 400;
+
+    fn new() -> Self {
+        Self {
+            workers: DEFAULT_WORKERS,
+            limit: DEFAULT_LIMIT,
+            event_scene: false,
+        }
+    }
+
+    fn start(&mut self, stage: &mut Stage) -> Result<Shared<Room>, LessonError> {
+        let (workers, limit) = (self.workers, self.limit);
+        let job = if self.event_scene {
+            Job::Event { steps: EVENT_STEPS }
+        } else {
+            Job::Semaphore {
+                rounds: APP_ROUNDS,
+                hold_ms: 0,
+                hold_steps: HOLD_STEPS,
+            }
+        };
+        let engine = stage.new_engine()?;
+        let room = launch(engine, workers, limit, &job)?;
+        engine.control().start();
+        stage.log(if self.event_scene {
+            format!("{workers} workers wait at the event: g sets it")
+        } else {
+            format!("{workers} workers, semaphore of {limit}: at most {limit} inside")
+        });
+        Ok(room)
+    }
+
+    fn command(
+        &mut self,
+        cmd: Command,
+        stage: &mut Stage,
+        run: &mut Option<Shared<Room>>,
+    ) -> Result<(), LessonError> {
+        match cmd {
+            Command::LimitDown => {
+                self.set_limit(self.limit.saturating_sub(1), stage, run.as_ref());
+            }
+            Command::LimitUp => self.set_limit(self.limit + 1, stage, run.as_ref()),
+            Command::Workers => self.workers = (self.workers % MAX_WORKERS + 1).max(2),
+            Command::SwitchScene => {
+                *run = None;
+                stage.reset();
+                self.event_scene = !self.event_scene;
+                stage.log(if self.event_scene {
+                    "event scene: space starts workers that wait at an event"
+                } else {
+                    "semaphore scene: space starts the workers"
+                });
+            }
+            Command::SetEvent => {
+                let Some(room) = run.as_ref().filter(|_| self.event_scene) else {
+                    return Err(LessonError::not_now("press e for the event scene first"));
+                };
+                let waiting = room.event.waiters();
+                room.event.set();
+                stage.log(format!(
+                    "event set: {waiting} sleeping workers woken at once"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn observe(&mut self, stage: &mut Stage, run: &mut Option<Shared<Room>>, _: &[Event]) {
+        if stage.is_live() && stage.all_ended() {
+            let max = run.as_ref().map_or(0, |r| r.max());
+            stage.finish(if self.event_scene {
+                "all finished".to_string()
+            } else {
+                format!("all finished; most ever inside at once: {max}")
+            });
+        }
+    }
+
+    fn read(&self, r: &ProcRow, _: Option<&Shared<Room>>) -> Reading {
+        let step = Step::of(&r.record);
+        Reading {
+            step: step.map_or("", Step::word).into(),
+            note: match r.exit {
+                Some(e) => e.describe(),
+                None => format!("{} rounds", Counter::Rounds.get(&r.record)),
+            },
+            highlight: step == Some(Step::Inside) && r.exit.is_none(),
+        }
+    }
+
+    fn panel(&self, stage: &Stage, run: Option<&Shared<Room>>) -> Panel {
+        let rows = stage.rows();
+        let room = run.map(|r| &**r);
+        Panel::Semaphore(SemaphorePanel {
+            event_scene: self.event_scene,
+            limit: room.map_or(self.limit, |r| r.sem.limit()),
+            value: room.map_or(self.limit, |r| r.sem.value()),
+            inside: pids_at(&rows, Step::Inside),
+            waiting: pids_at(&rows, Step::Waiting),
+            sleepers: room.map_or(0, |r| {
+                if self.event_scene {
+                    r.event.waiters()
+                } else {
+                    r.sem.waiters()
+                }
+            }),
+            max_inside: room.map_or(0, Room::max),
+            event_set: room.is_some_and(|r| r.event.is_set()),
+            at_gate: pids_at(&rows, Step::AtGate),
+            released: pids_at(&rows, Step::Released),
+        })
+    }
+
+    fn settings(&self) -> String {
+        format!(
+            "scene: {} · workers: {} · limit K: {}",
+            if self.event_scene {
+                "event"
+            } else {
+                "semaphore"
+            },
+            self.workers,
+            self.limit
+        )
+    }
+}
