@@ -6,6 +6,7 @@
 //! nothing of the terminal; `app` is the model the TUI draws
 //! (`crate::ui::watch`) and `headless` prints the JSON instead.
 
+pub mod app;
 pub mod bench;
 pub mod events;
 pub mod headless;
@@ -62,8 +63,7 @@ pub fn main(cmd: &WatchCmd, theme: &str) -> ExitCode {
     if cmd.json {
         headless::run(cmd)
     } else {
-        let _ = theme;
-        crate::cli::usage_error("the live screen of `watch` is not built yet: add --json")
+        app::run(cmd, theme)
     }
 }
 
