@@ -16,6 +16,8 @@ pub struct MenuItem {
     pub done: bool,
     /// Checklist items ticked, of all.
     pub checklist: (usize, usize),
+    /// Predictions judged right, of the lesson's questions.
+    pub predictions: (usize, usize),
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -36,10 +36,7 @@ pub fn lines<'a>(c: &'a ChallengeView, theme: &Theme) -> Vec<Line<'a>> {
             status.push(Span::styled("your move", theme.text));
         }
         TryState::Won => {
-            status.push(Span::styled(
-                format!("WON in {} steps", c.steps),
-                theme.ok,
-            ));
+            status.push(Span::styled(format!("WON in {} steps", c.steps), theme.ok));
             status.push(Span::styled(" · r: again, C: leave", theme.muted));
         }
         TryState::Lost(why) => {

@@ -7,22 +7,17 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::theme::Theme;
-use super::{checklist, panels, process_table, text};
+use super::{panels, process_table, teach, text};
 use crate::app::model::LessonModel;
 use crate::lessons::view::{LessonView, RunState};
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, m: &LessonModel, theme: &Theme) {
     let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
     frame.render_widget(Paragraph::new(header(m, head.width, theme)), head);
-    // The goal and checklist: always on top, whatever shows below.
+    // The goal, checklist, challenge and predictions: always on top,
+    // whatever shows below.
     let body = match &m.teach {
-        Some(t) => {
-            let h = checklist::height(t, body.width);
-            let [top, rest] =
-                Layout::vertical([Constraint::Length(h), Constraint::Min(1)]).areas(body);
-            checklist::draw(frame, top, t, theme);
-            rest
-        }
+        Some(t) => teach::top(frame, body, t, theme),
         None => body,
     };
     // Side by side from 100 columns; below that the live view gets the
@@ -39,6 +34,9 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, m: &LessonModel, theme: &Theme) {
             Layout::horizontal([Constraint::Length(text_w), Constraint::Min(60)]).areas(body);
         text::draw(frame, left, &m.content, m.scroll, theme);
         live(frame, right, &m.view, theme);
+    }
+    if let Some(t) = &m.teach {
+        teach::overlay(frame, area, t, theme);
     }
 }
 

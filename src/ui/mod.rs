@@ -1,6 +1,7 @@
 //! Drawing only: every function here takes the app's `Model` (plain data)
 //! and paints it. Nothing here starts a process or reads `/proc`.
 
+pub mod challenge;
 pub mod checklist;
 pub mod footer;
 pub mod help;
@@ -8,6 +9,8 @@ pub mod lesson;
 pub mod menu;
 pub mod panels;
 pub mod process_table;
+pub mod question;
+pub mod teach;
 pub mod text;
 pub mod theme;
 pub mod watch;

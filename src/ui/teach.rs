@@ -21,7 +21,7 @@ pub fn top(frame: &mut Frame<'_>, area: Rect, t: &TeachView, theme: &Theme) -> R
     let mut shown = t.clone();
     if t.challenge.is_some() && area.height < ROOM_FOR_BOTH {
         shown.items.clear();
-        shown.hidden_items = t.count();
+        shown.hidden_items = Some(t.count());
     }
     let list_h = checklist::height(&shown, area.width);
     let extra = extra_lines(t, theme);

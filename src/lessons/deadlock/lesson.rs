@@ -15,7 +15,7 @@ use crate::lessons::error::{LessonError, no_run};
 use crate::lessons::keys::{Key, LessonKey};
 use crate::lessons::scene::{Scene, restart};
 use crate::lessons::stage::Stage;
-use crate::lessons::teaching::Happening;
+use crate::lessons::teaching::{Happening, Measure, Outcome};
 use crate::lessons::view::{Banner, Panel, Reading, RunState};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -370,6 +370,15 @@ impl DeadlockScene {
                 stage.happened(Happening::Explored);
                 if e.deadlocking == 0 && !e.cut {
                     stage.happened(Happening::ExploredNone);
+                }
+                // Cut short, "none" would not be proven: judge only a whole
+                // exploration, or one that found a deadlock.
+                if !e.cut || e.deadlocking > 0 {
+                    stage.measured(
+                        Measure::AnyDeadlock,
+                        Outcome::yes_no(e.deadlocking > 0),
+                        &format!("{} of {} schedules", e.deadlocking, e.schedules),
+                    );
                 }
                 let line = self.explore_line(c, &e);
                 self.explored = Some((c, f, e));

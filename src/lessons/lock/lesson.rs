@@ -16,7 +16,7 @@ use crate::lessons::error::{LessonError, no_run};
 use crate::lessons::keys::{Key, LessonKey};
 use crate::lessons::scene::{Scene, restart};
 use crate::lessons::stage::Stage;
-use crate::lessons::teaching::Happening;
+use crate::lessons::teaching::{Happening, Measure, Outcome};
 use crate::lessons::view::{Banner, Pace, Panel, Progress, Reading, RunState};
 
 /// How long a run at teaching pace should last: long enough to watch the
@@ -338,6 +338,22 @@ impl LockScene {
         let mut distinct = rep.finals.clone();
         distinct.sort_unstable();
         distinct.dedup();
+        // Where the finals land against W x I: any above, else any below,
+        // else all exact.
+        let (lowest, highest) = (
+            distinct.first().copied().unwrap_or(0),
+            distinct.last().copied().unwrap_or(0),
+        );
+        let landed = if highest > expected {
+            Outcome::compare(highest, expected)
+        } else {
+            Outcome::compare(lowest, expected)
+        };
+        stage.measured(
+            Measure::FinalsVsExpected,
+            landed,
+            &format!("{REPEATS} runs: lowest {lowest}, highest {highest}, of {expected}"),
+        );
         if rep.lock_on && distinct == [expected] {
             stage.happened(Happening::RepeatExact);
         } else if !rep.lock_on && distinct.len() > 1 {

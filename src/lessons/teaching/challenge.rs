@@ -36,35 +36,13 @@ macro_rules! challenges {
 }
 
 challenges! {
-    "process" => {
-        /// A stopped (T), a zombie (Z) and a live worker, all at once.
-        ThreeStates = "three-states",
-    }
-    "pool" => {
-        /// One worker runs every task of a pool of two or more.
-        OneWorkerAll = "one-worker-all",
-    }
-    "queue" => {
-        /// Step a consumer into waiting forever, then end it.
-        StuckThenFixed = "stuck-then-fixed",
-    }
-    "pipe" => {
-        /// Block the writer on a full buffer, then reach EOF.
-        BlockThenEof = "block-then-eof",
-    }
     "lock" => {
-        /// Step the workers so that exactly one update is lost.
+        /// Step the workers (lock off) so that exactly one update is lost.
         LoseOneUpdate = "lose-one-update",
-    }
-    "semaphore" => {
-        /// Get K+1 workers inside at once.
-        OneTooMany = "one-too-many",
     }
     "deadlock" => {
         /// Step the processes into a deadlock.
         DeadlockInN = "deadlock-in-n",
-        /// With one lock order: find a deadlock, or prove there is none.
-        NoneWithOrder = "none-with-order",
     }
 }
 

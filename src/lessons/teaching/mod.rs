@@ -1,14 +1,27 @@
 //! The teaching layer every lesson shares: a goal and a checklist ticked by
-//! what really happens in the processes (`happenings`, `checklist`). It
-//! lives on the `Stage`, so a scene only says what happened
-//! (`stage.happened(Happening::LostUpdate)`); what the student has learned
-//! is handed to the app (`take_learned`) to be kept in the progress file.
+//! what really happens in the processes (`happenings`, `checklist`), and
+//! predictions asked before a key and judged by what the run measures
+//! (`prediction`, `measures`, `quiz`). It lives on the `Stage`, so a scene
+//! only says what happened (`stage.happened(Happening::LostUpdate)`) and
+//! what it measured (`stage.measured(Measure::Speedup, ..)`); what the
+//! student has learned is handed to the app (`take_learned`) to be kept in
+//! the progress file.
 
+pub mod challenge;
 pub mod checklist;
 pub mod happenings;
+pub mod measures;
+pub mod prediction;
+pub mod quiz;
 
+pub use challenge::{ChallengeId, ChallengeView, Score, TryState};
 pub use checklist::{CheckItem, Checklist};
 pub use happenings::Happening;
+pub use measures::{Measure, Outcome};
+pub use quiz::{QuestionView, Reply};
+
+use crate::lessons::keys::Key;
+use quiz::Quiz;
 
 use super::content::Content;
 
@@ -17,12 +30,21 @@ use super::content::Content;
 pub enum Learned {
     /// A checklist item's happening, seen for the first time.
     Ticked(Happening),
+    /// A prediction judged against the real run.
+    Predicted {
+        id: String,
+        predicted: String,
+        real: String,
+        right: bool,
+    },
 }
 
 /// What the student has done in a lesson before (from the progress file).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Saved {
     pub ticked: Vec<Happening>,
+    /// Questions judged before: not asked again.
+    pub judged: Vec<String>,
 }
 
 /// The teaching state of the lesson open now.
@@ -30,6 +52,7 @@ pub struct Saved {
 pub struct Teaching {
     goal: Option<String>,
     checklist: Checklist,
+    quiz: Quiz,
     learned: Vec<Learned>,
 }
 
@@ -39,6 +62,7 @@ impl Teaching {
         Self {
             goal: content.goal.clone(),
             checklist: Checklist::new(&content.checklist),
+            quiz: Quiz::new(&content.questions),
             learned: Vec::new(),
         }
     }
@@ -54,18 +78,57 @@ impl Teaching {
     /// Takes a teacher's file instead, keeping what was ticked.
     pub fn replace(&mut self, content: &Content) {
         let ticked = self.checklist.ticked();
+        let settled = self.quiz.settled().to_vec();
         let learned = std::mem::take(&mut self.learned);
         *self = Self::new(content);
         self.learned = learned;
         for h in ticked {
             self.checklist.tick(h);
         }
+        for id in settled {
+            self.quiz.settle(&id);
+        }
     }
 
-    /// What an earlier sitting ticked.
+    /// What an earlier sitting ticked and answered.
     pub fn restore(&mut self, saved: &Saved) {
         for h in &saved.ticked {
             self.checklist.tick(*h);
+        }
+        for id in &saved.judged {
+            self.quiz.settle(id);
+        }
+    }
+
+    /// Asks the question due before `key` (its footer name) with the
+    /// lesson's `settings` line; true if the key must wait for an answer.
+    pub fn ask_before(&mut self, key: &str, settings: &str) -> bool {
+        self.quiz.ask_before(key, settings)
+    }
+
+    /// A question is on screen, waiting for an answer.
+    pub fn asking(&self) -> bool {
+        self.quiz.asking()
+    }
+
+    /// A key while a question is on screen.
+    pub fn answer_key(&mut self, key: Key) -> Reply {
+        self.quiz.key(key)
+    }
+
+    /// The run measured `m` (`detail`: a few words on how): the
+    /// predictions waiting for it are judged, and kept.
+    pub fn measured(&mut self, m: Measure, outcome: Outcome, detail: &str) {
+        for v in self.quiz.measured(m, outcome, detail) {
+            if v.right {
+                self.happened(Happening::PredictedRight);
+            }
+            self.learned.push(Learned::Predicted {
+                id: v.id,
+                predicted: v.predicted,
+                real: v.real,
+                right: v.right,
+            });
         }
     }
 
@@ -101,8 +164,27 @@ impl Teaching {
                     ticked,
                 })
                 .collect(),
+            hidden_items: None,
+            question: self.quiz.question_view(),
+            waiting: self.quiz.waiting_texts(),
+            verdict: self.quiz.verdict().map(|v| VerdictView {
+                predicted: v.predicted.clone(),
+                real: v.real.clone(),
+                right: v.right,
+                explain: v.explain.clone(),
+            }),
+            challenge: None,
         }
     }
+}
+
+/// A prediction beside what the run gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerdictView {
+    pub predicted: String,
+    pub real: String,
+    pub right: bool,
+    pub explain: Option<String>,
 }
 
 /// One checklist line as the screen shows it.
@@ -117,11 +199,25 @@ pub struct CheckView {
 pub struct TeachView {
     pub goal: Option<String>,
     pub items: Vec<CheckView>,
+    /// (ticked, all) of items not drawn for want of room (the count on the
+    /// goal line still tells them).
+    pub hidden_items: Option<(usize, usize)>,
+    /// The question waiting for an answer (an overlay).
+    pub question: Option<QuestionView>,
+    /// Predictions made, waiting for their run to tell.
+    pub waiting: Vec<String>,
+    /// The last prediction judged.
+    pub verdict: Option<VerdictView>,
+    /// The challenge being played, if any.
+    pub challenge: Option<ChallengeView>,
 }
 
 impl TeachView {
     /// (ticked, all)
     pub fn count(&self) -> (usize, usize) {
+        if let Some(c) = self.hidden_items {
+            return c;
+        }
         (
             self.items.iter().filter(|i| i.ticked).count(),
             self.items.len(),
