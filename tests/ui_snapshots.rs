@@ -104,6 +104,7 @@ fn menu_model() -> Model {
             done: i == 0,
             checklist: (0, 0),
             predictions: (0, 0),
+            challenges: (0, 0),
         })
         .collect();
     Model {

@@ -13,7 +13,7 @@ use model::{MenuItem, MenuModel, Model, Screen};
 use progress::Progress;
 
 use crate::lessons::content::{self, Content, ContentError};
-use crate::lessons::teaching::Happening;
+use crate::lessons::teaching::{ChallengeId, Happening};
 use crate::lessons::{self, Key, Lesson, LessonError, LessonMeta};
 
 struct OpenLesson {
@@ -343,6 +343,13 @@ impl App {
                             .count(),
                         plan.questions.len(),
                     ),
+                    challenges: (
+                        plan.challenges
+                            .iter()
+                            .filter(|c| record.challenges.get(c.name()).is_some_and(|s| s.won > 0))
+                            .count(),
+                        plan.challenges.len(),
+                    ),
                 }
             })
             .collect();
@@ -360,6 +367,8 @@ struct Plan {
     checklist: Vec<Happening>,
     /// Its questions' ids.
     questions: Vec<String>,
+    /// Its challenges.
+    challenges: Vec<ChallengeId>,
 }
 
 impl Plan {
@@ -367,6 +376,7 @@ impl Plan {
         Self {
             checklist: c.checklist.iter().map(|i| *i.event.get_ref()).collect(),
             questions: c.questions.iter().map(|q| q.id.get_ref().clone()).collect(),
+            challenges: c.challenges.iter().map(|f| *f.id.get_ref()).collect(),
         }
     }
 }

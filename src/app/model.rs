@@ -18,6 +18,8 @@ pub struct MenuItem {
     pub checklist: (usize, usize),
     /// Predictions judged right, of the lesson's questions.
     pub predictions: (usize, usize),
+    /// Challenges won at least once, of the lesson's challenges.
+    pub challenges: (usize, usize),
 }
 
 #[derive(Debug, Clone, PartialEq)]

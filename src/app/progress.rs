@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::lessons::content::{ContentError, parse_toml};
-use crate::lessons::teaching::{Happening, Learned, Saved};
+use crate::lessons::teaching::{ChallengeId, Happening, Learned, Saved, Score};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Progress {
@@ -38,6 +38,9 @@ pub struct LessonProgress {
     /// Predictions judged, by question id.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub answers: BTreeMap<String, Prediction>,
+    /// Challenge scores, by challenge name (unknown names ignored).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub challenges: BTreeMap<String, Score>,
 }
 
 /// A prediction and what the real run gave.
@@ -131,6 +134,11 @@ impl Progress {
                 .filter_map(|n| Happening::from_name(n))
                 .collect(),
             judged: l.answers.keys().cloned().collect(),
+            scores: l
+                .challenges
+                .iter()
+                .filter_map(|(n, s)| ChallengeId::from_name(n).map(|c| (c, *s)))
+                .collect(),
         }
     }
 
@@ -144,6 +152,9 @@ impl Progress {
                 }
                 l.checked.push(h.name().to_string());
                 true
+            }
+            Learned::Scored(id, score) => {
+                l.challenges.insert(id.name().to_string(), *score) != Some(*score)
             }
             Learned::Predicted {
                 id,
@@ -264,6 +275,25 @@ mod tests {
         assert_eq!(q.saved("lock").judged, vec!["finals".to_string()]);
         assert_eq!(q.lesson("lock").right(), 1);
         assert_eq!(q.lesson("queue").right(), 0);
+    }
+
+    #[test]
+    fn a_challenge_score_survives_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut p, _) = Progress::load(Some(dir.path()));
+        let s = Score {
+            won: 1,
+            failed: 2,
+            best: Some(6),
+        };
+        assert!(p.learn("lock", &Learned::Scored(ChallengeId::LoseOneUpdate, s)));
+        p.save().unwrap();
+        let (q, warn) = Progress::load(Some(dir.path()));
+        assert!(warn.is_none(), "{warn:?}");
+        assert_eq!(
+            q.saved("lock").scores,
+            vec![(ChallengeId::LoseOneUpdate, s)]
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 pub mod board;
 pub mod child;
 pub mod events;
+pub mod gate;
 pub mod lock;
 pub mod pipe;
 pub mod pool;

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::teaching::CheckItem;
+use super::teaching::challenge::ChallengeFile;
 use super::teaching::prediction::Question;
 
 /// The readable part of a lesson.
@@ -36,6 +37,10 @@ pub struct Content {
     /// what the real run measures.
     #[serde(default, rename = "question")]
     pub questions: Vec<Question>,
+    /// Challenges the lesson implements (`[[challenge]]`): goal, most
+    /// steps, hints.
+    #[serde(default, rename = "challenge")]
+    pub challenges: Vec<ChallengeFile>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -183,6 +188,30 @@ pub fn parse_lesson(id: &str, text: &str, file: &Path) -> Result<Content, Conten
                     q.id.get_ref()
                 ),
             ));
+        }
+    }
+    for (i, c) in content.challenges.iter().enumerate() {
+        let cid = *c.id.get_ref();
+        if cid.lesson() != id {
+            return Err(at(
+                c.id.span(),
+                format!(
+                    "challenge \"{cid}\" is played in the {} lesson, not in {id}",
+                    cid.lesson()
+                ),
+            ));
+        }
+        if content.challenges[..i]
+            .iter()
+            .any(|o| o.id.get_ref() == c.id.get_ref())
+        {
+            return Err(at(
+                c.id.span(),
+                format!("challenge \"{cid}\" is declared twice"),
+            ));
+        }
+        if c.max_steps == 0 {
+            return Err(at(c.id.span(), "max_steps must be 1 or more".into()));
         }
     }
     Ok(content)

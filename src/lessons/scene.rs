@@ -255,6 +255,8 @@ impl<S: Scene> Lesson for Staged<S> {
 
     fn reset(&mut self) {
         self.run = None;
+        self.held = None;
+        self.stage.teaching_mut().challenge_leave();
         self.stage.reset();
         self.scene.reset();
         if let Some(pace) = self.scene.pace_after_reset() {

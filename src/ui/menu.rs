@@ -8,8 +8,29 @@ use ratatui::widgets::{Block, Gauge, List, ListItem, ListState, Paragraph, Wrap}
 use super::theme::Theme;
 use crate::app::model::{MenuModel, Model};
 
-/// Width of the per-lesson figures at the right of each line.
-const STATS_W: usize = 9;
+/// The per-lesson figures at the right of each line, under these headings.
+const STATS_HEAD: &str = " checklist  predicted  challenges ";
+/// Width of those figures: "  5/8        1/1         0/1  ".
+const STATS_W: usize = 32;
+
+/// `n/m`, or nothing when the lesson has none.
+fn ratio((n, m): (usize, usize)) -> String {
+    if m == 0 {
+        String::new()
+    } else {
+        format!("{n}/{m}")
+    }
+}
+
+/// The three figures under their headings.
+fn stats(item: &crate::app::model::MenuItem) -> String {
+    format!(
+        "{:>7}  {:>9}  {:>10} ",
+        ratio(item.checklist),
+        ratio(item.predictions),
+        ratio(item.challenges)
+    )
+}
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, menu: &MenuModel, model: &Model, theme: &Theme) {
     let [head, gauge, list, about] = Layout::vertical([
@@ -51,12 +72,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, menu: &MenuModel, model: &Model, 
         .map(|item| {
             let mark = if item.done { "[done]" } else { "[    ]" };
             let mark_style = if item.done { theme.ok } else { theme.muted };
-            let (ticked, all) = item.checklist;
-            let stats = if all == 0 {
-                String::new()
-            } else {
-                format!("{ticked}/{all}")
-            };
+            let stats = stats(item);
             // The stats sit at the right edge; the title gives way first.
             let room = usize::from(list.width)
                 .saturating_sub(4 + 4 + 7 + STATS_W)
@@ -77,8 +93,12 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, menu: &MenuModel, model: &Model, 
     let mut block = Block::bordered()
         .title(Line::styled(" lessons ", theme.heading))
         .border_style(theme.border);
-    if menu.items.iter().any(|i| i.checklist.1 > 0) {
-        block = block.title(Line::styled(" checklist ", theme.muted).right_aligned());
+    if menu
+        .items
+        .iter()
+        .any(|i| i.checklist.1 + i.predictions.1 + i.challenges.1 > 0)
+    {
+        block = block.title(Line::styled(STATS_HEAD, theme.muted).right_aligned());
     }
     frame.render_stateful_widget(
         List::new(items)
@@ -95,11 +115,20 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, menu: &MenuModel, model: &Model, 
             Line::styled(format!(" {}. {}", item.number, item.title), theme.heading),
             Line::styled(format!(" {}", item.summary), theme.text),
         ];
+        let mut parts = Vec::new();
         if all > 0 {
-            text.push(Line::styled(
-                format!(" checklist {ticked} of {all} ticked"),
-                theme.muted,
-            ));
+            parts.push(format!("checklist {ticked} of {all} ticked"));
+        }
+        let (right, asked) = item.predictions;
+        if asked > 0 {
+            parts.push(format!("{right} of {asked} predictions right"));
+        }
+        let (won, games) = item.challenges;
+        if games > 0 {
+            parts.push(format!("{won} of {games} challenges won"));
+        }
+        if !parts.is_empty() {
+            text.push(Line::styled(format!(" {}", parts.join(" · ")), theme.muted));
         }
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }), about);
     }

@@ -14,7 +14,7 @@ pub mod measures;
 pub mod prediction;
 pub mod quiz;
 
-pub use challenge::{ChallengeId, ChallengeView, Score, TryState};
+pub use challenge::{ChallengeId, ChallengeView, Challenges, Score, TryState};
 pub use checklist::{CheckItem, Checklist};
 pub use happenings::Happening;
 pub use measures::{Measure, Outcome};
@@ -30,6 +30,8 @@ use super::content::Content;
 pub enum Learned {
     /// A checklist item's happening, seen for the first time.
     Ticked(Happening),
+    /// A challenge's score changed (a try won or lost).
+    Scored(ChallengeId, Score),
     /// A prediction judged against the real run.
     Predicted {
         id: String,
@@ -45,6 +47,8 @@ pub struct Saved {
     pub ticked: Vec<Happening>,
     /// Questions judged before: not asked again.
     pub judged: Vec<String>,
+    /// Challenge scores.
+    pub scores: Vec<(ChallengeId, Score)>,
 }
 
 /// The teaching state of the lesson open now.
@@ -53,6 +57,7 @@ pub struct Teaching {
     goal: Option<String>,
     checklist: Checklist,
     quiz: Quiz,
+    challenges: Challenges,
     learned: Vec<Learned>,
 }
 
@@ -63,6 +68,7 @@ impl Teaching {
             goal: content.goal.clone(),
             checklist: Checklist::new(&content.checklist),
             quiz: Quiz::new(&content.questions),
+            challenges: Challenges::new(&content.challenges),
             learned: Vec::new(),
         }
     }
@@ -79,9 +85,13 @@ impl Teaching {
     pub fn replace(&mut self, content: &Content) {
         let ticked = self.checklist.ticked();
         let settled = self.quiz.settled().to_vec();
+        let scores = self.challenges.scores();
         let learned = std::mem::take(&mut self.learned);
         *self = Self::new(content);
         self.learned = learned;
+        for (id, score) in scores {
+            self.challenges.restore(id, score);
+        }
         for h in ticked {
             self.checklist.tick(h);
         }
@@ -98,6 +108,64 @@ impl Teaching {
         for id in &saved.judged {
             self.quiz.settle(id);
         }
+        for (id, score) in &saved.scores {
+            self.challenges.restore(*id, *score);
+        }
+    }
+
+    /// A fresh try at challenge `id` (the lesson has set its processes up).
+    pub fn challenge_start(&mut self, id: ChallengeId) -> Result<(), String> {
+        if let Some((id, score)) = self.challenges.start(id)? {
+            self.learned.push(Learned::Scored(id, score));
+        }
+        Ok(())
+    }
+
+    /// The challenge on screen, won, lost or going on.
+    pub fn challenge(&self) -> Option<ChallengeId> {
+        self.challenges.current().map(|t| t.id)
+    }
+
+    /// A try is going on.
+    pub fn challenge_playing(&self) -> bool {
+        self.challenges.is_playing()
+    }
+
+    /// One step of the try going on; returns the count.
+    pub fn challenge_step(&mut self) -> u32 {
+        self.challenges.step()
+    }
+
+    /// Steps taken in the try on screen, and the most it may take.
+    pub fn challenge_steps(&self) -> Option<(u32, u32)> {
+        let t = self.challenges.current()?;
+        Some((t.steps, self.challenges.max_steps()?))
+    }
+
+    /// The goal is met, from the real state: won if within the steps.
+    pub fn challenge_won(&mut self) {
+        if let Some((id, score)) = self.challenges.end(TryState::Won) {
+            if self.challenges.current().map(|t| &t.state) == Some(&TryState::Won) {
+                self.happened(Happening::ChallengeWon);
+            }
+            self.learned.push(Learned::Scored(id, score));
+        }
+    }
+
+    /// The goal is out of reach for this try: why.
+    pub fn challenge_lost(&mut self, why: impl Into<String>) {
+        if let Some((id, score)) = self.challenges.end(TryState::Lost(why.into())) {
+            self.learned.push(Learned::Scored(id, score));
+        }
+    }
+
+    pub fn challenge_note(&mut self, note: Option<String>) {
+        self.challenges.note(note);
+    }
+
+    /// No challenge on screen any more (a try going on is dropped).
+    pub fn challenge_leave(&mut self) {
+        self.challenges.leave();
     }
 
     /// Asks the question due before `key` (its footer name) with the
@@ -173,7 +241,7 @@ impl Teaching {
                 right: v.right,
                 explain: v.explain.clone(),
             }),
-            challenge: None,
+            challenge: self.challenges.view(),
         }
     }
 }
