@@ -42,15 +42,18 @@ pub struct ContentError {
 }
 
 impl fmt::Display for ContentError {
+    /// File names and problems quote what the file holds: escaped, so a
+    /// control character in it never reaches the terminal raw.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file.display())?;
+        let file = self.file.display().to_string();
+        write!(f, "{}", crate::printable::escape_line(&file))?;
         if let Some(line) = self.line {
             write!(f, ":{line}")?;
             if let Some(col) = self.column {
                 write!(f, ":{col}")?;
             }
         }
-        write!(f, ": {}", self.problem)
+        write!(f, ": {}", crate::printable::escape_line(&self.problem))
     }
 }
 
@@ -95,10 +98,41 @@ pub fn load(id: &str, builtin: &str, dir: Option<&Path>) -> Result<Content, Cont
                 column: e.column,
                 problem: e.problem,
             })?;
-            return parse_toml(&text, &path);
+            return parse_toml::<Content>(&text, &path).map(Content::printable);
         }
     }
-    parse_toml(builtin, &PathBuf::from(format!("lessons/{id}.toml")))
+    parse_toml::<Content>(builtin, &PathBuf::from(format!("lessons/{id}.toml")))
+        .map(Content::printable)
+}
+
+impl Content {
+    /// The text with every control character (an escape sequence a file
+    /// may hold) made visible, so that the screen shows it rather than the
+    /// terminal obeying it.
+    fn printable(self) -> Self {
+        let esc = |s: String| match crate::printable::escape(&s) {
+            std::borrow::Cow::Borrowed(_) => s,
+            std::borrow::Cow::Owned(o) => o,
+        };
+        let line = |s: String| match crate::printable::escape_line(&s) {
+            std::borrow::Cow::Borrowed(_) => s,
+            std::borrow::Cow::Owned(o) => o,
+        };
+        Self {
+            title: line(self.title),
+            summary: line(self.summary),
+            sections: self
+                .sections
+                .into_iter()
+                .map(|s| Section {
+                    heading: line(s.heading),
+                    body: esc(s.body),
+                })
+                .collect(),
+            code: self.code.map(esc),
+            try_this: self.try_this.into_iter().map(line).collect(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -123,6 +157,18 @@ mod tests {
         let text = "title = \"x\"\nsummary = \"y\"\ncode = 3\n";
         let err = parse_toml::<Content>(text, Path::new("x.toml")).unwrap_err();
         assert_eq!(err.line, Some(3), "{err}");
+    }
+
+    #[test]
+    fn control_characters_in_a_lesson_file_are_shown_not_obeyed() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "title = \"t\\u001b]0;x\\u0007\"\nsummary = \"s\\u009b2J\"\n\
+                    [[section]]\nheading = \"h\"\nbody = \"a\\u001b[2J\\nb\"\n";
+        std::fs::write(dir.path().join("lock.toml"), text).unwrap();
+        let c = load("lock", "", Some(dir.path())).unwrap();
+        assert_eq!(c.title, "t\\u{1b}]0;x\\u{7}");
+        assert_eq!(c.summary, "s\\u{9b}2J");
+        assert_eq!(c.sections[0].body, "a\\u{1b}[2J\nb");
     }
 
     #[test]
