@@ -144,7 +144,10 @@ fn lock_counts_a_killed_workers_unmade_increments_apart_from_lost_updates() {
     assert_eq!(v["lost_updates"], json!(0), "{v}");
     let never_made = v["never_made_by_dead_workers"].as_u64().unwrap();
     assert!(never_made > 0, "{v}");
-    let (expected, actual) = (v["expected"].as_u64().unwrap(), v["actual"].as_u64().unwrap());
+    let (expected, actual) = (
+        v["expected"].as_u64().unwrap(),
+        v["actual"].as_u64().unwrap(),
+    );
     // A worker killed between its write and its count of it is one off.
     assert!(
         (expected..=expected + 1).contains(&(actual + never_made)),
@@ -174,7 +177,9 @@ fn the_text_report_names_the_dead_worker_and_its_signal() {
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains(&format!("sender (PID {victim}) was killed by SIGKILL after sending")),
+        text.contains(&format!(
+            "sender (PID {victim}) was killed by SIGKILL after sending"
+        )),
         "{text}"
     );
 }
@@ -204,12 +209,16 @@ fn queue_lesson_in_the_app_ends_a_run_whose_consumer_was_killed() {
     let row = v.rows.iter().find(|r| r.pid == consumer).expect("its row");
     assert!(row.note.contains("killed by SIGKILL"), "{:?}", row.note);
     assert!(
-        v.log.iter().any(|l| l.contains(&format!("{consumer} killed by SIGKILL"))),
+        v.log
+            .iter()
+            .any(|l| l.contains(&format!("{consumer} killed by SIGKILL"))),
         "{:?}",
         v.log
     );
     assert!(
-        v.log.iter().any(|l| l.contains("told the producers to stop")),
+        v.log
+            .iter()
+            .any(|l| l.contains("told the producers to stop")),
         "{:?}",
         v.log
     );

@@ -22,7 +22,10 @@ fn assert_clean(what: &str, bytes: &[u8]) {
         .chars()
         .filter(|c| c.is_control() && *c != '\n' && *c != '\t')
         .collect();
-    assert!(bad.is_empty(), "{what} holds raw control characters {bad:?}: {text}");
+    assert!(
+        bad.is_empty(),
+        "{what} holds raw control characters {bad:?}: {text}"
+    );
 }
 
 fn scenario(dir: &Path, name: &str, title: &str, lock: &str, process: &str) -> String {

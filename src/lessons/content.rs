@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::teaching::CheckItem;
+
 /// The readable part of a lesson.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -23,6 +25,12 @@ pub struct Content {
     /// Things to try, in order, each naming the key to press.
     #[serde(default, rename = "try")]
     pub try_this: Vec<String>,
+    /// What the student is here to do: one line above the checklist.
+    #[serde(default)]
+    pub goal: Option<String>,
+    /// The checklist (`[[check]]`): items ticked by real happenings.
+    #[serde(default, rename = "check")]
+    pub checklist: Vec<CheckItem>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -98,40 +106,81 @@ pub fn load(id: &str, builtin: &str, dir: Option<&Path>) -> Result<Content, Cont
                 column: e.column,
                 problem: e.problem,
             })?;
-            return parse_toml::<Content>(&text, &path).map(Content::printable);
+            return parse_lesson(id, &text, &path).map(Content::printable);
         }
     }
-    parse_toml::<Content>(builtin, &PathBuf::from(format!("lessons/{id}.toml")))
-        .map(Content::printable)
+    parse_lesson(id, builtin, &PathBuf::from(format!("lessons/{id}.toml"))).map(Content::printable)
+}
+
+/// Parses lesson `id`'s file and checks what TOML alone cannot: that each
+/// checklist event is one this lesson emits, and is listed once.
+pub fn parse_lesson(id: &str, text: &str, file: &Path) -> Result<Content, ContentError> {
+    let content: Content = parse_toml(text, file)?;
+    let at = |span: std::ops::Range<usize>, problem: String| {
+        let (line, column) = line_col(text, span.start);
+        ContentError {
+            file: file.to_path_buf(),
+            line: Some(line),
+            column: Some(column),
+            problem,
+        }
+    };
+    for (i, item) in content.checklist.iter().enumerate() {
+        let h = *item.event.get_ref();
+        if !h.belongs_to(id) {
+            return Err(at(
+                item.event.span(),
+                format!(
+                    "event \"{h}\" is emitted by the {} lesson, not by {id}: this item could never be ticked",
+                    h.lesson()
+                ),
+            ));
+        }
+        if content.checklist[..i]
+            .iter()
+            .any(|c| c.event.get_ref() == &h)
+        {
+            return Err(at(
+                item.event.span(),
+                format!("event \"{h}\" ticks another item already: one item per event"),
+            ));
+        }
+    }
+    Ok(content)
 }
 
 impl Content {
     /// The text with every control character (an escape sequence a file
     /// may hold) made visible, so that the screen shows it rather than the
     /// terminal obeying it.
-    fn printable(self) -> Self {
-        let esc = |s: String| match crate::printable::escape(&s) {
-            std::borrow::Cow::Borrowed(_) => s,
-            std::borrow::Cow::Owned(o) => o,
-        };
-        let line = |s: String| match crate::printable::escape_line(&s) {
-            std::borrow::Cow::Borrowed(_) => s,
-            std::borrow::Cow::Owned(o) => o,
-        };
-        Self {
-            title: line(self.title),
-            summary: line(self.summary),
-            sections: self
-                .sections
-                .into_iter()
-                .map(|s| Section {
-                    heading: line(s.heading),
-                    body: esc(s.body),
-                })
-                .collect(),
-            code: self.code.map(esc),
-            try_this: self.try_this.into_iter().map(line).collect(),
+    fn printable(mut self) -> Self {
+        fn esc(s: &mut String) {
+            if let std::borrow::Cow::Owned(o) = crate::printable::escape(s) {
+                *s = o;
+            }
         }
+        fn line(s: &mut String) {
+            if let std::borrow::Cow::Owned(o) = crate::printable::escape_line(s) {
+                *s = o;
+            }
+        }
+        line(&mut self.title);
+        line(&mut self.summary);
+        for s in &mut self.sections {
+            line(&mut s.heading);
+            esc(&mut s.body);
+        }
+        if let Some(code) = self.code.as_mut() {
+            esc(code);
+        }
+        self.try_this.iter_mut().for_each(line);
+        if let Some(goal) = self.goal.as_mut() {
+            line(goal);
+        }
+        for item in &mut self.checklist {
+            line(&mut item.text);
+        }
+        self
     }
 }
 
@@ -169,6 +218,28 @@ mod tests {
         assert_eq!(c.title, "t\\u{1b}]0;x\\u{7}");
         assert_eq!(c.summary, "s\\u{9b}2J");
         assert_eq!(c.sections[0].body, "a\\u{1b}[2J\nb");
+    }
+
+    #[test]
+    fn an_unknown_event_is_named_with_its_line_and_column() {
+        let text =
+            "title = \"x\"\nsummary = \"y\"\n[[check]]\nevent = \"lost-updates\"\ntext = \"t\"\n";
+        let err = parse_lesson("lock", text, Path::new("x.toml")).unwrap_err();
+        assert_eq!((err.line, err.column), (Some(4), Some(9)), "{err}");
+        assert!(err.problem.contains("lost-updates"), "{err}");
+        assert!(
+            err.problem.contains("did you mean \"lost-update\""),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_event_of_another_lesson_is_refused() {
+        let text = "title = \"x\"\nsummary = \"y\"\n\n[[check]]\nevent = \"zombie-joined\"\ntext = \"t\"\n";
+        let err = parse_lesson("lock", text, Path::new("x.toml")).unwrap_err();
+        assert_eq!(err.line, Some(5), "{err}");
+        assert!(err.problem.contains("process lesson"), "{err}");
+        assert!(parse_lesson("process", text, Path::new("x.toml")).is_ok());
     }
 
     #[test]
