@@ -59,7 +59,7 @@ const KEYS: &[LessonKey<Command>] = &[
     LessonKey {
         keys: &[Key::Char('s')],
         label: "slow consumers",
-        help: "Consumers take three steps per item, or one: the queue fills up, or drains (now)",
+        help: "Consumers take three steps per item, or half of one: the queue fills up, or drains (now)",
         command: Command::SlowConsumers,
     },
     LessonKey {
