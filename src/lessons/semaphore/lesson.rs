@@ -72,6 +72,10 @@ pub struct SemaphorePanel {
     /// Asleep in the kernel on the semaphore (or the event) right now.
     pub sleepers: u32,
     pub max_inside: u32,
+    /// For each limit K someone got in under: (K, the most inside at once
+    /// as each got in), smallest K first. Never more than K: lowering K
+    /// lets those inside finish, it does not let more in.
+    pub max_by_limit: Vec<(u32, u32)>,
     pub event_set: bool,
     pub at_gate: Vec<i32>,
     pub released: Vec<i32>,
@@ -91,15 +95,31 @@ fn pids_at(rows: &[ProcRow], step: Step) -> Vec<i32> {
 }
 
 impl SemaphoreScene {
-    fn set_limit(&mut self, k: u32, stage: &mut Stage, room: Option<&Shared<Room>>) {
-        self.limit = k.clamp(1, MAX_LIMIT);
-        if let Some(room) = room.filter(|_| !self.event_scene) {
-            room.sem.set_limit(self.limit);
-            stage.log(format!(
-                "limit is now {}: at most {} inside",
-                self.limit, self.limit
-            ));
+    fn set_limit(
+        &mut self,
+        k: u32,
+        stage: &mut Stage,
+        room: Option<&Shared<Room>>,
+    ) -> Result<(), LessonError> {
+        if !(1..=MAX_LIMIT).contains(&k) {
+            return Err(LessonError::not_now(format!(
+                "K stays {}: the limit goes from 1 to {MAX_LIMIT}",
+                self.limit
+            )));
         }
+        let lower = k < self.limit;
+        self.limit = k;
+        if let Some(room) = room.filter(|_| !self.event_scene) {
+            room.sem.set_limit(k);
+            stage.log(if lower {
+                format!(
+                    "limit is now {k}: those inside finish, nobody gets in until fewer than {k} are inside"
+                )
+            } else {
+                format!("limit is now {k}: at most {k} inside, waiters get in")
+            });
+        }
+        Ok(())
     }
 }
 
@@ -148,9 +168,9 @@ impl Scene for SemaphoreScene {
     ) -> Result<(), LessonError> {
         match cmd {
             Command::LimitDown => {
-                self.set_limit(self.limit.saturating_sub(1), stage, run.as_ref());
+                return self.set_limit(self.limit.saturating_sub(1), stage, run.as_ref());
             }
-            Command::LimitUp => self.set_limit(self.limit + 1, stage, run.as_ref()),
+            Command::LimitUp => return self.set_limit(self.limit + 1, stage, run.as_ref()),
             Command::Workers => self.workers = (self.workers % MAX_WORKERS + 1).max(2),
             Command::SwitchScene => {
                 *run = None;
@@ -179,10 +199,19 @@ impl Scene for SemaphoreScene {
     fn observe(&mut self, stage: &mut Stage, run: &mut Option<Shared<Room>>, _: &[Event]) {
         if stage.is_live() && stage.all_ended() {
             let max = run.as_ref().map_or(0, |r| r.max());
+            let by_limit: Vec<String> = run
+                .as_ref()
+                .map_or_else(Vec::new, |r| r.max_by_limit())
+                .iter()
+                .map(|(k, n)| format!("K={k}: {n}"))
+                .collect();
             stage.finish(if self.event_scene {
                 "all finished".to_string()
             } else {
-                format!("all finished; most ever inside at once: {max}")
+                format!(
+                    "all finished; most ever inside at once: {max} (by K, as each got in: {})",
+                    by_limit.join(" · ")
+                )
             });
         }
     }
@@ -216,6 +245,7 @@ impl Scene for SemaphoreScene {
                 }
             }),
             max_inside: room.map_or(0, Room::max),
+            max_by_limit: room.map_or_else(Vec::new, Room::max_by_limit),
             event_set: room.is_some_and(|r| r.event.is_set()),
             at_gate: pids_at(&rows, Step::AtGate),
             released: pids_at(&rows, Step::Released),
