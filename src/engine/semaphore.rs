@@ -341,7 +341,10 @@ mod tests {
             room.leave();
             room.sem.release();
         }
-        let k = room.sem.acquire_timeout_under(Duration::from_secs(1)).unwrap();
+        let k = room
+            .sem
+            .acquire_timeout_under(Duration::from_secs(1))
+            .unwrap();
         assert_eq!(k, 1);
         room.enter_under(k);
         assert_eq!(room.max(), 3);

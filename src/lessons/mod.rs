@@ -9,6 +9,7 @@ pub mod keys;
 pub mod scene;
 pub mod stage;
 pub mod view;
+pub mod words;
 
 use std::io;
 use std::path::Path;

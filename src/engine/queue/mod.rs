@@ -206,8 +206,7 @@ impl Queue {
     fn note_depth(&self, tail: u64) {
         let h = &*self.header;
         let max = h.max_depth.load(Ordering::Relaxed);
-        if max >= self.cap || tail.saturating_sub(self.seen_head.load(Ordering::Relaxed)) <= max
-        {
+        if max >= self.cap || tail.saturating_sub(self.seen_head.load(Ordering::Relaxed)) <= max {
             return;
         }
         let head = h.head.load(Ordering::Relaxed);

@@ -10,6 +10,7 @@ use crate::lessons::error::LessonError;
 use crate::lessons::keys::{Key, LessonKey};
 use crate::lessons::scene::Scene;
 use crate::lessons::stage::Stage;
+use crate::lessons::words::plural;
 use crate::lessons::view::{Panel, Progress, Reading};
 
 const APP_ROUNDS: u32 = 8;
@@ -153,9 +154,12 @@ impl Scene for SemaphoreScene {
         let room = launch(engine, workers, limit, &job)?;
         engine.control().start();
         stage.log(if self.event_scene {
-            format!("{workers} workers wait at the event: g sets it")
+            format!("{} wait at the event: g sets it", plural(workers, "worker", "workers"))
         } else {
-            format!("{workers} workers, semaphore of {limit}: at most {limit} inside")
+            format!(
+                "{}, semaphore of {limit}: at most {limit} inside",
+                plural(workers, "worker", "workers")
+            )
         });
         Ok(room)
     }
@@ -222,7 +226,7 @@ impl Scene for SemaphoreScene {
             step: step.map_or("", Step::word).into(),
             note: match r.exit {
                 Some(e) => e.describe(),
-                None => format!("{} rounds", Counter::Rounds.get(&r.record)),
+                None => plural(Counter::Rounds.get(&r.record), "round", "rounds"),
             },
             highlight: step == Some(Step::Inside) && r.exit.is_none(),
         }
