@@ -110,7 +110,7 @@ fn objects<'a>(snap: &Snapshot, selected: Option<i32>, w: usize, theme: &Theme) 
         } else if let Some(peer) = s.peer.and_then(|p| snap.socket(p)) {
             shown.insert(peer.ino);
             format!(
-                "socket pair {} ⇄ {} · held by {} ⇄ {} · bytes waiting {} ⇄ {}",
+                "connected sockets {} ⇄ {} · held by {} ⇄ {} · bytes waiting {} ⇄ {}",
                 s.ino,
                 peer.ino,
                 pid_list(&s.holders),
@@ -143,8 +143,9 @@ fn objects<'a>(snap: &Snapshot, selected: Option<i32>, w: usize, theme: &Theme) 
             theme.muted,
         )];
     }
-    // The selected process's objects first, the order otherwise kept.
-    rows.sort_by_key(|r| !r.0);
+    // The selected process's objects first, forklore's own pipe last, the
+    // order otherwise kept.
+    rows.sort_by_key(|r| (r.2, !r.0));
     let mut out = Vec::new();
     for (mine, text, muted) in rows {
         let style = if muted {
