@@ -14,6 +14,7 @@ use crate::lessons::queue;
 use crate::lessons::scene::Scene;
 use crate::lessons::stage::Stage;
 use crate::lessons::teaching::Happening;
+use crate::lessons::words::plural;
 use crate::lessons::view::{Panel, Progress, Reading, RunState};
 
 /// At teaching pace a run lasts this long: one result a step (or, while
@@ -200,10 +201,10 @@ impl Channel {
         };
         self.death_said = true;
         stage.log(format!(
-            "{} {} after sending {} messages: the kernel closed its write end, so the EOF is not the end of its work",
+            "{} {} after sending {}: the kernel closed its write end, so the EOF is not the end of its work",
             r.pid,
             e.describe(),
-            Counter::Msgs.get(&r.record)
+            plural(Counter::Msgs.get(&r.record), "message", "messages")
         ));
     }
 
@@ -263,8 +264,8 @@ fn pipe_reading(r: &ProcRow) -> Reading {
     Reading {
         step: Step::of(&r.record).map_or("", Step::word).into(),
         note: match r.exit.filter(|e| e.is_failure()) {
-            Some(e) => format!("{}, {msgs} messages", e.describe()),
-            None => format!("{msgs} messages"),
+            Some(e) => format!("{}, {}", e.describe(), plural(msgs, "message", "messages")),
+            None => plural(msgs, "message", "messages"),
         },
         highlight: false,
     }
