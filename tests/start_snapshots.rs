@@ -55,6 +55,7 @@ fn ready() -> LessonView {
         log: Vec::new(),
         banner: None,
         settings: "children per method: 1".into(),
+        progress: None,
     }
 }
 
@@ -167,6 +168,7 @@ fn finished_with_hazard() -> LessonView {
         ],
         banner: None,
         settings: "children per method: 1".into(),
+        progress: None,
     }
 }
 

@@ -16,7 +16,7 @@ use crate::lessons::error::LessonError;
 use crate::lessons::keys::{Key, LessonKey};
 use crate::lessons::scene::Scene;
 use crate::lessons::stage::Stage;
-use crate::lessons::view::{Panel, Reading};
+use crate::lessons::view::{Panel, Progress, Reading};
 
 /// Paced steps each child works after changing its global: at the default
 /// pace, several seconds to read the table.
@@ -320,6 +320,21 @@ impl Scene for StartScene {
             hazard,
             timing: self.timing.clone(),
         })
+    }
+
+    fn progress(&self, stage: &Stage, run: Option<&Live>) -> Option<Progress> {
+        let starts = &run?.starts;
+        let engine = stage.engine()?;
+        let ended = starts
+            .kids
+            .iter()
+            .filter(|k| engine.child(k.pid).is_some_and(|c| c.finished()))
+            .count();
+        Some(Progress::new(
+            ended as u64,
+            starts.kids.len() as u64,
+            "children",
+        ))
     }
 
     fn settings(&self) -> String {
