@@ -16,6 +16,7 @@ use crate::lessons::error::LessonError;
 use crate::lessons::keys::{Key, LessonKey};
 use crate::lessons::scene::Scene;
 use crate::lessons::stage::Stage;
+use crate::lessons::teaching::Happening;
 use crate::lessons::view::{Panel, Progress, Reading};
 
 /// Paced steps each child works after changing its global: at the default
@@ -113,6 +114,7 @@ impl StartScene {
                     .map(|t| format!("{} {:.2} ms", t.method.word(), t.start_ms))
                     .collect();
                 stage.log(format!("per start: {}", words.join(", ")));
+                stage.happened(Happening::StartsTimed);
                 self.timing = TimingView::Done {
                     starts: bench::STARTS,
                     figures: figures
@@ -159,6 +161,14 @@ impl StartScene {
                 continue;
             }
             live.logged.push(line.method);
+            // Ticked only for what the children really found.
+            let found = |v: u64| !line.seen.is_empty() && line.seen.iter().all(|&s| s == v);
+            match line.method {
+                Method::Fork if found(PARENT_VALUE) => stage.happened(Happening::ForkCopied),
+                Method::Spawn if found(0) => stage.happened(Happening::SpawnFresh),
+                Method::Forkserver if found(0) => stage.happened(Happening::ForkserverClean),
+                _ => {}
+            }
             let how = match line.method {
                 Method::Fork => "forked by the helper",
                 Method::Spawn => "a fresh exec",
@@ -254,6 +264,7 @@ impl Scene for StartScene {
             })
         {
             live.hazard_logged = true;
+            stage.happened(Happening::ForkHazardSeen);
             stage.log(format!(
                 "{} sleeps in lock() (state S): only one thread was copied, not the holder",
                 h.pid
@@ -266,6 +277,9 @@ impl Scene for StartScene {
             match live.starts.parents_globals() {
                 Ok(after) => {
                     live.parents_after = Some(after);
+                    if after.0 == PARENT_VALUE && after.1.is_none_or(|h| h == PARENT_VALUE) {
+                        stage.happened(Happening::ParentsUnchanged);
+                    }
                     let helper = after.1.map_or(String::new(), |h| format!(", the helper's {h}"));
                     stage.finish(format!(
                         "every child added 1 to its global; forklore's is still {}{helper}",
