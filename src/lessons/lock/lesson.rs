@@ -319,7 +319,7 @@ impl LockScene {
         engine.signal(holder, Signal::SIGSTOP)?;
         live.frozen = Some(holder);
         stage.log(format!(
-            "sent SIGSTOP to {holder}: it keeps the lock while stopped"
+            "sent SIGSTOP to {holder}: stopped by the kernel (T), it keeps the lock"
         ));
         Ok(())
     }
@@ -653,8 +653,18 @@ impl Scene for LockScene {
                 self.leave_challenge(stage);
                 return self.start_repeat(stage, run);
             }
-            Command::WorkersDown => self.workers = self.workers.saturating_sub(1).max(1),
-            Command::WorkersUp => self.workers = (self.workers + 1).min(MAX_WORKERS),
+            Command::WorkersDown if self.workers <= 1 => {
+                return Err(LessonError::not_now(
+                    "1 worker already: the next run needs at least one",
+                ));
+            }
+            Command::WorkersUp if self.workers >= MAX_WORKERS => {
+                return Err(LessonError::not_now(format!(
+                    "{MAX_WORKERS} workers already: the most the shared counter has room for"
+                )));
+            }
+            Command::WorkersDown => self.workers -= 1,
+            Command::WorkersUp => self.workers += 1,
             Command::Challenge => return self.new_try(stage, run),
             Command::StepWorker => return self.step_worker(stage, run),
             Command::NextWorker => {
