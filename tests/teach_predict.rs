@@ -212,3 +212,37 @@ fn in_a_terminal_the_prediction_is_shown_beside_the_real_answer() {
     app.send("q");
     assert!(app.wait_exit(Duration::from_secs(5)));
 }
+
+#[test]
+fn process_a_crash_answers_whether_the_others_go_on() {
+    let state = common::state_dir();
+    let mut a = App::new(&common::exe(), None, Some(state.path()));
+    assert!(a.open("process"));
+    a.handle_key(Key::Char('+'));
+    a.handle_key(Key::Char('+'));
+    a.handle_key(Key::Char(' '));
+    // Wait for the workers, then crash the selected one.
+    let deadline = Instant::now() + T;
+    loop {
+        a.tick();
+        let m = a.model();
+        let Screen::Lesson(l) = &m.screen else {
+            panic!("lesson")
+        };
+        if l.view.rows.len() >= 2 && l.view.rows.iter().all(|r| r.exit.is_none()) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no workers");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    a.handle_key(Key::Char('c'));
+    let q = teach(&a).question.expect("asked before c");
+    assert!(q.ask.contains("crash"), "{q:?}");
+    a.handle_key(Key::Char('1'));
+    let v = until_judged(&mut a).verdict.expect("judged");
+    assert_eq!(v.predicted, "they go on running");
+    assert!(v.right, "the others kept running: {v:?}");
+    a.quit();
+    let saved = std::fs::read_to_string(state.path().join("progress.toml")).expect("saved");
+    assert!(saved.contains("others-after-crash"), "{saved}");
+}

@@ -82,7 +82,10 @@ fn live(frame: &mut Frame<'_>, area: Rect, v: &LessonView, theme: &Theme) {
         .unwrap_or(u16::MAX)
         .saturating_add(3)
         .clamp(4, 14);
-    let log_h = u16::try_from(v.log.len()).unwrap_or(0).min(5) + 2;
+    // Short of room (80 x 24 under a long checklist), the live processes
+    // come before the history: the log keeps 3 lines instead of 5.
+    let log_lines = if area.height < 20 { 3 } else { 5 };
+    let log_h = u16::try_from(v.log.len()).unwrap_or(0).min(log_lines) + 2;
     let [banner, table, panel, log] = Layout::vertical([
         Constraint::Length(banner_h),
         Constraint::Length(rows_h),

@@ -48,6 +48,10 @@ macro_rules! measures {
 }
 
 measures! {
+    "process" => {
+        /// A worker crashed (`c`): were the other workers still running?
+        OthersAlive = "others-alive": Kind::Words(YES_NO),
+    }
     "pool" => {
         /// The pool's run against the serial one (serial time / pool time).
         Speedup = "speedup": Kind::Number,
@@ -57,9 +61,17 @@ measures! {
         /// settled: every producer finished, every consumer ended or stuck.
         ConsumersEnded = "consumers-ended": Kind::Number,
     }
+    "pipe" => {
+        /// forklore closed its read end (`x`): what the sender's next write did.
+        WriteAfterClose = "write-after-close": Kind::Words(&["epipe", "blocks", "succeeds"]),
+    }
     "lock" => {
         /// Twenty full-speed runs (`m`): their final counters against W x I.
         FinalsVsExpected = "finals-vs-expected": Kind::Words(COMPARE),
+    }
+    "semaphore" => {
+        /// The most workers ever inside at once, over a whole run.
+        MaxInside = "max-inside": Kind::Number,
     }
     "deadlock" => {
         /// Exploring every schedule (`e`): does any deadlock?
