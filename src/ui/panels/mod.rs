@@ -7,6 +7,7 @@ mod pool;
 mod process;
 mod queue;
 mod semaphore;
+mod shared;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -23,5 +24,6 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, v: &LessonView, theme: &Theme) {
         Panel::Semaphore(p) => semaphore::draw(frame, area, p, theme),
         Panel::Queue(p) => queue::draw(frame, area, p, theme),
         Panel::Pipe(p) => pipe::draw(frame, area, p, theme),
+        Panel::Shared(p) => shared::draw(frame, area, p, theme),
     }
 }
