@@ -82,6 +82,7 @@ fn view(rows: Vec<RowView>, p: SharedPanel, log: &[&str], settings: &str) -> Les
         log: log.iter().map(ToString::to_string).collect(),
         banner: None,
         settings: settings.into(),
+        progress: None,
     }
 }
 

@@ -20,7 +20,7 @@ use crate::lessons::error::{LessonError, no_run};
 use crate::lessons::keys::{Key, LessonKey};
 use crate::lessons::scene::{Scene, restart};
 use crate::lessons::stage::Stage;
-use crate::lessons::view::{Banner, Pace, Panel, Reading, RunState};
+use crate::lessons::view::{Banner, Pace, Panel, Progress, Reading, RunState};
 
 /// How often the lesson looks at /dev/shm and the memory maps, and asks
 /// the manager for its dict (each ask is a round trip, counted).
@@ -196,6 +196,8 @@ pub struct SharedScene {
     /// The last full-speed cost per access of each kind.
     costs: BTreeMap<Kind, CostLine>,
     measuring: Option<Measuring>,
+    /// The pace `r` gives back when it stopped `f` midway.
+    pace_back: Option<Pace>,
 }
 
 impl SharedScene {
@@ -399,6 +401,7 @@ impl Scene for SharedScene {
             keep_name: false,
             costs: BTreeMap::new(),
             measuring: None,
+            pace_back: None,
         }
     }
 
@@ -646,6 +649,23 @@ impl Scene for SharedScene {
     }
 
     fn reset(&mut self) {
-        self.measuring = None;
+        self.pace_back = self.measuring.take().map(|m| m.pace);
+    }
+
+    fn pace_after_reset(&mut self) -> Option<Pace> {
+        self.pace_back.take()
+    }
+
+    fn progress(&self, _: &Stage, run: Option<&Live>) -> Option<Progress> {
+        if let Some(m) = &self.measuring {
+            let all = (m.done + m.left.len() + 1) as u64;
+            return Some(Progress::new(m.done as u64, all, "kinds measured"));
+        }
+        let live = run?;
+        Some(Progress::new(
+            live.snap.made,
+            live.run.expected(),
+            "increments",
+        ))
     }
 }
