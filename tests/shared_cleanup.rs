@@ -142,3 +142,39 @@ fn sigterm_or_sighup_to_the_app_with_a_name_kept_removes_the_block() {
         common::assert_no_leftovers(&kids);
     }
 }
+
+/// q from a finished named run whose name was kept (the block left behind
+/// on purpose, and said so): leaving the lesson and then forklore removes
+/// the block, and no process of the run is left.
+#[test]
+fn quitting_after_a_name_was_left_behind_removes_it() {
+    let mut app = Pty::spawn(&["open", "shared"], 80, 24);
+    app.wait_text("Shared state", T);
+    for _ in 0..4 {
+        if app.screen().contains("kind: named ") {
+            break;
+        }
+        app.send("c");
+    }
+    app.wait_text("kind: named ", T);
+    app.send("n");
+    for _ in 0..6 {
+        app.send("+");
+    }
+    app.wait_text("full speed", T);
+    let pid = app.pid();
+    app.send(" ");
+    let kids = common::wait_for(T, "the tracker and the workers", || {
+        let kids = descendants(pid);
+        (kids.len() >= 5).then_some(kids)
+    });
+    // The log says so (at 80 x 24 the panel is short).
+    app.wait_text("its name is still in /dev/shm", T);
+    assert_eq!(entries_of(pid).len(), 1, "the kept block is there");
+    app.send("q");
+    app.wait_text("lessons", T);
+    assert_eq!(entries_of(pid), Vec::<String>::new(), "q left the block");
+    app.send("q");
+    assert!(app.wait_exit(Duration::from_secs(5)));
+    common::assert_no_leftovers(&kids);
+}

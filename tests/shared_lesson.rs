@@ -41,6 +41,14 @@ fn until(l: &mut Shared, what: &str, f: impl Fn(&Shared) -> bool) -> LessonView 
     })
 }
 
+/// The checklist item that starts with `text` is ticked.
+fn ticked(l: &Shared, text: &str) -> bool {
+    let t = l.teaching();
+    let item = t.items.iter().find(|i| i.text.starts_with(text));
+    item.unwrap_or_else(|| panic!("no item '{text}': {t:?}"))
+        .ticked
+}
+
 fn all_pids(l: &Shared) -> Vec<i32> {
     l.stage().rows().iter().map(|r| r.pid).collect()
 }
@@ -159,6 +167,7 @@ fn a_kept_name_outlives_its_processes_and_r_removes_it() {
         "{:?}",
         v.log
     );
+    assert!(ticked(&l, "Keep a name (n)"));
     let pids = all_pids(&l);
     l.reset();
     assert!(in_dev_shm(&name).is_none(), "r left {name} behind");
@@ -238,6 +247,11 @@ fn the_manager_is_a_process_and_its_round_trips_count_up_until_it_is_killed() {
         v.log
     );
     assert!(l.command(Command::KillManager).is_err());
+    assert!(ticked(&l, "Kill the manager (x)"));
+    assert!(
+        !ticked(&l, "Manager (c): every append"),
+        "a run whose manager died counted nothing"
+    );
     let pids = all_pids(&l);
     drop(l);
     common::assert_no_leftovers(&pids);
@@ -268,6 +282,8 @@ fn the_synchronized_values_holder_is_the_pid_in_its_lock_word() {
     let v = until(&mut l, "the run to end", finished);
     let p = panel(&v);
     assert_eq!(p.actual, p.expected, "nothing lost under the lock: {p:?}");
+    assert!(ticked(&l, "Synchronized (c)"));
+    assert!(!ticked(&l, "Time one access"));
     let pids = all_pids(&l);
     drop(l);
     common::assert_no_leftovers(&pids);
@@ -290,7 +306,17 @@ fn f_measures_the_cost_of_one_access_of_every_kind() {
         assert!(c.ns > 0.0, "{c:?}");
         assert_eq!(c.workers, 2, "{c:?}");
         assert_eq!(c.times_raw.is_some(), c.kind != Kind::Raw, "{c:?}");
+        assert!(c.load.is_some(), "the load beside each figure: {c:?}");
     }
+    assert!(ticked(&l, "Time one access of each kind (f)"));
+    assert!(
+        ticked(&l, "Synchronized (c)"),
+        "f's synchronized run was exact"
+    );
+    assert!(
+        ticked(&l, "Manager (c): every append"),
+        "f's manager run too"
+    );
     assert_eq!(l.pace(), pace, "back to the pace it had");
     assert!(
         v.log.iter().any(|line| line.starts_with("cost per access")),

@@ -47,6 +47,8 @@ fn raw_loses_updates_a_kept_name_goes_with_r_and_the_manager_is_a_process() {
         lost_on_screen(s).is_some_and(|n| n > 0)
     });
     assert!(screen.contains("Value('q', 0, lock=False)"), "{screen}");
+    // The lost update ticks the checklist's first item.
+    app.wait_text("[x] Raw Value (space): lose updates", T);
     assert!(screen.contains("Array ["), "{screen}");
     let raw_workers = live_children_on_screen(&screen, pid);
     assert!(raw_workers.len() >= 2, "{screen}");

@@ -20,6 +20,7 @@ use crate::lessons::error::{LessonError, no_run};
 use crate::lessons::keys::{Key, LessonKey};
 use crate::lessons::scene::{Scene, restart};
 use crate::lessons::stage::Stage;
+use crate::lessons::teaching::Happening;
 use crate::lessons::view::{Banner, Pace, Panel, Progress, Reading, RunState};
 
 /// How often the lesson looks at /dev/shm and the memory maps, and asks
@@ -198,6 +199,8 @@ pub struct SharedScene {
     measuring: Option<Measuring>,
     /// The pace `r` gives back when it stopped `f` midway.
     pace_back: Option<Pace>,
+    /// The run going on (or last) is one of `f`'s.
+    measured_run: bool,
 }
 
 impl SharedScene {
@@ -301,6 +304,12 @@ impl SharedScene {
         }
         live.looked = None;
         live.snap = snap.clone();
+        let exact = complete && snap.actual == live.run.expected();
+        match kind {
+            Kind::Synchronized if exact => stage.happened(Happening::SynchronizedExact),
+            Kind::Manager if exact && !manager_dead => stage.happened(Happening::ManagerExact),
+            _ => {}
+        }
         if stage.pace().is_full_speed()
             && complete
             && let Some(ns) = ns
@@ -313,6 +322,7 @@ impl SharedScene {
                     times_raw: None,
                     workers: live.run.plan.workers,
                     lost: snap.lost(),
+                    load: load_now(),
                 },
             );
         }
@@ -333,6 +343,9 @@ impl SharedScene {
                 return;
             }
             stage.set_pace(m.pace);
+            if Kind::ALL.iter().all(|k| self.costs.contains_key(k)) {
+                stage.happened(Happening::CostsMeasured);
+            }
             let summary: Vec<String> = self
                 .costs
                 .values()
@@ -373,6 +386,11 @@ impl SharedScene {
     }
 }
 
+/// The 1-minute load average now, shown beside the costs.
+fn load_now() -> Option<f64> {
+    crate::stats::loadavg().split_whitespace().next()?.parse().ok()
+}
+
 /// 2.1 ns, 45 ns, 18.3 µs: a cost a class can read.
 pub fn ns_words(ns: f64) -> String {
     if ns >= 10_000.0 {
@@ -402,6 +420,7 @@ impl Scene for SharedScene {
             costs: BTreeMap::new(),
             measuring: None,
             pace_back: None,
+            measured_run: false,
         }
     }
 
@@ -410,6 +429,7 @@ impl Scene for SharedScene {
             self.running = self.kind;
         }
         let kind = self.running;
+        self.measured_run = self.measuring.is_some();
         let iterations = if stage.pace().is_full_speed() {
             kind.full_speed_iterations()
         } else {
@@ -492,6 +512,31 @@ impl Scene for SharedScene {
         let pids: Vec<i32> = engine.rows().iter().map(|r| r.pid).collect();
         live.look(&pids);
         let ended = live.run.workers_ended(engine);
+        let learned = [
+            (
+                live.run.plan.kind == Kind::Raw && live.snap.lost() > 0,
+                Happening::RawLost,
+            ),
+            (
+                // Every process let go of the block, and its name is still there.
+                live.wound_up
+                    && live.run.named().is_some()
+                    && live.entry.is_some()
+                    && live.mapped.is_empty(),
+                Happening::NameOutlived,
+            ),
+            (
+                live.run.manager().and_then(|m| engine.child(m.pid)).is_some_and(|c| {
+                    matches!(c.exit, Some(ExitKind::Signal(_)))
+                }),
+                Happening::ManagerKilled,
+            ),
+        ];
+        for (seen, h) in learned {
+            if seen {
+                stage.happened(h);
+            }
+        }
         match advanced {
             Ok(Some(line)) => stage.log(line),
             Ok(None) => {}
@@ -615,6 +660,7 @@ impl Scene for SharedScene {
             named,
             keep_next: self.keep_name,
             costs: self.costs(),
+            costs_fresh: self.measured_run && run.is_some(),
             measuring: self
                 .measuring
                 .as_ref()

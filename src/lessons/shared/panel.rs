@@ -54,6 +54,9 @@ pub struct CostLine {
     pub workers: u32,
     /// Updates lost in that run.
     pub lost: u64,
+    /// The machine's load average (1 minute) when it was measured: other
+    /// work on the cores makes every figure slower, the lock's most.
+    pub load: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -82,6 +85,8 @@ pub struct SharedPanel {
     /// The next named run keeps its name (`n`).
     pub keep_next: bool,
     pub costs: Vec<CostLine>,
+    /// The run shown is one of `f`'s: its costs matter most.
+    pub costs_fresh: bool,
     /// (runs done, runs in all) while `f` measures each kind.
     pub measuring: Option<(usize, usize)>,
 }

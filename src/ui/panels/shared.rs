@@ -10,6 +10,7 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::lock::grouped;
 use crate::lessons::shared::{Kind, ManagerView, NamedView, SharedPanel, ns_words};
+use crate::lessons::words::plural;
 use crate::ui::theme::Theme;
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &SharedPanel, theme: &Theme) {
@@ -38,7 +39,15 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &SharedPanel, theme: &Theme) {
             theme.muted,
         ));
     }
-    lines.push(cost_line(p, theme));
+    // Once measured, the costs are what the lesson is about: on a screen
+    // too short for every line they go right under the counter.
+    let cost = cost_line(p, theme);
+    let inner = usize::from(area.height.saturating_sub(2));
+    if p.started && p.costs_fresh && lines.len() >= inner {
+        lines.insert(1, cost);
+    } else {
+        lines.push(cost);
+    }
     let block = Block::bordered()
         .title(title(p, theme))
         .border_style(theme.border);
@@ -173,7 +182,7 @@ fn named_lines<'a>(n: &NamedView, theme: &Theme) -> Vec<Line<'a>> {
     }
     if n.all_ended && n.in_dev_shm.is_some() {
         out.push(Line::styled(
-            "left behind: no process uses it, yet it stays until unlinked (u) or reboot",
+            "left behind: no process maps it, yet it stays until unlinked (u, r, q)",
             theme.warn,
         ));
         if let Some(held) = &n.left_holds {
@@ -202,7 +211,11 @@ fn manager_lines<'a>(m: &ManagerView, theme: &Theme) -> Vec<Line<'a>> {
         Span::styled(format!("manager {} killed", m.pid), theme.alarm)
     } else if m.alive {
         Span::styled(
-            format!("manager {} serving {} clients", m.pid, m.clients),
+            format!(
+                "manager {} serving {}",
+                m.pid,
+                plural(m.clients, "client", "clients")
+            ),
             theme.highlight,
         )
     } else {
@@ -273,6 +286,12 @@ fn cost_line<'a>(p: &SharedPanel, theme: &Theme) -> Line<'a> {
             };
             spans.push(Span::styled(format!(" ({times}x raw)"), theme.muted));
         }
+    }
+    if let Some(load) = p.costs.iter().filter_map(|c| c.load).reduce(f64::max) {
+        spans.push(Span::styled(
+            format!(" · {} workers, load {load:.1}", p.costs[0].workers),
+            theme.muted,
+        ));
     }
     Line::from(spans)
 }
