@@ -3,6 +3,9 @@ use std::process::ExitCode;
 use forklore::{app, cli, engine, lessons, ui};
 
 fn main() -> ExitCode {
+    // Where the top of the program ran: the start lesson shows that a
+    // spawned child runs it again and a forked one does not.
+    lessons::start::program_top();
     // A re-executed worker: no CLI parsing, no terminal, straight to work.
     // args_os: `std::env::args` panics on an argument that is not UTF-8
     // (a path may well not be); clap turns a bad one into a usage error.
@@ -45,10 +48,8 @@ fn open_app(cli: &cli::Cli, lesson: Option<&str>) -> ExitCode {
         Ok(t) => t,
         Err(e) => return cli::usage_error(&e),
     };
-    if let Some(dir) = &cli.lessons
-        && !dir.is_dir()
-    {
-        return cli::usage_error(&format!("--lessons {}: not a folder", dir.display()));
+    if let Err(msg) = cli::lessons_folder(cli.lessons.as_deref()) {
+        return cli::usage_error(&msg);
     }
     let exe = match engine::default_worker_exe() {
         Ok(exe) => exe,
