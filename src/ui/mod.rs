@@ -12,6 +12,7 @@ pub mod process_table;
 pub mod question;
 pub mod teach;
 pub mod text;
+pub mod text_layout;
 pub mod theme;
 pub mod watch;
 
