@@ -151,4 +151,5 @@ pub enum Panel {
     Semaphore(super::semaphore::SemaphorePanel),
     Queue(super::queue::QueuePanel),
     Pipe(super::pipe::PipePanel),
+    Errors(Box<super::errors::ErrorsPanel>),
 }

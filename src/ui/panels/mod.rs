@@ -1,6 +1,7 @@
 //! Each lesson's own panel, one file each.
 
 mod deadlock;
+mod errors;
 mod lock;
 mod pipe;
 mod pool;
@@ -23,5 +24,6 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, v: &LessonView, theme: &Theme) {
         Panel::Semaphore(p) => semaphore::draw(frame, area, p, theme),
         Panel::Queue(p) => queue::draw(frame, area, p, theme),
         Panel::Pipe(p) => pipe::draw(frame, area, p, theme),
+        Panel::Errors(p) => errors::draw(frame, area, p, theme),
     }
 }
