@@ -1,13 +1,14 @@
-//! Running the app in a real terminal: draw, wait for a key or the next
-//! tick, repeat. Single-threaded: the loop also drives the engine.
+//! Running a screen in a real terminal: draw, wait for a key or the next
+//! tick, repeat. Single-threaded: the loop also drives the engine. The same
+//! loop runs the lessons' app and `forklore watch` (see `Screen`).
 
 use std::io::{self, Write};
 use std::time::Duration;
 
 use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
-use ratatui::Terminal;
 use ratatui::backend::Backend;
+use ratatui::{Frame, Terminal};
 
 use crate::app::App;
 use crate::engine::sys;
@@ -19,23 +20,64 @@ use crate::ui::{self, theme::Theme};
 const LIVE_FRAME: Duration = Duration::from_millis(100);
 const IDLE_FRAME: Duration = Duration::from_secs(1);
 
-/// Runs the app until the user quits or forklore is told to stop.
-pub fn run(app: &mut App, theme: &Theme) -> io::Result<()> {
+/// What the terminal loop runs.
+pub trait Screen {
+    /// What to use instead when there is no terminal.
+    const HEADLESS: &'static str;
+    /// Moves whatever runs on by one frame.
+    fn tick(&mut self);
+    /// Draws the frame; true if something is live (ten frames a second).
+    fn draw(&mut self, frame: &mut Frame<'_>, theme: &Theme) -> bool;
+    fn handle_key(&mut self, key: Key);
+    fn should_quit(&self) -> bool;
+    /// Called once the loop ends, before the terminal is given back.
+    fn quit(&mut self);
+}
+
+impl Screen for App {
+    const HEADLESS: &'static str = "forklore run LESSON";
+
+    fn tick(&mut self) {
+        App::tick(self);
+    }
+
+    fn draw(&mut self, frame: &mut Frame<'_>, theme: &Theme) -> bool {
+        let model = self.model();
+        ui::draw(frame, &model, theme);
+        model.is_live()
+    }
+
+    fn handle_key(&mut self, key: Key) {
+        App::handle_key(self, key);
+    }
+
+    fn should_quit(&self) -> bool {
+        App::should_quit(self)
+    }
+
+    fn quit(&mut self) {
+        App::quit(self);
+    }
+}
+
+/// Runs the screen until the user quits or forklore is told to stop.
+pub fn run<S: Screen>(app: &mut S, theme: &Theme) -> io::Result<()> {
     let mut terminal = ratatui::try_init().map_err(|e| {
         io::Error::other(format!(
-            "forklore needs a terminal ({e}); without one, use `forklore run LESSON`"
+            "forklore needs a terminal ({e}); without one, use `{}`",
+            S::HEADLESS
         ))
     })?;
     let result = event_loop(&mut terminal, app, theme);
-    // Kill the lesson's processes before handing the terminal back.
+    // Kill the processes before handing the terminal back.
     app.quit();
     ratatui::restore();
     result
 }
 
-fn event_loop<B: Backend>(
+fn event_loop<B: Backend, S: Screen>(
     terminal: &mut Terminal<B>,
-    app: &mut App,
+    app: &mut S,
     theme: &Theme,
 ) -> io::Result<()>
 where
@@ -46,19 +88,20 @@ where
             return Ok(());
         }
         app.tick();
-        let model = app.model();
+        // A screen may decide to leave by itself (watch, once the program
+        // it stopped is gone).
+        if app.should_quit() {
+            return Ok(());
+        }
         // Synchronized updates: the terminal shows the whole frame at once,
         // no half-drawn tables flickering on a projector.
         let _ = io::stdout().execute_sync(true);
+        let mut live = false;
         terminal
-            .draw(|f| ui::draw(f, &model, theme))
+            .draw(|f| live = app.draw(f, theme))
             .map_err(io::Error::other)?;
         let _ = io::stdout().execute_sync(false);
-        let wait = if model.is_live() {
-            LIVE_FRAME
-        } else {
-            IDLE_FRAME
-        };
+        let wait = if live { LIVE_FRAME } else { IDLE_FRAME };
         let timeout = match sys::wait_terminal(wait) {
             sys::TermWait::HungUp => return Ok(()),
             // Nothing to read: crossterm is not asked at all, so it never

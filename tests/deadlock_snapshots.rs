@@ -115,6 +115,7 @@ fn model(n: usize) -> Model {
             alarm: true,
         }),
         settings: "scenario: Two locks, opposite order · fix: none".into(),
+        progress: None,
     };
     Model::builtin_lesson(&deadlock::META, view)
 }

@@ -43,9 +43,14 @@ fn header<'a>(m: &'a LessonModel, width: u16, theme: &Theme) -> Line<'a> {
         RunState::Ready => theme.muted,
     };
     let prefix = format!(" forklore · {}/{} ", m.number, m.total);
+    // How far the run has got sits beside its state: "running 40/150 steps (26%)".
+    let run_word = match &v.progress {
+        Some(p) => format!("{} {}", v.run.word(), p.label()),
+        None => v.run.word().to_string(),
+    };
     let status = format!(" · {} · forklore PID {} ", v.pace.label(), v.parent_pid);
     // The status is what a class reads most; the title gives way first.
-    let fixed = prefix.chars().count() + v.run.word().len() + status.chars().count() + 2;
+    let fixed = prefix.chars().count() + run_word.chars().count() + status.chars().count() + 2;
     let room = usize::from(width).saturating_sub(fixed);
     let mut title: String = m.title.chars().take(room).collect();
     if title.chars().count() < m.title.chars().count() {
@@ -57,7 +62,7 @@ fn header<'a>(m: &'a LessonModel, width: u16, theme: &Theme) -> Line<'a> {
         Span::styled(prefix, theme.muted),
         Span::styled(title, theme.heading),
         Span::raw(" ".repeat(gap)),
-        Span::styled(v.run.word(), run_style),
+        Span::styled(run_word, run_style),
         Span::styled(status, theme.muted),
     ])
 }

@@ -9,6 +9,7 @@ pub mod panels;
 pub mod process_table;
 pub mod text;
 pub mod theme;
+pub mod watch;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
