@@ -50,6 +50,7 @@ fn view(
         log: log.iter().map(|l| (*l).to_string()).collect(),
         banner: None,
         settings: settings.into(),
+        progress: None,
     }
 }
 

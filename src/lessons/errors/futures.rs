@@ -83,6 +83,14 @@ impl Futures {
         }
     }
 
+    pub fn completed(&self) -> u64 {
+        self.completion().len() as u64
+    }
+
+    pub fn total(&self) -> u64 {
+        self.args.len() as u64
+    }
+
     pub fn all_done(&self) -> bool {
         self.closed
     }

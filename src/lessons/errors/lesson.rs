@@ -14,7 +14,7 @@ use crate::lessons::error::LessonError;
 use crate::lessons::keys::{Key, LessonKey};
 use crate::lessons::scene::Scene;
 use crate::lessons::stage::Stage;
-use crate::lessons::view::{Panel, Reading, RunState};
+use crate::lessons::view::{Panel, Progress, Reading, RunState};
 
 const MAX_WORKERS: u32 = 4;
 /// Lines each logger writes in the app, and the pause between two pieces
@@ -344,6 +344,15 @@ impl Scene for ErrorsScene {
             scene: self.which,
             body,
         }))
+    }
+
+    fn progress(&self, _: &Stage, run: Option<&Live>) -> Option<Progress> {
+        Some(match &run?.scene {
+            SceneRun::Raise(r) => Progress::new(r.fired_count(), r.submitted(), "callbacks"),
+            SceneRun::Timeout(t) => Progress::new(t.calls_returned(), 5, "calls"),
+            SceneRun::Logging(l) => Progress::new(l.queued.lines, l.expected(), "lines"),
+            SceneRun::Futures(f) => Progress::new(f.completed(), f.total(), "tasks"),
+        })
     }
 
     fn settings(&self) -> String {

@@ -118,6 +118,14 @@ impl Raise {
         self.fired.borrow().clone()
     }
 
+    pub fn fired_count(&self) -> u64 {
+        self.fired.borrow().len() as u64
+    }
+
+    pub fn submitted(&self) -> u64 {
+        self.pending.len() as u64
+    }
+
     /// Every `apply_async` ran its callback or its error callback.
     pub fn all_back(&self) -> bool {
         self.fired.borrow().len() >= self.pending.len()

@@ -229,6 +229,18 @@ impl Timeout {
         Ok(None)
     }
 
+    /// The parent's five calls (get, join, terminate, join, get) that
+    /// have returned.
+    pub fn calls_returned(&self) -> u64 {
+        match self.phase {
+            Phase::Get => 0,
+            Phase::Join { .. } => 1,
+            Phase::Terminated => 3,
+            Phase::LateGet => 4,
+            Phase::Closing | Phase::Done => 5,
+        }
+    }
+
     pub fn view(&self, now_ms: f64) -> TimeoutView {
         TimeoutView {
             clock: secs(now_ms),
