@@ -102,6 +102,7 @@ fn menu_model() -> Model {
             title: (*t).into(),
             summary: format!("what lesson {} is about", i + 1),
             done: i == 0,
+            checklist: (0, 0),
         })
         .collect();
     Model {

@@ -7,13 +7,24 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::theme::Theme;
-use super::{panels, process_table, text};
+use super::{checklist, panels, process_table, text};
 use crate::app::model::LessonModel;
 use crate::lessons::view::{LessonView, RunState};
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, m: &LessonModel, theme: &Theme) {
     let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
     frame.render_widget(Paragraph::new(header(m, head.width, theme)), head);
+    // The goal and checklist: always on top, whatever shows below.
+    let body = match &m.teach {
+        Some(t) => {
+            let h = checklist::height(t, body.width);
+            let [top, rest] =
+                Layout::vertical([Constraint::Length(h), Constraint::Min(1)]).areas(body);
+            checklist::draw(frame, top, t, theme);
+            rest
+        }
+        None => body,
+    };
     // Side by side from 100 columns; below that the live view gets the
     // whole width and `i` swaps in the text instead.
     let wide = body.width >= TEXT_BESIDE_FROM;

@@ -8,6 +8,9 @@ use ratatui::widgets::{Block, Gauge, List, ListItem, ListState, Paragraph, Wrap}
 use super::theme::Theme;
 use crate::app::model::{MenuModel, Model};
 
+/// Width of the per-lesson figures at the right of each line.
+const STATS_W: usize = 9;
+
 pub fn draw(frame: &mut Frame<'_>, area: Rect, menu: &MenuModel, model: &Model, theme: &Theme) {
     let [head, gauge, list, about] = Layout::vertical([
         Constraint::Length(2),
@@ -48,18 +51,35 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, menu: &MenuModel, model: &Model, 
         .map(|item| {
             let mark = if item.done { "[done]" } else { "[    ]" };
             let mark_style = if item.done { theme.ok } else { theme.muted };
+            let (ticked, all) = item.checklist;
+            let stats = if all == 0 {
+                String::new()
+            } else {
+                format!("{ticked}/{all}")
+            };
+            // The stats sit at the right edge; the title gives way first.
+            let room = usize::from(list.width)
+                .saturating_sub(4 + 4 + 7 + STATS_W)
+                .max(10);
+            let title = super::checklist::cut(&item.title, room);
+            let pad = room.saturating_sub(title.chars().count());
             ListItem::new(Line::from(vec![
                 Span::styled(format!(" {} ", item.number), theme.key),
                 Span::styled(mark, mark_style),
                 Span::raw(" "),
-                Span::styled(item.title.as_str(), theme.text),
+                Span::styled(title, theme.text),
+                Span::raw(" ".repeat(pad)),
+                Span::styled(format!("{stats:>STATS_W$}"), theme.muted),
             ]))
         })
         .collect();
     let mut state = ListState::default().with_selected(Some(menu.cursor));
-    let block = Block::bordered()
+    let mut block = Block::bordered()
         .title(Line::styled(" lessons ", theme.heading))
         .border_style(theme.border);
+    if menu.items.iter().any(|i| i.checklist.1 > 0) {
+        block = block.title(Line::styled(" checklist ", theme.muted).right_aligned());
+    }
     frame.render_stateful_widget(
         List::new(items)
             .block(block)
@@ -70,10 +90,17 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, menu: &MenuModel, model: &Model, 
     );
 
     if let Some(item) = menu.items.get(menu.cursor) {
-        let text = vec![
+        let (ticked, all) = item.checklist;
+        let mut text = vec![
             Line::styled(format!(" {}. {}", item.number, item.title), theme.heading),
             Line::styled(format!(" {}", item.summary), theme.text),
         ];
+        if all > 0 {
+            text.push(Line::styled(
+                format!(" checklist {ticked} of {all} ticked"),
+                theme.muted,
+            ));
+        }
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }), about);
     }
 }

@@ -1,6 +1,7 @@
 //! Drawing only: every function here takes the app's `Model` (plain data)
 //! and paints it. Nothing here starts a process or reads `/proc`.
 
+pub mod checklist;
 pub mod footer;
 pub mod help;
 pub mod lesson;
