@@ -39,6 +39,16 @@ fn finish(l: &mut Staged<ErrorsScene>) -> LessonView {
     v
 }
 
+/// The checklist items ticked so far, by their text.
+fn ticked(l: &Staged<ErrorsScene>) -> Vec<String> {
+    l.teaching()
+        .items
+        .into_iter()
+        .filter(|i| i.ticked)
+        .map(|i| i.text)
+        .collect()
+}
+
 fn leave(mut l: Staged<ErrorsScene>, v: &LessonView) {
     let pids: Vec<i32> = v.rows.iter().map(|r| r.pid).collect();
     l.reset();
@@ -69,6 +79,14 @@ fn raise_scene_shows_both_tracebacks_every_callback_and_the_crash() {
     let crash = r.crash.as_deref().unwrap_or("");
     assert!(crash.contains("killed by SIG"), "{crash}");
     assert!(crash.contains("nobody else"), "{crash}");
+    assert_eq!(
+        ticked(&l),
+        [
+            "A worker's traceback comes home",
+            "A crash takes only its process"
+        ]
+    );
+    assert!(!l.done(), "four of six items are not ticked yet");
     leave(l, &v);
 }
 
@@ -121,6 +139,13 @@ fn timeout_scene_pauses_its_clock_and_ends_with_the_late_result() {
     assert!(outcome("r.get()")[0].starts_with("9 after"), "{t:?}");
     let hung = v.rows.iter().find(|r| r.role == "hung worker").unwrap();
     assert_eq!(hung.note, "killed by SIGTERM");
+    assert_eq!(
+        ticked(&l),
+        [
+            "Timeout (s): get(timeout) gives up",
+            "join(timeout), then terminate()"
+        ]
+    );
     leave(l, &v);
 }
 
@@ -140,6 +165,7 @@ fn logging_scene_reads_every_line_both_ways_and_the_queue_never_tears() {
     assert!(g.direct_torn > 0, "{g:?}");
     assert!(g.queued.iter().all(|l| !l.torn));
     assert!(g.partial.is_empty());
+    assert_eq!(ticked(&l), ["Logging (s): torn vs queued lines"]);
     leave(l, &v);
 }
 
@@ -160,6 +186,22 @@ fn futures_scene_shows_both_orders_and_w_refuses_where_there_is_no_pool() {
             .iter()
             .all(|r| r.result == Some(u64::from(r.args.0).pow(2)))
     );
+    assert_eq!(ticked(&l), ["Futures (s): finish order differs"]);
+    leave(l, &v);
+
+    // One worker: both orders are the same, and nothing is ticked.
+    let mut l = open_at(Which::Futures);
+    for _ in 0..3 {
+        l.command(Command::Workers).unwrap();
+    }
+    assert!(l.view().settings.contains("workers: 1"));
+    l.set_pace(Pace::full_speed());
+    let v = finish(&mut l);
+    let SceneView::Futures(f) = &panel(&v).body else {
+        panic!("{v:?}")
+    };
+    assert_eq!(f.completion, [0, 1, 2, 3, 4, 5]);
+    assert!(ticked(&l).is_empty(), "{:?}", ticked(&l));
     leave(l, &v);
 
     let mut l = open_at(Which::Logging);

@@ -6,12 +6,13 @@ mod common;
 use std::time::Duration;
 
 use common::render::render;
-use forklore::app::model::Model;
+use forklore::app::model::{Model, Screen};
 use forklore::engine::{ExitKind, KState};
 use forklore::lessons::errors::{
     self, CallLine, ErrorsPanel, FiredView, FutureRow, FuturesView, LogLine, LoggingView,
     RaiseView, SceneView, TimeoutView, Tone, TracebackView, Which,
 };
+use forklore::lessons::teaching::{CheckView, TeachView};
 use forklore::lessons::view::{LessonView, Pace, Panel, RowView, RunState};
 use nix::sys::signal::Signal;
 
@@ -297,4 +298,30 @@ fn logging_80x24() {
 #[test]
 fn futures_80x24() {
     insta::assert_snapshot!(screen(futures_view(), 80, 24));
+}
+
+/// The raise scene as a student sees it at 80 x 24: under the goal and the
+/// checklist (its first two items ticked) the panel keeps two rows, the
+/// callbacks and the newest traceback's one-line form.
+#[test]
+fn raise_under_the_checklist_80x24() {
+    let mut m = Model::builtin_lesson(&errors::META, raise_view());
+    let content = forklore::lessons::content::load("errors", errors::META.content, None)
+        .expect("built-in file");
+    let Screen::Lesson(l) = &mut m.screen else {
+        panic!("not a lesson screen")
+    };
+    l.teach = Some(TeachView {
+        goal: content.goal.clone(),
+        items: content
+            .checklist
+            .iter()
+            .enumerate()
+            .map(|(i, c)| CheckView {
+                text: c.text.clone(),
+                ticked: i < 2,
+            })
+            .collect(),
+    });
+    insta::assert_snapshot!(render(&m, 80, 24));
 }

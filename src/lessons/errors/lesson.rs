@@ -14,6 +14,7 @@ use crate::lessons::error::LessonError;
 use crate::lessons::keys::{Key, LessonKey};
 use crate::lessons::scene::Scene;
 use crate::lessons::stage::Stage;
+use crate::lessons::teaching::Happening;
 use crate::lessons::view::{Panel, Progress, Reading, RunState};
 
 const MAX_WORKERS: u32 = 4;
@@ -238,6 +239,7 @@ impl Scene for ErrorsScene {
             SceneRun::Raise(r) => {
                 for tb in logged(stage, "reading tracebacks", r.pump()).unwrap_or_default() {
                     stage.log(format!("{} sent its traceback: {}", tb.pid, tb.error));
+                    stage.happened(Happening::TracebackHome);
                 }
                 let rows = stage.rows();
                 if !live.crash_told
@@ -245,6 +247,7 @@ impl Scene for ErrorsScene {
                 {
                     live.crash_told = true;
                     stage.log(line);
+                    stage.happened(Happening::CrashAlone);
                 }
                 if r.all_back() && stage.all_ended() {
                     logged(stage, "reading tracebacks", r.pump());
@@ -255,12 +258,21 @@ impl Scene for ErrorsScene {
                 }
             }
             SceneRun::Timeout(t) => {
+                let before = t.phase;
                 let step = match stage.engine_mut() {
                     Some(engine) => t.advance(engine, now),
                     None => return,
                 };
                 if let Some(line) = logged(stage, "timeout scene", step).flatten() {
                     stage.log(line);
+                }
+                if t.get_timed_out {
+                    stage.happened(Happening::GetTimedOut);
+                }
+                // LateGet after Terminated: the worker that outlived
+                // join(timeout) ended on terminate().
+                if before == Phase::Terminated && t.phase == Phase::LateGet {
+                    stage.happened(Happening::HungTerminated);
                 }
                 if t.phase == Phase::Done {
                     stage.finish("every call returned; nothing is left running");
@@ -273,6 +285,9 @@ impl Scene for ErrorsScene {
                 logged(stage, "reading the logs", l.pump());
                 if stage.all_ended() {
                     logged(stage, "reading the logs", l.pump());
+                    if l.direct.torn > 0 && l.queued.torn == 0 {
+                        stage.happened(Happening::LinesTorn);
+                    }
                     stage.finish(l.summary());
                 }
             }
@@ -285,6 +300,10 @@ impl Scene for ErrorsScene {
                 }
                 f.pump();
                 if f.all_done() && stage.all_ended() {
+                    let order = f.completion();
+                    if order.iter().copied().ne((0..).take(order.len())) {
+                        stage.happened(Happening::OrderDiffers);
+                    }
                     stage.finish(format!(
                         "as_completed order {:?}; starmap order 0 to {}",
                         f.completion(),

@@ -61,6 +61,8 @@ pub struct Timeout {
     _silence: OwnedFd,
     pub phase: Phase,
     pub calls: Vec<CallLine>,
+    /// The first get(timeout) raised TimeoutError (the task was not done).
+    pub get_timed_out: bool,
 }
 
 fn call(call: String, outcome: String, tone: Tone) -> CallLine {
@@ -105,6 +107,7 @@ pub fn launch(engine: &mut Engine, plan: Plan) -> io::Result<Timeout> {
         _silence: write,
         phase: Phase::Get,
         calls: Vec::new(),
+        get_timed_out: false,
     })
 }
 
@@ -145,6 +148,7 @@ impl Timeout {
                         secs(self.plan.get_timeout_ms.into())
                     );
                     self.set_current(call(self.get_call(), text.clone(), Tone::Warn));
+                    self.get_timed_out = true;
                     self.phase = Phase::Join { since_ms: now_ms };
                     return Ok(Some(format!("r.get: {text}")));
                 } else {

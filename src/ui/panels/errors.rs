@@ -91,37 +91,39 @@ fn raise(frame: &mut Frame<'_>, area: Rect, v: &RaiseView, theme: &Theme) {
     if v.fired.is_empty() {
         spans.push(Span::styled("none yet", theme.muted));
     }
-    // Blocks in the order drawn; each is shown whole, else shorter, else
-    // left out, as the height allows (the newest traceback first).
-    let mut blocks: Vec<(Vec<Line<'_>>, Vec<Line<'_>>)> = vec![(vec![Line::from(spans)], vec![])];
+    // Blocks in the order drawn; each is shown in the first of its forms
+    // that fits (whole, shorter, one line), else left out, as the height
+    // allows (the newest traceback first). At 80 x 24 under a checklist
+    // the panel has two rows: the callbacks and one traceback's line.
+    let mut blocks: Vec<Vec<Vec<Line<'_>>>> = vec![vec![vec![Line::from(spans)]]];
     if v.tracebacks.is_empty() {
         let l = vec![Line::styled(
             "no traceback has come through the pipe yet",
             theme.muted,
         )];
-        blocks.push((l, vec![]));
+        blocks.push(vec![l]);
     }
     for tb in v.tracebacks.iter().rev() {
-        blocks.push((traceback_full(tb, theme), traceback_short(tb, theme)));
+        blocks.push(vec![
+            traceback_full(tb, theme),
+            traceback_short(tb, theme),
+            vec![traceback_line(tb, width, theme)],
+        ]);
     }
     if let Some(c) = &v.crash {
-        blocks.push((vec![Line::styled(c.clone(), theme.warn)], vec![]));
+        blocks.push(vec![vec![Line::styled(c.clone(), theme.warn)]]);
     }
     for f in v.fired.iter().filter(|f| f.error) {
         let l = Line::from(vec![
             Span::styled(format!("error_callback(set {}): ", f.set), theme.alarm),
             Span::raw(f.text.clone()),
         ]);
-        blocks.push((vec![l], vec![]));
+        blocks.push(vec![vec![l]]);
     }
     let mut left = usize::from(area.height);
     let mut lines = Vec::new();
-    for (full, short) in blocks {
-        let chosen = if rows(&full) <= left {
-            full
-        } else if !short.is_empty() && rows(&short) <= left {
-            short
-        } else {
+    for forms in blocks {
+        let Some(chosen) = forms.into_iter().find(|f| rows(f) <= left) else {
             continue;
         };
         left -= rows(&chosen);
@@ -157,6 +159,17 @@ fn traceback_short<'a>(tb: &'a TracebackView, theme: &Theme) -> Vec<Line<'a>> {
         ]),
         error_line(tb, false, theme),
     ]
+}
+
+/// The traceback in one row: where it came from and the error, cut to
+/// fit (the calls it passed through need the taller forms).
+fn traceback_line<'a>(tb: &'a TracebackView, width: u16, theme: &Theme) -> Line<'a> {
+    let from = fit(&format!("from {}: ", tb.from), usize::from(width));
+    let room = usize::from(width).saturating_sub(from.chars().count());
+    Line::from(vec![
+        Span::styled(from, theme.heading),
+        Span::styled(fit(&tb.error, room), theme.alarm),
+    ])
 }
 
 fn error_line<'a>(tb: &'a TracebackView, place: bool, theme: &Theme) -> Line<'a> {
