@@ -10,6 +10,7 @@ pub mod scene;
 pub mod stage;
 pub mod teaching;
 pub mod view;
+pub mod words;
 
 use std::io;
 use std::path::Path;

@@ -14,6 +14,7 @@ use crate::lessons::queue;
 use crate::lessons::scene::Scene;
 use crate::lessons::stage::Stage;
 use crate::lessons::teaching::Happening;
+use crate::lessons::words::plural;
 use crate::lessons::view::{Panel, Progress, Reading, RunState};
 
 /// At teaching pace a run lasts this long: one result a step (or, while
@@ -235,7 +236,7 @@ impl Channel {
 fn pipe_reading(r: &ProcRow) -> Reading {
     Reading {
         step: Step::of(&r.record).map_or("", Step::word).into(),
-        note: format!("{} messages", Counter::Msgs.get(&r.record)),
+        note: plural(Counter::Msgs.get(&r.record), "message", "messages"),
         highlight: false,
     }
 }

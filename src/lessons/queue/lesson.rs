@@ -13,6 +13,7 @@ use crate::lessons::keys::{Key, LessonKey};
 use crate::lessons::scene::Scene;
 use crate::lessons::stage::Stage;
 use crate::lessons::teaching::Happening;
+use crate::lessons::words::plural;
 use crate::lessons::view::{Banner, Pace, Panel, Progress, Reading};
 
 const MAXSIZES: [usize; 6] = [2, 4, 6, 8, 12, 16];
@@ -60,7 +61,7 @@ const KEYS: &[LessonKey<Command>] = &[
     LessonKey {
         keys: &[Key::Char('s')],
         label: "slow consumers",
-        help: "Consumers take three steps per item, or one: the queue fills up, or drains (now)",
+        help: "Consumers take three steps per item, or half of one: the queue fills up, or drains (now)",
         command: Command::SlowConsumers,
     },
     LessonKey {
@@ -252,8 +253,10 @@ impl Scene for QueueScene {
         let queue = QueueRun::spawn(engine, setup)?;
         engine.control().start();
         stage.log(format!(
-            "{} producers and {} consumers share a queue of {} slots",
-            setup.producers, setup.consumers, setup.maxsize
+            "{} and {} share a queue of {} slots",
+            plural(setup.producers, "producer", "producers"),
+            plural(setup.consumers, "consumer", "consumers"),
+            setup.maxsize
         ));
         Ok(Live {
             queue,
@@ -367,9 +370,9 @@ impl Scene for QueueScene {
         let rows = stage.rows();
         let setup = self.setup(stage.pace());
         let sentinels = format!(
-            "at the end the last producer puts {} STOP for {} consumers{}",
+            "at the end the last producer puts {} STOP for {}{}",
             setup.sentinels,
-            setup.consumers,
+            plural(setup.consumers, "consumer", "consumers"),
             if setup.sentinels < setup.consumers {
                 ": one too few"
             } else {

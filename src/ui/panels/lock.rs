@@ -9,6 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use crate::lessons::lock::{Distribution, Listing, LockPanel};
+use crate::lessons::words::plural;
 use crate::ui::theme::Theme;
 
 const SPARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
@@ -234,7 +235,10 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &LockPanel, theme: &Theme) {
             Style::default().patch(theme.stopped),
         ));
     }
-    let title = format!(" shared counter · {} workers next run ", p.workers_next);
+    let title = format!(
+        " shared counter · {} next run ",
+        plural(p.workers_next, "worker", "workers")
+    );
     let block = Block::bordered()
         .title(Line::styled(title, theme.heading))
         .border_style(theme.border);
