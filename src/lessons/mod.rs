@@ -65,9 +65,7 @@ macro_rules! lessons {
     };
 }
 
-lessons![
-    process, pool, queue, pipe, lock, semaphore, deadlock, errors
-];
+lessons![process, start, pool, queue, pipe, lock, semaphore, deadlock, errors];
 
 impl std::fmt::Debug for LessonMeta {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

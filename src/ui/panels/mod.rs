@@ -8,6 +8,7 @@ mod pool;
 mod process;
 mod queue;
 mod semaphore;
+mod start;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -18,6 +19,7 @@ use crate::lessons::view::{LessonView, Panel};
 pub fn draw(frame: &mut Frame<'_>, area: Rect, v: &LessonView, theme: &Theme) {
     match &v.panel {
         Panel::Process(p) => process::draw(frame, area, p, v, theme),
+        Panel::Start(p) => start::draw(frame, area, p, theme),
         Panel::Lock(p) => lock::draw(frame, area, p, theme),
         Panel::Deadlock(p) => deadlock::draw(frame, area, p, theme),
         Panel::Pool(p) => pool::draw(frame, area, p, theme),
