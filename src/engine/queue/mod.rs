@@ -332,6 +332,16 @@ impl Queue {
         }
     }
 
+    /// Wakes every process asleep on the queue, on either side (the parent,
+    /// when a run must end: each sleeper looks again and sees why).
+    pub fn wake_all(&self) {
+        let h = &*self.header;
+        for word in [&h.not_full, &h.not_empty] {
+            word.fetch_add(1, Ordering::Release);
+            sys::futex_wake(word, u32::MAX);
+        }
+    }
+
     /// Says one producer has put its last item; returns how many have.
     pub fn producer_finished(&self) -> u32 {
         self.header

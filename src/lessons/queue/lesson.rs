@@ -297,6 +297,15 @@ impl Scene for QueueScene {
 
     fn observe(&mut self, stage: &mut Stage, run: &mut Option<Live>, _: &[Event]) {
         let Some(live) = run else { return };
+        // A killed worker: said with its signal; the others woken or ended
+        // when they could not end by themselves (see `QueueRun::tend`).
+        let said = stage
+            .engine()
+            .map(|e| live.queue.tend(e))
+            .unwrap_or_default();
+        for line in said {
+            stage.log(line);
+        }
         let rows = stage.rows();
         live.sample_rate(&rows);
         let stuck = live.find_stuck(&rows);
@@ -333,9 +342,24 @@ impl Scene for QueueScene {
             if o.duplicated == 0 && o.missing == 0 && o.fifo && o.consumed == o.produced {
                 stage.happened(Happening::QueueDrained);
             }
+            let dead: Vec<String> = live
+                .queue
+                .dead
+                .iter()
+                .map(|d| format!("{} {}", d.pid, d.exit.describe()))
+                .collect();
             stage.finish(format!(
-                "all done: {} put, {} taken, {} twice, {} missing, order kept: {}",
-                o.produced, o.consumed, o.duplicated, o.missing, o.fifo
+                "{}: {} put, {} taken, {} twice, {} missing, order kept: {}",
+                if dead.is_empty() {
+                    "all done".to_string()
+                } else {
+                    format!("ended ({})", dead.join(", "))
+                },
+                o.produced,
+                o.consumed,
+                o.duplicated,
+                o.missing,
+                o.fifo
             ));
         }
     }
@@ -352,7 +376,9 @@ impl Scene for QueueScene {
         if stops > 0 {
             note.push_str(&format!(", {did} {stops} STOP"));
         }
-        if stuck {
+        if let Some(e) = r.exit.filter(|e| e.is_failure()) {
+            note = format!("{}, {note}", e.describe());
+        } else if stuck {
             note.push_str(": waits forever (e ends it)");
         } else if r.state == KState::Stopped {
             note.push_str(": stopped");
