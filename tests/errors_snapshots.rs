@@ -300,12 +300,9 @@ fn futures_80x24() {
     insta::assert_snapshot!(screen(futures_view(), 80, 24));
 }
 
-/// The raise scene as a student sees it at 80 x 24: under the goal and the
-/// checklist (its first two items ticked) the panel keeps two rows, the
-/// callbacks and the newest traceback's one-line form.
-#[test]
-fn raise_under_the_checklist_80x24() {
-    let mut m = Model::builtin_lesson(&errors::META, raise_view());
+/// `m` with the errors lesson's goal and checklist on top, its first
+/// `ticked` items ticked.
+fn with_checklist(mut m: Model, ticked: usize) -> Model {
     let content = forklore::lessons::content::load("errors", errors::META.content, None)
         .expect("built-in file");
     let Screen::Lesson(l) = &mut m.screen else {
@@ -319,9 +316,73 @@ fn raise_under_the_checklist_80x24() {
             .enumerate()
             .map(|(i, c)| CheckView {
                 text: c.text.clone(),
-                ticked: i < 2,
+                ticked: i < ticked,
             })
             .collect(),
     });
+    m
+}
+
+/// The raise scene as a student sees it at 80 x 24: under the goal and the
+/// checklist (its first two items ticked) the panel keeps two rows, the
+/// callbacks and the newest traceback's one-line form.
+#[test]
+fn raise_under_the_checklist_80x24() {
+    let m = with_checklist(Model::builtin_lesson(&errors::META, raise_view()), 2);
     insta::assert_snapshot!(render(&m, 80, 24));
+}
+
+/// A logging run that ended in lockstep: the newest lines of the pipe are
+/// the bare tails of torn lines ("ok"). With one row to spare under the
+/// checklist, the column shows the newest line that names its writers.
+#[test]
+fn logging_ended_under_the_checklist_80x24() {
+    let line = |t: &str, torn| LogLine {
+        text: t.into(),
+        torn,
+    };
+    let body = SceneView::Logging(LoggingView {
+        expected: 24,
+        direct_lines: 24,
+        direct_torn: 24,
+        direct: vec![
+            line("[w1] [w2] [w0] item 07 item 07 item 07 ok", true),
+            line("ok", true),
+            line("ok", true),
+        ],
+        partial: String::new(),
+        queued_lines: 24,
+        queued_torn: 0,
+        queued: (0..3)
+            .map(|i| line(&format!("[w{i}] item 07 ok"), false))
+            .collect(),
+    });
+    let rows = (0..3)
+        .map(|i| {
+            let exit = Some(ExitKind::Code(0));
+            row(4001 + i, &format!("logger {i}"), "done", "exit 0", exit)
+        })
+        .collect();
+    let v = view(
+        Which::Logging,
+        rows,
+        body,
+        &[
+            "scene logging: space starts it",
+            "loggers starting: released together once all wait at the gate",
+            "every logger waits at the gate: released together",
+            "straight to the pipe: 24 of 24 lines torn; through the queue: 0 of 24",
+        ],
+        "scene: logging · loggers: 3",
+    );
+    let screen = render(
+        &with_checklist(Model::builtin_lesson(&errors::META, v), 3),
+        80,
+        24,
+    );
+    assert!(
+        screen.contains("[w1] [w2] [w0] item 07"),
+        "the telling line is kept:\n{screen}"
+    );
+    insta::assert_snapshot!(screen);
 }

@@ -239,8 +239,25 @@ fn log_column<'a>(
     if let Some(p) = partial.filter(|p| !p.is_empty()) {
         body.push(Line::styled(fit(&format!("{p}…"), w), theme.muted));
     }
-    let skip = body.len().saturating_sub(room);
-    out.extend(body.into_iter().skip(skip));
+    // Short of room (two rows under a checklist at 80 x 24), the newest
+    // lines that name a worker ("[w1] [w0] item 00 ok") say more than the
+    // bare tails a tear leaves ("ok"): keep those first, in their order.
+    let mut keep: Vec<usize> = Vec::new();
+    let tagged = |i: usize| lines.get(i).is_none_or(|l| l.text.contains("[w"));
+    for pass in [true, false] {
+        for i in (0..body.len()).rev() {
+            if keep.len() < room && !keep.contains(&i) && (!pass || tagged(i)) {
+                keep.push(i);
+            }
+        }
+    }
+    keep.sort_unstable();
+    out.extend(
+        body.into_iter()
+            .enumerate()
+            .filter(|(i, _)| keep.contains(i))
+            .map(|(_, l)| l),
+    );
     out
 }
 
