@@ -1,5 +1,6 @@
 //! Each lesson's own panel, one file each.
 
+mod condition;
 mod deadlock;
 mod errors;
 mod lock;
@@ -24,6 +25,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, v: &LessonView, theme: &Theme) {
         Panel::Deadlock(p) => deadlock::draw(frame, area, p, theme),
         Panel::Pool(p) => pool::draw(frame, area, p, theme),
         Panel::Semaphore(p) => semaphore::draw(frame, area, p, theme),
+        Panel::Condition(p) => condition::draw(frame, area, p, theme),
         Panel::Queue(p) => queue::draw(frame, area, p, theme),
         Panel::Pipe(p) => pipe::draw(frame, area, p, theme),
         Panel::Errors(p) => errors::draw(frame, area, p, theme),
