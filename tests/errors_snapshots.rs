@@ -386,3 +386,22 @@ fn logging_ended_under_the_checklist_80x24() {
     );
     insta::assert_snapshot!(screen);
 }
+
+/// The timeout scene under the checklist at 80 x 24, with a full log: the
+/// panel keeps the newest calls (terminate, its exitcode, the late get),
+/// the clock line and the first get giving way (the log has them).
+#[test]
+fn timeout_under_the_checklist_80x24() {
+    let mut v = timeout_view();
+    v.log
+        .insert(0, "scene timeout: space starts it".to_string());
+    let screen = render(
+        &with_checklist(Model::builtin_lesson(&errors::META, v), 4),
+        80,
+        24,
+    );
+    for call in ["p.terminate()", "exitcode -15", "r.get()  "] {
+        assert!(screen.contains(call), "{call} not on screen:\n{screen}");
+    }
+    insta::assert_snapshot!(screen);
+}

@@ -188,16 +188,30 @@ fn timeout(frame: &mut Frame<'_>, area: Rect, v: &TimeoutView, theme: &Theme) {
         .max()
         .unwrap_or(0)
         + 2;
-    let mut lines = vec![Line::from(vec![
+    let head = Line::from(vec![
         Span::styled(format!("clock {} · ", v.clock), theme.muted),
         Span::styled(v.submitted.as_str(), theme.code),
-    ])];
-    for c in &v.calls {
-        lines.push(Line::from(vec![
-            Span::styled(format!("{:<width$}", c.call), theme.code),
-            Span::styled(c.outcome.as_str(), tone(theme, c.tone)),
-        ]));
+    ]);
+    let calls: Vec<Line<'_>> = v
+        .calls
+        .iter()
+        .map(|c| {
+            Line::from(vec![
+                Span::styled(format!("{:<width$}", c.call), theme.code),
+                Span::styled(c.outcome.as_str(), tone(theme, c.tone)),
+            ])
+        })
+        .collect();
+    // Short of room (three rows under a checklist at 80 x 24), the newest
+    // calls matter most (terminate, its exitcode, the late result): the
+    // clock line goes first, then the oldest calls (the log keeps them).
+    let room = usize::from(area.height);
+    let mut lines = Vec::new();
+    if calls.len() < room {
+        lines.push(head);
     }
+    let skip = calls.len().saturating_sub(room);
+    lines.extend(calls.into_iter().skip(skip));
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
 }
 
