@@ -23,8 +23,21 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &StartPanel, theme: &Theme) {
             theme.muted,
         ));
     }
-    for m in &p.methods {
-        lines.push(method_line(m, p.value, theme));
+    let needed = p.methods.len()
+        + usize::from(!p.parents_after.is_empty())
+        + usize::from(p.hazard.is_some());
+    // A small screen (80x24 leaves two lines) gets the three methods on
+    // one line, and the hazard before the parents' globals: live first.
+    let compact = needed > room && p.methods.len() > 1;
+    if compact {
+        lines.push(methods_in_one_line(&p.methods, p.value, theme));
+        if let Some(h) = &p.hazard {
+            lines.push(hazard_line(h, theme));
+        }
+    } else {
+        for m in &p.methods {
+            lines.push(method_line(m, p.value, theme));
+        }
     }
     if !p.parents_after.is_empty() {
         let who: Vec<String> = p
@@ -38,7 +51,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &StartPanel, theme: &Theme) {
             Span::styled("  (each child's += 1 stayed its own)", theme.muted),
         ]));
     }
-    if let Some(h) = &p.hazard {
+    if let Some(h) = p.hazard.as_ref().filter(|_| !compact) {
         lines.push(hazard_line(h, theme));
     }
     let rest = room.saturating_sub(lines.len());
@@ -88,6 +101,31 @@ fn method_line<'a>(m: &MethodLine, value: u64, theme: &Theme) -> Line<'a> {
         Span::styled(ms, theme.highlight),
         Span::styled(format!("  {top}"), theme.muted),
     ])
+}
+
+/// "fork sees 42 0.20 ms · spawn sees 0 3.23 ms · forkserver ...".
+fn methods_in_one_line<'a>(methods: &[MethodLine], value: u64, theme: &Theme) -> Line<'a> {
+    let mut spans = Vec::new();
+    for (i, m) in methods.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(" · ", theme.muted));
+        }
+        spans.push(Span::styled(format!("{} ", m.method.word()), theme.heading));
+        if m.seen.is_empty() {
+            spans.push(Span::styled("starting", theme.muted));
+        } else {
+            let text: Vec<String> = m.seen.iter().map(u64::to_string).collect();
+            let all_see = m.seen.iter().all(|v| *v == value);
+            spans.push(Span::styled(
+                format!("sees {}", text.join(",")),
+                if all_see { theme.ok } else { theme.warn },
+            ));
+        }
+        if let Some(ms) = m.start_ms {
+            spans.push(Span::styled(format!(" {ms:.2} ms"), theme.highlight));
+        }
+    }
+    Line::from(spans)
 }
 
 fn hazard_line<'a>(h: &HazardLine, theme: &Theme) -> Line<'a> {
