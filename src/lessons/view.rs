@@ -180,5 +180,6 @@ pub enum Panel {
     Condition(super::semaphore::ConditionPanel),
     Queue(super::queue::QueuePanel),
     Pipe(super::pipe::PipePanel),
+    Shared(Box<super::shared::SharedPanel>),
     Errors(Box<super::errors::ErrorsPanel>),
 }

@@ -9,6 +9,7 @@ pub mod menu;
 pub mod panels;
 pub mod process_table;
 pub mod text;
+pub mod text_layout;
 pub mod theme;
 pub mod watch;
 

@@ -58,12 +58,19 @@ pub fn draw(
         .title(Line::styled(" lesson ", theme.heading))
         .title_bottom(Line::styled(" PgUp/PgDn scroll ", theme.muted))
         .border_style(theme.border);
-    let para = Paragraph::new(lines(content, theme))
-        .wrap(Wrap { trim: false })
-        .block(block);
+    // Laid out once per text and width (a teacher's file may hold 1 MiB):
+    // a frame wraps only the lines it shows.
+    let inner = block.inner(area);
+    let layout = super::text_layout::layout(content, inner.width, theme, || {
+        super::text_layout::keep(lines(content, theme))
+    });
     // Never scroll past the end: the last screenful stays visible.
-    let inner_w = area.width.saturating_sub(2);
-    let total = u16::try_from(para.line_count(inner_w)).unwrap_or(u16::MAX);
-    let max = total.saturating_sub(area.height);
-    frame.render_widget(para.scroll((scroll.min(max), 0)), area);
+    let max = layout.total().saturating_sub(usize::from(inner.height));
+    let top = usize::from(scroll).min(max);
+    let (shown, skip) = layout.window(top, usize::from(inner.height));
+    let para = Paragraph::new(shown)
+        .wrap(Wrap { trim: false })
+        .block(block)
+        .scroll((skip, 0));
+    frame.render_widget(para, area);
 }

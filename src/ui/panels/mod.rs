@@ -9,6 +9,7 @@ mod pool;
 mod process;
 mod queue;
 mod semaphore;
+mod shared;
 mod start;
 
 use ratatui::Frame;
@@ -28,6 +29,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, v: &LessonView, theme: &Theme) {
         Panel::Condition(p) => condition::draw(frame, area, p, theme),
         Panel::Queue(p) => queue::draw(frame, area, p, theme),
         Panel::Pipe(p) => pipe::draw(frame, area, p, theme),
+        Panel::Shared(p) => shared::draw(frame, area, p, theme),
         Panel::Errors(p) => errors::draw(frame, area, p, theme),
     }
 }
