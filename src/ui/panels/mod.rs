@@ -2,6 +2,7 @@
 
 mod condition;
 mod deadlock;
+mod errors;
 mod lock;
 mod pipe;
 mod pool;
@@ -29,5 +30,6 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, v: &LessonView, theme: &Theme) {
         Panel::Queue(p) => queue::draw(frame, area, p, theme),
         Panel::Pipe(p) => pipe::draw(frame, area, p, theme),
         Panel::Shared(p) => shared::draw(frame, area, p, theme),
+        Panel::Errors(p) => errors::draw(frame, area, p, theme),
     }
 }
