@@ -1,40 +1,83 @@
-//! The lesson screen: a header, the text on the left, the live processes
-//! and the lesson's own panel on the right.
+//! The lesson screen: a title line, room for the teaching header, then the
+//! text on the left and the live view on the right (from 100 columns).
+//!
+//! The live view stacks a banner (wrapped, never cut), the process table,
+//! the lesson's panel and the "what happened" log, in boxes that share
+//! their borders. Room goes first to what a lesson must show (its key
+//! display: the panel's `Must` items, the whole table), then to the rest,
+//! and what is left lets the log and the panel grow.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::symbols::merge::MergeStrategy;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph};
 
+use super::process_table::Table;
+use super::stack::{self, Item, Rank};
 use super::theme::Theme;
-use super::{panels, process_table, text};
-use crate::app::model::LessonModel;
+use super::{panels, text, wrap};
+use crate::app::model::{LessonModel, ScreenMap, Target};
 use crate::lessons::view::{LessonView, RunState};
 
-pub fn draw(frame: &mut Frame<'_>, area: Rect, m: &LessonModel, theme: &Theme) {
-    let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
-    frame.render_widget(Paragraph::new(header(m, head.width, theme)), head);
+/// Terminal width from which the text column sits beside the live view.
+pub const TEXT_BESIDE_FROM: u16 = 100;
+
+pub fn draw(
+    frame: &mut Frame<'_>,
+    area: Rect,
+    m: &LessonModel,
+    theme: &Theme,
+    map: &mut ScreenMap,
+) {
+    let title = header(m, area.width, theme);
+    let title_h = u16::try_from(title.len()).unwrap_or(1);
+    // The teaching layer's goal and checklist (issue 11) go in `head`,
+    // between the title and the body: give it a height here and everything
+    // below fits in what is left.
+    let head_h = 0;
+    let [top, _head, body] = Layout::vertical([
+        Constraint::Length(title_h),
+        Constraint::Length(head_h),
+        Constraint::Min(1),
+    ])
+    .areas(area);
+    frame.render_widget(Paragraph::new(title), top);
     // Side by side from 100 columns; below that the live view gets the
     // whole width and `i` swaps in the text instead.
     let wide = body.width >= TEXT_BESIDE_FROM;
     let show_text = wide != m.text_toggled;
     if !show_text {
-        live(frame, body, &m.view, theme);
+        live(frame, body, &m.view, theme, map);
     } else if !wide {
-        text::draw(frame, body, &m.content, m.scroll, theme);
+        text_column(frame, body, m, theme, map);
     } else {
         let text_w = (body.width * 36 / 100).clamp(34, 60);
         let [left, right] =
             Layout::horizontal([Constraint::Length(text_w), Constraint::Min(60)]).areas(body);
-        text::draw(frame, left, &m.content, m.scroll, theme);
-        live(frame, right, &m.view, theme);
+        text_column(frame, left, m, theme, map);
+        live(frame, right, &m.view, theme, map);
     }
 }
 
-/// Terminal width from which the text column sits beside the live view.
-pub const TEXT_BESIDE_FROM: u16 = 100;
+fn text_column(
+    frame: &mut Frame<'_>,
+    area: Rect,
+    m: &LessonModel,
+    theme: &Theme,
+    map: &mut ScreenMap,
+) {
+    let (page, max) = text::draw(frame, area, &m.content, m.scroll, theme);
+    map.text_page = page;
+    map.text_max_scroll = max;
+    map.add(area.x, area.y, area.width, area.height, Target::Text);
+}
 
-fn header<'a>(m: &'a LessonModel, width: u16, theme: &Theme) -> Line<'a> {
+/// The title line: what a class reads most (run state, pace, PID) always
+/// whole. When the whole title does not fit beside it, the part before
+/// its colon is shown ("Lock"), then the status gets shorter, and only
+/// then does the title take a second line.
+fn header<'a>(m: &'a LessonModel, width: u16, theme: &Theme) -> Vec<Line<'a>> {
     let v = &m.view;
     let run_style = match v.run {
         RunState::Running => theme.running,
@@ -42,67 +85,215 @@ fn header<'a>(m: &'a LessonModel, width: u16, theme: &Theme) -> Line<'a> {
         RunState::Finished => theme.ok,
         RunState::Ready => theme.muted,
     };
+    let width = usize::from(width);
     let prefix = format!(" forklore · {}/{} ", m.number, m.total);
-    let status = format!(" · {} · forklore PID {} ", v.pace.label(), v.parent_pid);
-    // The status is what a class reads most; the title gives way first.
-    let fixed = prefix.chars().count() + v.run.word().len() + status.chars().count() + 2;
-    let room = usize::from(width).saturating_sub(fixed);
-    let mut title: String = m.title.chars().take(room).collect();
-    if title.chars().count() < m.title.chars().count() {
-        title.pop();
-        title.push('…');
+    let short = m.title.split(':').next().unwrap_or(&m.title);
+    let long_pid = format!(" · {} · forklore PID {} ", v.pace.label(), v.parent_pid);
+    let short_pid = format!(" · {} · PID {} ", v.pace.label(), v.parent_pid);
+    let line = |title: &'a str, status: &str, gap: usize| {
+        Line::from(vec![
+            Span::styled(prefix.clone(), theme.muted),
+            Span::styled(title, theme.heading),
+            Span::raw(" ".repeat(gap)),
+            Span::styled(v.run.word(), run_style),
+            Span::styled(status.to_string(), theme.muted),
+        ])
+    };
+    for (title, status) in [
+        (m.title.as_str(), &long_pid),
+        (short, &long_pid),
+        (m.title.as_str(), &short_pid),
+        (short, &short_pid),
+    ] {
+        let used =
+            wrap::width(&prefix) + wrap::width(title) + v.run.word().len() + wrap::width(status);
+        if used + 2 <= width {
+            return vec![line(title, status, width - used)];
+        }
     }
-    let gap = room.saturating_sub(title.chars().count()) + 2;
-    Line::from(vec![
-        Span::styled(prefix, theme.muted),
-        Span::styled(title, theme.heading),
-        Span::raw(" ".repeat(gap)),
+    // Two lines: the title wrapped, then the status on its own.
+    let mut out: Vec<Line<'a>> = wrap::words(&m.title, width.saturating_sub(wrap::width(&prefix)))
+        .into_iter()
+        .enumerate()
+        .map(|(k, l)| {
+            let lead = if k == 0 {
+                prefix.clone()
+            } else {
+                " ".repeat(wrap::width(&prefix))
+            };
+            Line::from(vec![
+                Span::styled(lead, theme.muted),
+                Span::styled(l, theme.heading),
+            ])
+        })
+        .collect();
+    out.push(Line::from(vec![
+        Span::raw(" "),
         Span::styled(v.run.word(), run_style),
-        Span::styled(status, theme.muted),
-    ])
+        Span::styled(short_pid, theme.muted),
+    ]));
+    out
 }
 
-fn live(frame: &mut Frame<'_>, area: Rect, v: &LessonView, theme: &Theme) {
-    let banner_h = u16::from(v.banner.is_some()) * 3;
-    let rows_h = u16::try_from(v.rows.len())
-        .unwrap_or(u16::MAX)
-        .saturating_add(3)
-        .clamp(4, 14);
-    let log_h = u16::try_from(v.log.len()).unwrap_or(0).min(5) + 2;
-    let [banner, table, panel, log] = Layout::vertical([
-        Constraint::Length(banner_h),
-        Constraint::Length(rows_h),
-        Constraint::Min(4),
-        Constraint::Length(log_h),
-    ])
-    .areas(area);
-    if let Some(b) = &v.banner {
+/// One box of the live view: its title (what does not fit on the border
+/// becomes its first line) and what it holds.
+struct Section<'a> {
+    border_title: String,
+    items: Vec<Item<'a>>,
+    /// The process table, drawn by itself (rows are click targets).
+    table: Option<Table<'a>>,
+}
+
+impl<'a> Section<'a> {
+    fn new(title: &str, width: u16, theme: &Theme, items: Vec<Item<'a>>) -> Self {
+        // "┌ " and " ┐" around the title.
+        let room = usize::from(width).saturating_sub(4);
+        let (border_title, rest) = wrap::title(title, room);
+        let mut all = Vec::new();
+        if !rest.is_empty() {
+            all.push(Item::line(Rank::Must, Line::styled(rest, theme.heading)));
+        }
+        all.extend(items);
+        Self {
+            border_title,
+            items: all,
+            table: None,
+        }
+    }
+
+    fn min(&self, w: u16) -> u16 {
+        stack::height(&self.items, w, Rank::Must) + self.table.as_ref().map_or(0, Table::min_height)
+    }
+
+    fn table_full(&self, w: u16) -> u16 {
+        stack::height(&self.items, w, Rank::Must)
+            + self.table.as_ref().map_or(0, Table::full_height)
+    }
+
+    fn upto(&self, w: u16, rank: Rank) -> u16 {
+        stack::height(&self.items, w, rank) + self.table.as_ref().map_or(0, Table::full_height)
+    }
+
+    fn full(&self, w: u16) -> u16 {
+        stack::full_height(&self.items, w) + self.table.as_ref().map_or(0, Table::full_height)
+    }
+}
+
+fn live(frame: &mut Frame<'_>, area: Rect, v: &LessonView, theme: &Theme, map: &mut ScreenMap) {
+    let inner_w = area.width.saturating_sub(2);
+    // The banner: wrapped to the width, on a band of its own colour.
+    let banner: Vec<Line<'_>> = v.banner.as_ref().map_or_else(Vec::new, |b| {
         let style = if b.alarm {
             theme.alarm
         } else {
             theme.highlight
         };
-        let block = Block::bordered().border_style(style);
-        frame.render_widget(
-            Paragraph::new(Line::styled(b.text.as_str(), style))
-                .centered()
-                .wrap(Wrap { trim: true })
-                .block(block),
-            banner,
-        );
+        let w = usize::from(area.width.saturating_sub(2));
+        wrap::words(&b.text, w)
+            .into_iter()
+            .map(|l| {
+                let pad = w.saturating_sub(wrap::width(&l));
+                let left = pad / 2 + 1;
+                let right = pad - pad / 2 + 1;
+                Line::styled(
+                    format!("{}{l}{}", " ".repeat(left), " ".repeat(right)),
+                    style,
+                )
+            })
+            .collect()
+    });
+    let banner_h = u16::try_from(banner.len()).unwrap_or(0);
+    let table_title = format!("processes · parent {} · {}", v.parent_pid, v.settings);
+    let mut table = Section::new(&table_title, area.width, theme, Vec::new());
+    table.table = Some(Table::new(v, inner_w, theme));
+    let (panel_title, panel_items) = panels::build(v, inner_w, theme);
+    let panel = Section::new(&panel_title, area.width, theme, panel_items);
+    let log_lines: Vec<Line<'_>> = v.log.iter().map(|l| Line::from(l.as_str())).collect();
+    let log_all =
+        u16::try_from(wrap::lines(&log_lines, usize::from(inner_w), 2).len()).unwrap_or(u16::MAX);
+
+    // Rows inside the boxes: the area less the banner and the borders
+    // (boxes share them: n boxes, n + 1 border rows).
+    let rows_for = |boxes: u16| area.height.saturating_sub(banner_h + boxes + 1);
+    let w = inner_w;
+    let mut t = table.min(w);
+    let mut p = panel.min(w);
+    let mut l = u16::from(log_all > 0);
+    let mut room = rows_for(if l > 0 { 3 } else { 2 });
+    if t + p + l > room && l > 0 {
+        // The log gives way first: its box goes.
+        l = 0;
+        room = rows_for(2);
     }
-    process_table::draw(frame, table, v, theme);
-    panels::draw(frame, panel, v, theme);
-    let lines: Vec<Line<'_>> = v
-        .log
-        .iter()
-        .rev()
-        .take(usize::from(log_h.saturating_sub(2)))
-        .rev()
-        .map(|l| Line::from(l.as_str()))
-        .collect();
-    let block = Block::bordered()
-        .title(Line::styled(" what happened ", theme.heading))
-        .border_style(theme.border);
-    frame.render_widget(Paragraph::new(lines).block(block), log);
+    if t + p > room {
+        // Then the table shrinks to its header and the selected row.
+        t = room.saturating_sub(p).max(2).min(t);
+        p = room.saturating_sub(t);
+    }
+    let mut left = room.saturating_sub(t + p + l);
+    let mut grow = |now: &mut u16, to: u16| {
+        let add = to.saturating_sub(*now).min(left);
+        *now += add;
+        left -= add;
+    };
+    grow(&mut t, table.table_full(w));
+    grow(&mut p, panel.upto(w, Rank::Should));
+    if l > 0 {
+        grow(&mut l, log_all.min(3));
+    }
+    grow(&mut p, panel.full(w));
+    if l > 0 {
+        grow(&mut l, log_all);
+    }
+    // Rows the panel was given but cannot use (an item that does not fit
+    // whole is left out) go to the log.
+    if l > 0 {
+        let used = stack::used(&panel.items, w, p);
+        left += p - used;
+        p = used;
+    }
+    // What is left: the log's box grows, else the panel's.
+    if l > 0 {
+        l += left;
+    } else {
+        p += left;
+    }
+
+    let [band, boxes] =
+        Layout::vertical([Constraint::Length(banner_h), Constraint::Min(0)]).areas(area);
+    frame.render_widget(Paragraph::new(banner), band);
+    let mut y = boxes.y;
+    let mut boxed = |title: &str, inner_h: u16| -> Rect {
+        let rect = Rect::new(boxes.x, y, boxes.width, inner_h + 2);
+        let mut block = Block::bordered()
+            .merge_borders(MergeStrategy::Exact)
+            .border_style(theme.border);
+        if !title.is_empty() {
+            block = block.title(Line::styled(format!(" {title} "), theme.heading));
+        }
+        let inner = block.inner(rect);
+        frame.render_widget(block, rect);
+        y += inner_h + 1;
+        inner
+    };
+    let table_area = boxed(&table.border_title, t);
+    let panel_area = boxed(&panel.border_title, p);
+    let log_area = (l > 0).then(|| boxed("what happened", l));
+
+    // The table's title overflow (if any) above its rows.
+    let over = stack::height(&table.items, w, Rank::Must);
+    let [over_area, rows_area] =
+        Layout::vertical([Constraint::Length(over), Constraint::Min(0)]).areas(table_area);
+    stack::draw(frame, over_area, table.items);
+    if let Some(tbl) = table.table {
+        tbl.draw(frame, rows_area, map);
+    }
+    stack::draw(frame, panel_area, panel.items);
+    if let Some(area) = log_area {
+        // The newest lines, wrapped, at the bottom of the box.
+        let wrapped = wrap::lines(&log_lines, usize::from(area.width), 2);
+        let skip = wrapped.len().saturating_sub(usize::from(area.height));
+        let shown: Vec<Line<'_>> = wrapped.into_iter().skip(skip).collect();
+        frame.render_widget(Paragraph::new(shown), area);
+    }
 }
