@@ -4,7 +4,10 @@
 use std::io::{self, Write};
 use std::time::Duration;
 
-use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{
+    self, DisableMouseCapture, EnableMouseCapture, Event, KeyCode, KeyEvent, KeyEventKind,
+    KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
 use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
@@ -26,9 +29,19 @@ pub fn run(app: &mut App, theme: &Theme) -> io::Result<()> {
             "forklore needs a terminal ({e}); without one, use `forklore run LESSON`"
         ))
     })?;
+    // Clicks select rows and press footer keys. ratatui's panic hook
+    // restores the terminal but knows nothing of the mouse: turn it off
+    // first, or a crash would leave the shell receiving mouse reports.
+    let _ = crossterm::execute!(io::stdout(), EnableMouseCapture);
+    let restore = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = crossterm::execute!(io::stdout(), DisableMouseCapture);
+        restore(info);
+    }));
     let result = event_loop(&mut terminal, app, theme);
     // Kill the lesson's processes before handing the terminal back.
     app.quit();
+    let _ = crossterm::execute!(io::stdout(), DisableMouseCapture);
     ratatui::restore();
     result
 }
@@ -50,9 +63,13 @@ where
         // Synchronized updates: the terminal shows the whole frame at once,
         // no half-drawn tables flickering on a projector.
         let _ = io::stdout().execute_sync(true);
+        let mut drawn = None;
         terminal
-            .draw(|f| ui::draw(f, &model, theme))
+            .draw(|f| drawn = Some(ui::draw(f, &model, theme)))
             .map_err(io::Error::other)?;
+        if let Some(map) = drawn {
+            app.drawn(map);
+        }
         let _ = io::stdout().execute_sync(false);
         let wait = if model.is_live() {
             LIVE_FRAME
@@ -80,6 +97,7 @@ where
                         app.handle_key(key);
                     }
                 }
+                Event::Mouse(m) => mouse(app, m),
                 Event::Resize(..) => terminal.autoresize().map_err(io::Error::other)?,
                 _ => {}
             }
@@ -105,6 +123,16 @@ impl SyncUpdate for io::Stdout {
             crossterm::queue!(self, EndSynchronizedUpdate)?;
         }
         self.flush()
+    }
+}
+
+/// A click or a turn of the wheel, handed to the app as plain positions.
+fn mouse(app: &mut App, m: MouseEvent) {
+    match m.kind {
+        MouseEventKind::Down(MouseButton::Left) => app.click(m.column, m.row),
+        MouseEventKind::ScrollUp => app.wheel(m.column, m.row, true),
+        MouseEventKind::ScrollDown => app.wheel(m.column, m.row, false),
+        _ => {}
     }
 }
 
