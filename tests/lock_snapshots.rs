@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::render::render;
+use common::render::{assert_nothing_cut, assert_whole, render, words_in};
 use forklore::app::model::Model;
 use forklore::engine::{ExitKind, KState, ProcRow, RecordData};
 use forklore::lessons::lock::{
@@ -357,4 +357,65 @@ fn one_bar_lock_on() {
 #[test]
 fn spread_80x24_fits_its_bars() {
     insta::assert_snapshot!(render(&distribution(false), 80, 24));
+}
+
+/// Mid-race at 80x24 and 120x40: every line of the listing, the read, the
+/// add and the write where the race is, with the workers at them; every
+/// note whole; and with room, the counter in big digits.
+#[test]
+fn the_race_shows_whole_at_80x24_and_120x40() {
+    for lock_on in [false, true] {
+        for (w, h) in [(80, 24), (120, 40)] {
+            let m = teaching(lock_on);
+            let screen = assert_nothing_cut(&m, w, h);
+            for code in [
+                "for _ in range(n):",
+                "v = counter",
+                "v = v + 1",
+                "counter = v",
+            ] {
+                assert!(screen.contains(code), "{code:?} missing:\n{screen}");
+            }
+            if lock_on {
+                assert!(screen.contains("v = v + 1         ◀ 4001 v=42"), "{screen}");
+            } else {
+                assert!(
+                    screen.contains("v = counter       ◀ 4001 v=57, 4002 v=57"),
+                    "{screen}"
+                );
+                assert!(screen.contains("counter = v       ◀ 4003 v=57"), "{screen}");
+            }
+            let live = words_in(&screen, if w >= 100 { 43 } else { 0 }, usize::from(w));
+            for note in ["no lock!", "★ holds lock", "waits for lock"] {
+                if m_has_note(&m, note) {
+                    assert_whole(&live, note, &screen);
+                }
+            }
+            if h == 40 {
+                assert!(
+                    screen.contains("counter    should be    lost updates"),
+                    "{screen}"
+                );
+            }
+        }
+    }
+    assert_nothing_cut(&dead_holder(), 80, 24);
+    assert_nothing_cut(&distribution(false), 80, 24);
+}
+
+fn m_has_note(m: &Model, note: &str) -> bool {
+    match &m.screen {
+        forklore::app::model::Screen::Lesson(l) => l.view.rows.iter().any(|r| r.note == note),
+        forklore::app::model::Screen::Menu(_) => false,
+    }
+}
+
+#[test]
+fn lock_off_80x24() {
+    insta::assert_snapshot!(render(&teaching(false), 80, 24));
+}
+
+#[test]
+fn lock_off_120x40() {
+    insta::assert_snapshot!(render(&teaching(false), 120, 40));
 }

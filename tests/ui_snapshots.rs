@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::render::render;
+use common::render::{assert_nothing_cut, assert_whole, render, words_in};
 use forklore::app::keymap;
 use forklore::app::model::{MenuItem, MenuModel, Model, Screen};
 use forklore::engine::{ExitKind, KState};
@@ -228,5 +228,57 @@ fn themes_with_a_background_paint_every_cell() {
         } else {
             assert!(bare > 0, "{name} keeps the terminal's background");
         }
+    }
+}
+
+/// The process lesson's long notes ("killed by SIGKILL, zombie: J joins")
+/// whole at 80x24, 100x30 (where the NOTE column was 4 characters wide)
+/// and 120x40, with or without the text column.
+#[test]
+fn process_notes_are_whole_at_every_size() {
+    for text in [false, true] {
+        for (w, h) in [(80, 24), (100, 30), (120, 40)] {
+            let m = process_model(text, false);
+            let screen = assert_nothing_cut(&m, w, h);
+            // From 100 columns the text sits beside the table (`i` hides
+            // it); below, `i` swaps the text in instead of the table.
+            let wide = w >= 100;
+            if !wide && text {
+                continue;
+            }
+            let from = if wide && !text {
+                (usize::from(w) * 36 / 100).clamp(34, 60)
+            } else {
+                0
+            };
+            let live = words_in(&screen, from, usize::from(w));
+            for note in ["stopped: p resumes", "killed by SIGKILL, zombie: J joins"] {
+                assert_whole(&live, note, &screen);
+            }
+        }
+    }
+}
+
+#[test]
+fn process_lesson_100x30() {
+    insta::assert_snapshot!(render(&process_model(false, false), 100, 30));
+}
+
+#[test]
+fn the_menu_at_80x24_and_120x40_uses_its_rows() {
+    let state = tempfile::tempdir().unwrap();
+    let app = forklore::app::App::new(
+        std::path::Path::new(env!("CARGO_BIN_EXE_forklore")),
+        None,
+        Some(state.path()),
+    );
+    let model = app.model();
+    for (w, h) in [(80, 24), (120, 40)] {
+        let screen = assert_nothing_cut(&model, w, h);
+        let blank = screen
+            .lines()
+            .filter(|l| l.trim_matches(|c: char| c == '│' || c == ' ').is_empty())
+            .count();
+        assert!(blank < usize::from(h) / 2, "{blank} empty rows:\n{screen}");
     }
 }

@@ -6,7 +6,7 @@
 
 use std::collections::HashSet;
 
-use forklore::app::model::{Model, ScreenMap};
+use forklore::app::model::{Model, Screen, ScreenMap};
 use forklore::ui::{self, theme::Theme};
 use ratatui::buffer::Buffer;
 use ratatui::{Terminal, backend::TestBackend};
@@ -74,8 +74,14 @@ fn words(screen: &str) -> Vec<(String, bool)> {
 /// same model drawn on a screen where nothing needs wrapping: words cut
 /// instead of wrapped.
 pub fn cut_words(model: &Model, w: u16, h: u16) -> Vec<String> {
-    let whole: HashSet<String> = words(&render(model, 400, 150))
-        .into_iter()
+    // Wide, the text column shows unless `i` hid it: draw both ways.
+    let mut flipped = model.clone();
+    if let Screen::Lesson(l) = &mut flipped.screen {
+        l.text_toggled = !l.text_toggled;
+    }
+    let whole: HashSet<String> = [model, &flipped]
+        .iter()
+        .flat_map(|m| words(&render(m, 400, 150)))
         .map(|(w, _)| w)
         .collect();
     words(&render(model, w, h))
