@@ -36,9 +36,18 @@ impl std::fmt::Display for BenchError {
     }
 }
 
-/// Every bench, in lesson order.
+/// Benches of what is not a lesson.
+const OTHERS: &[Bench] = &[Bench {
+    name: "watch",
+    measure: crate::watch::bench::bench,
+}];
+
+/// Every bench, in lesson order, then the others.
 pub fn all() -> impl Iterator<Item = &'static Bench> {
-    lessons::LESSONS.iter().flat_map(|m| m.benches.iter())
+    lessons::LESSONS
+        .iter()
+        .flat_map(|m| m.benches.iter())
+        .chain(OTHERS.iter())
 }
 
 /// Runs the bench named `what` (or `all`), `rounds` times each; returns

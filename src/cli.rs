@@ -1,5 +1,5 @@
 //! The command line: `forklore`, `forklore list`, `forklore open LESSON`,
-//! `forklore run LESSON [options]`, `forklore bench`.
+//! `forklore run LESSON [options]`, `forklore bench`, `forklore watch -- CMD`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -41,6 +41,8 @@ pub enum Command {
     Run(RunCmd),
     /// Measure how fast the engine is and print the figures
     Bench(BenchCmd),
+    /// Run any command and watch its processes live: forklore watch -- python3 prog.py
+    Watch(crate::watch::WatchCmd),
 }
 
 /// `forklore run LESSON [options]`: one subcommand per lesson, each with
@@ -101,7 +103,7 @@ impl clap::Args for RunCmd {
 
 #[derive(Debug, clap::Args)]
 pub struct BenchCmd {
-    /// What to measure: all, or one bench's name (spawn, pool, lock, queue, pipe)
+    /// What to measure: all, or one bench's name (spawn, pool, lock, queue, pipe, watch)
     #[arg(default_value = "all")]
     pub what: String,
     /// Repetitions (each figure is the median of these)

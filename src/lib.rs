@@ -14,3 +14,4 @@ pub mod lessons;
 pub mod stats;
 pub mod terminal;
 pub mod ui;
+pub mod watch;

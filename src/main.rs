@@ -34,6 +34,7 @@ fn main() -> ExitCode {
         Some(cli::Command::List) => cli::list(),
         Some(cli::Command::Run(cmd)) => cli::run(cmd, cli.lessons.as_deref()),
         Some(cli::Command::Bench(cmd)) => cli::bench(cmd),
+        Some(cli::Command::Watch(cmd)) => forklore::watch::main(cmd, &cli.theme),
         Some(cli::Command::Open { lesson }) => open_app(&cli, Some(lesson)),
         None => open_app(&cli, None),
     }

@@ -1,5 +1,6 @@
-//! Running the app in a real terminal: draw, wait for a key or the next
-//! tick, repeat. Single-threaded: the loop also drives the engine.
+//! Running a screen in a real terminal: draw, wait for a key or the next
+//! tick, repeat. Single-threaded: the loop also drives the engine. The same
+//! loop runs the lessons' app and `forklore watch` (see `Screen`).
 
 use std::io::{self, Write};
 use std::time::Duration;
@@ -9,8 +10,8 @@ use crossterm::event::{
     KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
 use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
-use ratatui::Terminal;
 use ratatui::backend::Backend;
+use ratatui::{Frame, Terminal};
 
 use crate::app::App;
 use crate::engine::sys;
@@ -22,11 +23,66 @@ use crate::ui::{self, theme::Theme};
 const LIVE_FRAME: Duration = Duration::from_millis(100);
 const IDLE_FRAME: Duration = Duration::from_secs(1);
 
-/// Runs the app until the user quits or forklore is told to stop.
-pub fn run(app: &mut App, theme: &Theme) -> io::Result<()> {
+/// What the terminal loop runs.
+pub trait Screen {
+    /// What to use instead when there is no terminal.
+    const HEADLESS: &'static str;
+    /// Moves whatever runs on by one frame.
+    fn tick(&mut self);
+    /// Draws the frame; true if something is live (ten frames a second).
+    fn draw(&mut self, frame: &mut Frame<'_>, theme: &Theme) -> bool;
+    fn handle_key(&mut self, key: Key);
+    /// A left click at column `x`, row `y` (a screen may ignore it).
+    fn click(&mut self, _x: u16, _y: u16) {}
+    /// A turn of the mouse wheel at column `x`, row `y`.
+    fn wheel(&mut self, _x: u16, _y: u16, _up: bool) {}
+    fn should_quit(&self) -> bool;
+    /// Called once the loop ends, before the terminal is given back.
+    fn quit(&mut self);
+}
+
+impl Screen for App {
+    const HEADLESS: &'static str = "forklore run LESSON";
+
+    fn tick(&mut self) {
+        App::tick(self);
+    }
+
+    fn draw(&mut self, frame: &mut Frame<'_>, theme: &Theme) -> bool {
+        let model = self.model();
+        // Where things went: clicks and the text's page need it.
+        let map = ui::draw(frame, &model, theme);
+        self.drawn(map);
+        model.is_live()
+    }
+
+    fn handle_key(&mut self, key: Key) {
+        App::handle_key(self, key);
+    }
+
+    fn click(&mut self, x: u16, y: u16) {
+        App::click(self, x, y);
+    }
+
+    fn wheel(&mut self, x: u16, y: u16, up: bool) {
+        App::wheel(self, x, y, up);
+    }
+
+    fn should_quit(&self) -> bool {
+        App::should_quit(self)
+    }
+
+    fn quit(&mut self) {
+        App::quit(self);
+    }
+}
+
+/// Runs the screen until the user quits or forklore is told to stop.
+pub fn run<S: Screen>(app: &mut S, theme: &Theme) -> io::Result<()> {
     let mut terminal = ratatui::try_init().map_err(|e| {
         io::Error::other(format!(
-            "forklore needs a terminal ({e}); without one, use `forklore run LESSON`"
+            "forklore needs a terminal ({e}); without one, use `{}`",
+            S::HEADLESS
         ))
     })?;
     // Clicks select rows and press footer keys. ratatui's panic hook
@@ -39,16 +95,16 @@ pub fn run(app: &mut App, theme: &Theme) -> io::Result<()> {
         restore(info);
     }));
     let result = event_loop(&mut terminal, app, theme);
-    // Kill the lesson's processes before handing the terminal back.
+    // Kill the processes before handing the terminal back.
     app.quit();
     let _ = crossterm::execute!(io::stdout(), DisableMouseCapture);
     ratatui::restore();
     result
 }
 
-fn event_loop<B: Backend>(
+fn event_loop<B: Backend, S: Screen>(
     terminal: &mut Terminal<B>,
-    app: &mut App,
+    app: &mut S,
     theme: &Theme,
 ) -> io::Result<()>
 where
@@ -59,23 +115,20 @@ where
             return Ok(());
         }
         app.tick();
-        let model = app.model();
+        // A screen may decide to leave by itself (watch, once the program
+        // it stopped is gone).
+        if app.should_quit() {
+            return Ok(());
+        }
         // Synchronized updates: the terminal shows the whole frame at once,
         // no half-drawn tables flickering on a projector.
         let _ = io::stdout().execute_sync(true);
-        let mut drawn = None;
+        let mut live = false;
         terminal
-            .draw(|f| drawn = Some(ui::draw(f, &model, theme)))
+            .draw(|f| live = app.draw(f, theme))
             .map_err(io::Error::other)?;
-        if let Some(map) = drawn {
-            app.drawn(map);
-        }
         let _ = io::stdout().execute_sync(false);
-        let wait = if model.is_live() {
-            LIVE_FRAME
-        } else {
-            IDLE_FRAME
-        };
+        let wait = if live { LIVE_FRAME } else { IDLE_FRAME };
         let timeout = match sys::wait_terminal(wait) {
             sys::TermWait::HungUp => return Ok(()),
             // Nothing to read: crossterm is not asked at all, so it never
@@ -127,7 +180,7 @@ impl SyncUpdate for io::Stdout {
 }
 
 /// A click or a turn of the wheel, handed to the app as plain positions.
-fn mouse(app: &mut App, m: MouseEvent) {
+fn mouse<S: Screen>(app: &mut S, m: MouseEvent) {
     match m.kind {
         MouseEventKind::Down(MouseButton::Left) => app.click(m.column, m.row),
         MouseEventKind::ScrollUp => app.wheel(m.column, m.row, true),

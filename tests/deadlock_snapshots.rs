@@ -143,6 +143,7 @@ fn model(n: usize) -> Model {
             alarm: true,
         }),
         settings: format!("scenario: {title} · fix: none"),
+        progress: None,
     };
     Model::builtin_lesson(&deadlock::META, view)
 }

@@ -335,3 +335,75 @@ fn a_stopped_holder_keeps_everyone_waiting_until_continued() {
     drop(l);
     common::assert_no_leftovers(&pids);
 }
+
+/// At the pace the lesson opens with, a run has a length a class can wait
+/// for (with the lock on, increments are made one at a time, three steps of
+/// the pace each), and the view says how far it has got.
+#[test]
+fn a_run_at_teaching_pace_is_bounded_and_shows_its_progress() {
+    let mut l = open();
+    let pace = l.pace();
+    assert_eq!(pace, Pace::from_millis(200));
+    l.run_pause().unwrap();
+    let v = until(&mut l, "two increments", |v| panel(v).snap.writes >= 2);
+    let p = panel(&v);
+    let locked_run = pace.delay() * 3 * u32::try_from(p.expected).unwrap();
+    assert!(
+        locked_run <= Duration::from_secs(60),
+        "{} increments at {pace:?}: {locked_run:?}",
+        p.expected
+    );
+    assert_eq!(p.expected, u64::from(p.workers_next) * p.iterations);
+    let progress = v.progress.clone().expect("a run shows its progress");
+    assert_eq!(progress.total, p.expected);
+    assert_eq!(progress.done, p.snap.writes);
+    assert_eq!(
+        progress.label(),
+        format!("{}/{} increments", p.snap.writes, p.expected)
+    );
+    let pids: Vec<i32> = v.rows.iter().map(|r| r.pid).collect();
+    drop(l);
+    common::assert_no_leftovers(&pids);
+}
+
+/// `f` and `m` run at full speed; once they are over, the class's pace is
+/// back for the next run (it used to stay at full speed).
+#[test]
+fn after_f_and_m_the_next_run_is_at_the_teaching_pace_again() {
+    let mut l = open();
+    let teaching = l.pace();
+    l.command(Command::FullSpeedRun).unwrap();
+    assert!(l.pace().is_full_speed());
+    let v = until(&mut l, "the full-speed run to finish", |v| {
+        v.run == forklore::lessons::view::RunState::Finished
+    });
+    assert_eq!(panel(&v).iterations, lock::FULL_ITERATIONS);
+    assert_eq!(l.pace(), teaching);
+    assert_eq!(
+        v.pace, teaching,
+        "the header shows the pace of the next run"
+    );
+    assert!(
+        v.log
+            .iter()
+            .any(|line| line.starts_with("back to 200 ms/step")),
+        "{:?}",
+        v.log
+    );
+    l.run_pause().unwrap();
+    l.tick();
+    let p = panel(&l.view()).clone();
+    assert!(p.iterations < 1_000, "a teaching run: {}", p.iterations);
+
+    // Twenty runs, then the same.
+    l.command(Command::Repeat).unwrap();
+    let v = until(&mut l, "the 20 runs to finish", |v| {
+        panel(v).dist.is_some() && v.run == forklore::lessons::view::RunState::Finished
+    });
+    assert_eq!(v.pace, teaching);
+    // `r` in the middle of `f` gives the pace back too.
+    l.command(Command::FullSpeedRun).unwrap();
+    l.reset();
+    assert_eq!(l.pace(), teaching);
+    drop(l);
+}

@@ -110,6 +110,7 @@ fn view(
         panel: Panel::Lock(Box::new(panel)),
         log: vec!["4 workers x 300 increments, lock: ON".into()],
         banner,
+        progress: None,
     }
 }
 

@@ -58,10 +58,19 @@ fn one_huge_chunk_runs_on_one_worker_and_chunks_of_one_spread_out() {
     }
     l.command(Command::ToggleFailing).unwrap(); // task 13 fails again
     l.run_pause().unwrap();
+    // The serial run measures the same tasks at the same pace: it is not
+    // run again, its time is kept.
+    assert_eq!(panel(&l.view()).phase, "pool");
     let v = until(&mut l, "the second run to finish", |v| {
         v.run == RunState::Finished && panel(v).history.len() == 2
     });
     let p = panel(&v);
+    assert_eq!(p.history[1].serial_ms, p.history[0].serial_ms);
+    assert!(
+        v.log.iter().any(|l| l.contains("kept from the first run")),
+        "{:?}",
+        v.log
+    );
     assert_eq!(p.history.last().unwrap().chunksize, 1);
     assert!(p.history.last().unwrap().results_match);
     assert_eq!(p.failures.len(), 1);
@@ -79,6 +88,16 @@ fn one_huge_chunk_runs_on_one_worker_and_chunks_of_one_spread_out() {
     assert_eq!(done, 47);
     // The first run's processes were killed and reaped when the second began.
     common::assert_no_leftovers(&first_pids);
+    let pids: Vec<i32> = v.rows.iter().map(|r| r.pid).collect();
+    l.reset();
+    common::assert_no_leftovers(&pids);
+    // After `r` the serial run is measured again.
+    l.run_pause().unwrap();
+    l.tick();
+    let v = l.view();
+    assert_eq!(panel(&v).phase, "serial");
+    let progress = v.progress.expect("progress");
+    assert_eq!((progress.total, progress.unit), (48, "tasks run serially"));
     let pids: Vec<i32> = v.rows.iter().map(|r| r.pid).collect();
     l.reset();
     common::assert_no_leftovers(&pids);

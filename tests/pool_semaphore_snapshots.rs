@@ -87,6 +87,7 @@ fn pool_view() -> LessonView {
         log: vec!["serial took 600 ms; now a pool of 2 with chunksize 6".into()],
         banner: None,
         settings: "workers: 2 · chunksize: 6 (default 6) · failing: 13".into(),
+        progress: None,
     }
 }
 
@@ -128,6 +129,7 @@ fn semaphore_view(event_scene: bool) -> LessonView {
         log: vec!["6 workers, semaphore of 2: at most 2 inside".into()],
         banner: None,
         settings: "scene: semaphore · workers: 6 · limit K: 2".into(),
+        progress: None,
     }
 }
 

@@ -256,3 +256,37 @@ fn a_crashing_worker_is_shown_crashed_and_the_others_go_on() {
         v.log
     );
 }
+
+/// "Two processes run at the same moment": at the pace the lesson opens
+/// with, each step computes for a while before it sleeps, so the kernel
+/// shows workers running (R) at once, not only asleep (S) in turn. Read
+/// from /proc, as the screen does; the run also says how far it has got.
+#[test]
+fn at_teaching_pace_workers_are_seen_running_at_the_same_moment() {
+    let mut l = Process::new(&common::exe());
+    l.run_pause().unwrap();
+    let v = common::wait_for(
+        Duration::from_secs(60),
+        "two workers in state R at once",
+        || {
+            l.tick();
+            let v = l.view();
+            // Working on a step (not starting up, which is R too).
+            let running = v
+                .rows
+                .iter()
+                .filter(|r| r.state == KState::Running && r.step.starts_with("working"))
+                .count();
+            if running < 2 {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            (running >= 2).then_some(v)
+        },
+    );
+    let progress = v.progress.clone().expect("progress");
+    assert_eq!(progress.unit, "steps");
+    assert_eq!(progress.total, 3 * 50);
+    let pids = all_pids(&v);
+    l.reset();
+    common::assert_no_leftovers(&pids);
+}

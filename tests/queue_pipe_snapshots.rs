@@ -37,6 +37,7 @@ fn view(rows: Vec<RowView>, panel: Panel, banner: Option<Banner>, settings: &str
         log: vec!["started".into()],
         banner,
         settings: settings.into(),
+        progress: None,
     }
 }
 

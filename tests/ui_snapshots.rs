@@ -80,6 +80,7 @@ fn process_model(text_toggled: bool, help: bool) -> Model {
         ],
         banner: None,
         settings: "workers: 3".into(),
+        progress: None,
     };
     let content = forklore::lessons::content::load("process", process::META.content, None);
     let mut model = Model::lesson(&process::META, std::rc::Rc::new(content), view, KEYS);

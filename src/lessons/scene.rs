@@ -10,7 +10,7 @@ use std::path::Path;
 use super::error::LessonError;
 use super::keys::{Key, KeyHelp, LessonKey, command_for, helps};
 use super::stage::Stage;
-use super::view::{Banner, LessonView, Pace, Panel, Reading, RowView};
+use super::view::{Banner, LessonView, Pace, Panel, Progress, Reading, RowView};
 use crate::engine::{Event, ProcRow};
 
 /// A lesson's own part, under the stage every lesson shares.
@@ -57,6 +57,11 @@ pub trait Scene: Sized + 'static {
     /// One line of the lesson's settings ("workers: 3 · lock: ON").
     fn settings(&self) -> String;
 
+    /// How far the run has got (None: no run, or no end known).
+    fn progress(&self, _stage: &Stage, _run: Option<&Self::Run>) -> Option<Progress> {
+        None
+    }
+
     /// A message that must not be missed.
     fn banner(&self, _stage: &Stage, _run: Option<&Self::Run>) -> Option<Banner> {
         None
@@ -76,6 +81,12 @@ pub trait Scene: Sized + 'static {
 
     /// `r`: the run is gone; forget what belonged to it.
     fn reset(&mut self) {}
+
+    /// `r`: the pace to go back to, if the lesson had left the class's pace
+    /// for a while (the lock lesson's full-speed runs).
+    fn pace_after_reset(&mut self) -> Option<Pace> {
+        None
+    }
 
     /// The teacher's folder of lesson files (`--lessons DIR`), for lessons
     /// that read more than their text from it.
@@ -189,6 +200,9 @@ impl<S: Scene> Lesson for Staged<S> {
         self.run = None;
         self.stage.reset();
         self.scene.reset();
+        if let Some(pace) = self.scene.pace_after_reset() {
+            self.stage.set_pace(pace);
+        }
         self.open_running();
     }
 
@@ -228,6 +242,7 @@ impl<S: Scene> Lesson for Staged<S> {
             log: self.stage.log_lines(),
             banner: self.scene.banner(&self.stage, run),
             settings: self.scene.settings(),
+            progress: self.scene.progress(&self.stage, run),
         }
     }
 

@@ -124,6 +124,30 @@ pub struct Banner {
     pub alarm: bool,
 }
 
+/// How far the run going on has got: "312/1200 increments".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Progress {
+    pub done: u64,
+    pub total: u64,
+    /// What is counted, plural ("increments", "steps").
+    pub unit: &'static str,
+}
+
+impl Progress {
+    pub fn new(done: u64, total: u64, unit: &'static str) -> Self {
+        Self {
+            done: done.min(total),
+            total,
+            unit,
+        }
+    }
+
+    /// "312/1200 increments".
+    pub fn label(&self) -> String {
+        format!("{}/{} {}", self.done, self.total, self.unit)
+    }
+}
+
 /// Everything the lesson screen shows besides the lesson's text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LessonView {
@@ -139,6 +163,8 @@ pub struct LessonView {
     pub banner: Option<Banner>,
     /// One-line state of the lesson's own settings ("workers: 3").
     pub settings: String,
+    /// How far the run has got, for lessons whose runs have a known end.
+    pub progress: Option<Progress>,
 }
 
 /// The lesson-specific part of the screen.

@@ -87,6 +87,11 @@ fn header<'a>(m: &'a LessonModel, width: u16, theme: &Theme) -> Vec<Line<'a>> {
     };
     let width = usize::from(width);
     let prefix = format!(" forklore · {}/{} ", m.number, m.total);
+    // How far the run has got sits beside its state: "running 40/150 steps (26%)".
+    let run_word = match &v.progress {
+        Some(p) => format!("{} {}", v.run.word(), p.label()),
+        None => v.run.word().to_string(),
+    };
     let short = m.title.split(':').next().unwrap_or(&m.title);
     let long_pid = format!(" · {} · forklore PID {} ", v.pace.label(), v.parent_pid);
     let short_pid = format!(" · {} · PID {} ", v.pace.label(), v.parent_pid);
@@ -95,7 +100,7 @@ fn header<'a>(m: &'a LessonModel, width: u16, theme: &Theme) -> Vec<Line<'a>> {
             Span::styled(prefix.clone(), theme.muted),
             Span::styled(title, theme.heading),
             Span::raw(" ".repeat(gap)),
-            Span::styled(v.run.word(), run_style),
+            Span::styled(run_word.clone(), run_style),
             Span::styled(status.to_string(), theme.muted),
         ])
     };
@@ -105,8 +110,10 @@ fn header<'a>(m: &'a LessonModel, width: u16, theme: &Theme) -> Vec<Line<'a>> {
         (m.title.as_str(), &short_pid),
         (short, &short_pid),
     ] {
-        let used =
-            wrap::width(&prefix) + wrap::width(title) + v.run.word().len() + wrap::width(status);
+        let used = wrap::width(&prefix)
+            + wrap::width(title)
+            + wrap::width(&run_word)
+            + wrap::width(status);
         if used + 2 <= width {
             return vec![line(title, status, width - used)];
         }
@@ -129,7 +136,7 @@ fn header<'a>(m: &'a LessonModel, width: u16, theme: &Theme) -> Vec<Line<'a>> {
         .collect();
     out.push(Line::from(vec![
         Span::raw(" "),
-        Span::styled(v.run.word(), run_style),
+        Span::styled(run_word, run_style),
         Span::styled(short_pid, theme.muted),
     ]));
     out

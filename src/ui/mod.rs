@@ -12,6 +12,7 @@ pub mod process_table;
 pub mod stack;
 pub mod text;
 pub mod theme;
+pub mod watch;
 pub mod wrap;
 
 use ratatui::Frame;
@@ -36,7 +37,7 @@ pub fn draw(frame: &mut Frame<'_>, model: &Model, theme: &Theme) -> ScreenMap {
         draw_too_small(frame, area, theme);
         return map;
     }
-    let footer_lines = footer::height(&model.footer, area.width);
+    let footer_lines = footer::height_keys(&model.footer, area.width);
     let message_lines = model.message.as_ref().map_or(0, |m| {
         let h = wrap::height(m, usize::from(area.width.saturating_sub(1)));
         u16::try_from(h).unwrap_or(1).min(3)
@@ -58,7 +59,7 @@ pub fn draw(frame: &mut Frame<'_>, model: &Model, theme: &Theme) -> ScreenMap {
             .collect();
         frame.render_widget(Paragraph::new(lines), message);
     }
-    footer::draw(frame, foot, &model.footer, theme, &mut map);
+    footer::draw_keys(frame, foot, &model.footer, theme, &mut map);
     if let Some(lines) = &model.help {
         help::draw(frame, area, lines, theme);
         map.overlay = true;

@@ -16,10 +16,11 @@ use crate::lessons::error::{LessonError, no_run};
 use crate::lessons::keys::{Key, LessonKey};
 use crate::lessons::scene::{Scene, restart};
 use crate::lessons::stage::Stage;
-use crate::lessons::view::{Banner, Pace, Panel, Reading, RunState};
+use crate::lessons::view::{Banner, Pace, Panel, Progress, Reading, RunState};
 
-/// At teaching pace: enough to watch for minutes, not 100 000.
-pub const APP_ITERATIONS: u64 = 300;
+/// How long a run at teaching pace should last: long enough to watch the
+/// race, short enough for a class (1 200 increments took 13 minutes).
+pub const TEACHING_RUN: Duration = Duration::from_secs(60);
 /// Runs made by the repeat key.
 pub const REPEATS: usize = 20;
 /// How long the lock is left held by a dead holder before forklore takes it
@@ -177,9 +178,22 @@ struct Repeat {
     times: Vec<u64>,
 }
 
+/// Increments per worker for a run at `pace` that ends in about
+/// `TEACHING_RUN` with the lock on: one increment at a time, three steps
+/// each (read, add, write), four for a lone worker (outside too).
+pub fn teaching_iterations(pace: Pace, workers: u32) -> u64 {
+    let steps: u32 = if workers > 1 { 3 } else { 4 };
+    let per_increment = (pace.delay() * steps).max(Duration::from_millis(1));
+    let total = (TEACHING_RUN.as_millis() / per_increment.as_millis()) as u64;
+    (total / u64::from(workers.max(1))).clamp(1, FULL_ITERATIONS)
+}
+
 pub struct LockScene {
     workers: u32,
     lock_on: bool,
+    /// The teaching pace `f` or `m` left for full speed, given back when
+    /// those runs are over.
+    teaching_pace: Option<Pace>,
     time_on_us: Option<u64>,
     time_off_us: Option<u64>,
     repeat: Option<Repeat>,
@@ -196,8 +210,20 @@ impl LockScene {
         stage: &mut Stage,
         run: &mut Option<Live>,
     ) -> Result<(), LessonError> {
+        if !stage.pace().is_full_speed() && self.teaching_pace.is_none() {
+            self.teaching_pace = Some(stage.pace());
+        }
         stage.set_pace(Pace::full_speed());
         restart(self, stage, run)
+    }
+
+    /// The full-speed runs of `f` or `m` are over: the next run goes at the
+    /// pace the class was watching before.
+    fn restore_pace(&mut self, stage: &mut Stage) {
+        if let Some(pace) = self.teaching_pace.take() {
+            stage.set_pace(pace);
+            stage.log(format!("back to {} for the next run", pace.label()));
+        }
     }
 
     fn start_repeat(
@@ -293,6 +319,7 @@ impl LockScene {
             stage.finish(format!(
                 "finished: counter {actual} of {expected} ({lost} short)"
             ));
+            self.restore_pace(stage);
             return;
         };
         rep.finals.push(actual);
@@ -321,6 +348,7 @@ impl LockScene {
             median_us: (!rep.times.is_empty()).then(|| crate::stats::median(rep.times)),
             finals: rep.finals,
         });
+        self.restore_pace(stage);
     }
 }
 
@@ -337,6 +365,7 @@ impl Scene for LockScene {
             lock_on: true,
             time_on_us: None,
             time_off_us: None,
+            teaching_pace: None,
             repeat: None,
             dist: None,
         }
@@ -346,7 +375,7 @@ impl Scene for LockScene {
         let iterations = if stage.pace().is_full_speed() {
             FULL_ITERATIONS
         } else {
-            APP_ITERATIONS
+            teaching_iterations(stage.pace(), self.workers)
         };
         let plan = Plan {
             workers: self.workers,
@@ -446,6 +475,18 @@ impl Scene for LockScene {
         format!("workers: {} · lock: {}", self.workers, on_off(self.lock_on))
     }
 
+    fn progress(&self, _: &Stage, run: Option<&Live>) -> Option<Progress> {
+        if let Some(rep) = &self.repeat {
+            return Some(Progress::new(rep.finals.len() as u64, REPEATS as u64, "runs"));
+        }
+        let live = run?;
+        Some(Progress::new(
+            live.snap.writes,
+            live.lock.expected(),
+            "increments",
+        ))
+    }
+
     fn banner(&self, _: &Stage, run: Option<&Live>) -> Option<Banner> {
         let snap = &run?.snap;
         let pid = snap.holder.filter(|_| snap.holder_dead)?;
@@ -467,5 +508,45 @@ impl Scene for LockScene {
 
     fn reset(&mut self) {
         self.repeat = None;
+    }
+
+    fn pace_after_reset(&mut self) -> Option<Pace> {
+        self.teaching_pace.take()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// With the lock on, increments are made one at a time, three steps of
+    /// the pace each (four for a lone worker): the run's length follows.
+    fn locked_run(pace: Pace, workers: u32) -> Duration {
+        let steps: u32 = if workers > 1 { 3 } else { 4 };
+        let increments = teaching_iterations(pace, workers) * u64::from(workers);
+        pace.delay() * steps * u32::try_from(increments).unwrap_or(u32::MAX)
+    }
+
+    #[test]
+    fn a_teaching_run_lasts_about_a_minute_whatever_the_pace_and_workers() {
+        for ms in [2, 10, 40, 100, 200, 400, 800, 1500] {
+            let pace = Pace::from_millis(ms);
+            for workers in 1..=MAX_WORKERS {
+                let run = locked_run(pace, workers);
+                // Rounding down to whole increments per worker, and at
+                // least one each at the slowest paces.
+                let most = TEACHING_RUN.max(pace.delay() * 4 * workers);
+                assert!(run <= most, "{ms} ms, {workers} workers: {run:?}");
+                if workers <= 4 && ms <= 400 {
+                    assert!(
+                        run >= TEACHING_RUN * 3 / 4,
+                        "{ms} ms, {workers} workers: only {run:?}"
+                    );
+                }
+            }
+        }
+        // The default: 4 workers at 200 ms, 25 increments each (was 300:
+        // 1 200 increments, 12 minutes).
+        assert_eq!(teaching_iterations(Pace::from_millis(200), 4), 25);
     }
 }

@@ -2,7 +2,7 @@
 //! writer blocked on it, EOF and EPIPE, and a race against the queue.
 
 use std::collections::VecDeque;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::parent::{PipeRun, Race};
 use super::worker::{Answer, Counter, Item, K_CLOSE, K_FLOOD, Step};
@@ -13,11 +13,14 @@ use crate::lessons::keys::{Key, LessonKey};
 use crate::lessons::queue;
 use crate::lessons::scene::Scene;
 use crate::lessons::stage::Stage;
-use crate::lessons::view::{Panel, Reading, RunState};
+use crate::lessons::view::{Panel, Progress, Reading, RunState};
 
-/// Results a sender writes in the app at teaching pace (enough to fill the
-/// buffer many times over when flooding), and at full speed.
-const TEACHING_MESSAGES: u64 = 1_000_000;
+/// At teaching pace a run lasts this long: one result a step (or, while
+/// flooding, as many as fit in the step), for as many steps as fit.
+const TEACHING_RUN: Duration = Duration::from_secs(60);
+/// The most results a teaching run may send (a flood with forklore reading
+/// stays far below), and the results of a full-speed run.
+const TEACHING_MESSAGES: u64 = 10_000_000;
 const FULL_SPEED_MESSAGES: u64 = 5_000_000;
 const RACE_MESSAGES: u64 = 1_000_000;
 /// At most this many messages read per frame, so the screen keeps moving.
@@ -135,6 +138,18 @@ pub struct Channel {
     last_read: Option<Instant>,
     eof: bool,
     epipe: bool,
+    /// How the run's length is counted: (done, planned, unit), read from
+    /// the sender's row.
+    length: Length,
+}
+
+/// What a run's length is counted in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Length {
+    /// At the pace: steps of it.
+    Steps(u64),
+    /// At full speed: the results to send.
+    Messages(u64),
 }
 
 /// What one run of the lesson is: a sender and its channel, or the race.
@@ -144,8 +159,9 @@ pub enum Live {
 }
 
 impl Channel {
-    fn new(end: PipeRun, capacity: Option<usize>) -> Self {
+    fn new(end: PipeRun, capacity: Option<usize>, length: Length) -> Self {
         Self {
+            length,
             sender: end.sender,
             end: Some(end),
             received: 0,
@@ -271,11 +287,20 @@ pub struct PipeScene {
     duplex: bool,
     holding: bool,
     flooding: bool,
+    /// The run going on is the race (`v`), not a sender.
+    racing: bool,
+}
+
+/// Steps of a teaching run at `pace`.
+fn teaching_steps(pace: Duration) -> u64 {
+    let step = pace.max(Duration::from_millis(1));
+    (TEACHING_RUN.as_millis() / step.as_millis()).max(1) as u64
 }
 
 impl PipeScene {
-    fn start_race(stage: &mut Stage, run: &mut Option<Live>) -> Result<(), LessonError> {
+    fn start_race(&mut self, stage: &mut Stage, run: &mut Option<Live>) -> Result<(), LessonError> {
         *run = None;
+        self.racing = true;
         let race = Race::start(stage.new_engine()?, RACE_MESSAGES)?;
         stage.log(format!(
             "race: {RACE_MESSAGES} messages through the queue and through a pipe, at once"
@@ -325,19 +350,25 @@ impl Scene for PipeScene {
             duplex: false,
             holding: false,
             flooding: false,
+            racing: false,
         }
     }
 
     fn start(&mut self, stage: &mut Stage) -> Result<Live, LessonError> {
+        self.racing = false;
         let duplex = self.duplex;
-        let messages = if stage.pace().is_full_speed() {
-            FULL_SPEED_MESSAGES
+        let (messages, length) = if stage.pace().is_full_speed() {
+            (FULL_SPEED_MESSAGES, Length::Messages(FULL_SPEED_MESSAGES))
         } else {
-            TEACHING_MESSAGES
+            let steps = teaching_steps(stage.pace().delay());
+            (TEACHING_MESSAGES, Length::Steps(steps))
         };
         let engine = stage.new_engine()?;
         engine.control().set_knob(K_FLOOD, u32::from(self.flooding));
-        let end = PipeRun::spawn(engine, messages, duplex, true)?;
+        let end = match length {
+            Length::Steps(steps) => PipeRun::spawn_for_steps(engine, messages, steps, duplex)?,
+            Length::Messages(_) => PipeRun::spawn(engine, messages, duplex, true)?,
+        };
         pipe::set_nonblocking(end.reader.fd())?;
         engine.control().start();
         let capacity = if duplex {
@@ -345,8 +376,14 @@ impl Scene for PipeScene {
         } else {
             sys::pipe_capacity(end.reader.fd()).ok()
         };
+        let how_many = match length {
+            Length::Steps(steps) => format!(
+                "one result a step for {steps} steps (f: as many as fit in each step)"
+            ),
+            Length::Messages(n) => format!("{n} results"),
+        };
         stage.log(format!(
-            "{} {} sends {messages} results to forklore",
+            "{} {} sends {how_many} to forklore",
             if duplex {
                 "over a socketpair (both ways),"
             } else {
@@ -354,7 +391,7 @@ impl Scene for PipeScene {
             },
             end.sender
         ));
-        Ok(Live::Pipe(Channel::new(end, capacity)))
+        Ok(Live::Pipe(Channel::new(end, capacity, length)))
     }
 
     fn command(
@@ -395,7 +432,7 @@ impl Scene for PipeScene {
                 e.control().set_knob(K_CLOSE, 1);
                 stage.log("the sender is told to close its write end");
             }
-            Command::Race => Self::start_race(stage, run)?,
+            Command::Race => self.start_race(stage, run)?,
         }
         Ok(())
     }
@@ -473,7 +510,40 @@ impl Scene for PipeScene {
         })
     }
 
+    fn progress(&self, stage: &Stage, run: Option<&Live>) -> Option<Progress> {
+        match run? {
+            Live::Race(race) => {
+                let p = race_panel(race, &stage.rows());
+                Some(Progress::new(
+                    p.queue.done + p.pipe.done,
+                    2 * p.messages,
+                    "messages",
+                ))
+            }
+            Live::Pipe(ch) => {
+                let rows = stage.rows();
+                let sender = rows.iter().find(|r| r.pid == ch.sender)?;
+                Some(match ch.length {
+                    Length::Steps(n) => Progress::new(Counter::Steps.get(&sender.record), n, "steps"),
+                    Length::Messages(n) => {
+                        Progress::new(Counter::Msgs.get(&sender.record), n, "messages")
+                    }
+                })
+            }
+        }
+    }
+
+    fn reset(&mut self) {
+        // `r` starts over: no flood, reads not held, no race.
+        self.holding = false;
+        self.flooding = false;
+        self.racing = false;
+    }
+
     fn settings(&self) -> String {
+        if self.racing {
+            return "race: the queue against a pipe".into();
+        }
         format!(
             "{}{}{}",
             if self.duplex { "duplex" } else { "one-way" },

@@ -35,6 +35,27 @@ impl PipeRun {
         duplex: bool,
         paced: bool,
     ) -> io::Result<Self> {
+        Self::spawn_job(engine, messages, duplex, paced, None)
+    }
+
+    /// Starts a sender at the pace for `steps` steps (at most `messages`
+    /// messages): a run of a known length whatever the flood does.
+    pub fn spawn_for_steps(
+        engine: &mut Engine,
+        messages: u64,
+        steps: u64,
+        duplex: bool,
+    ) -> io::Result<Self> {
+        Self::spawn_job(engine, messages, duplex, true, Some(steps))
+    }
+
+    fn spawn_job(
+        engine: &mut Engine,
+        messages: u64,
+        duplex: bool,
+        paced: bool,
+        steps: Option<u64>,
+    ) -> io::Result<Self> {
         let (mine, theirs): (OwnedFd, OwnedFd) = if duplex {
             pipe::duplex()?
         } else {
@@ -44,6 +65,7 @@ impl PipeRun {
             messages,
             window: duplex.then_some(worker::WINDOW),
             paced,
+            steps,
         };
         let sender = engine.spawn("sender", &job, &[theirs.as_fd()])?;
         drop(theirs);

@@ -30,13 +30,13 @@ crate::counters! {
         /// Messages sent (or read).
         Msgs,
         Bytes,
-        /// Answers received (duplex).
-        Answers,
         /// Microseconds from the start gate to the end.
         ElapsedUs,
         /// Bytes waiting in the kernel for this worker (duplex: the
         /// parent's answers).
         Inbox,
+        /// Steps of the pace taken (a run of a known number of steps).
+        Steps,
     }
 }
 
@@ -80,6 +80,10 @@ pub enum Job {
         messages: u64,
         window: Option<u64>,
         paced: bool,
+        /// A run of this many steps of the pace: one message a step, or,
+        /// flooding, as many as fit in the step's time. It ends after its
+        /// steps (or its messages, whichever comes first).
+        steps: Option<u64>,
     },
     /// The race: writes `messages` results as fast as it can.
     RaceWriter { messages: u64 },
@@ -109,7 +113,8 @@ pub fn worker(mut ctx: WorkerCtx) -> i32 {
             messages,
             window,
             paced,
-        } => send(&mut ctx, fd, messages, window, paced),
+            steps,
+        } => send(&mut ctx, fd, messages, window, paced, steps),
         Job::RaceWriter { messages } => race_write(&mut ctx, fd, messages),
         Job::RaceReader => race_read(&mut ctx, fd),
     };
@@ -141,6 +146,7 @@ fn send(
     messages: u64,
     window: Option<u64>,
     paced: bool,
+    steps: Option<u64>,
 ) -> io::Result<()> {
     let (mut answers, mut out) = match window {
         Some(_) => {
@@ -151,6 +157,8 @@ fn send(
     };
     let window = window.unwrap_or(u64::MAX);
     let mut answered = 0u64;
+    let mut sent = 0u64;
+    let mut clock = StepClock::new(steps);
     for i in 0..messages {
         if ctx.control().knob(K_CLOSE) == 1 {
             return close_and_wait(ctx, out, answers);
@@ -159,6 +167,7 @@ fn send(
         ctx.set_step(Step::Write);
         ctx.publish();
         let n = out.send(&item(seq))?;
+        sent = i + 1;
         let d = ctx.data();
         Counter::Msgs.set(d, i + 1);
         Counter::Bytes.add(d, n as u64);
@@ -171,7 +180,7 @@ fn send(
                 if waiting > 0 {
                     r.fill()?;
                     while let Some(a) = r.next_buffered::<Answer>()? {
-                        check_answer(ctx, a, answered)?;
+                        check_answer(a, answered)?;
                         answered += 1;
                     }
                 }
@@ -182,12 +191,22 @@ fn send(
             }
         }
         let flood = ctx.control().knob(K_FLOOD) == 1 || !paced;
-        if !flood && ctx.step(Step::Write) == Flow::Stop {
+        let flow = if flood {
+            clock.flood_point(ctx)
+        } else {
+            let flow = ctx.step(Step::Write);
+            clock.stepped(ctx);
+            flow
+        };
+        if flow == Flow::Stop {
             return Ok(());
+        }
+        if clock.over() {
+            break;
         }
     }
     if let Some(r) = answers.as_mut() {
-        while answered < messages {
+        while answered < sent {
             read_answer(ctx, r, answered)?;
             answered += 1;
         }
@@ -196,13 +215,69 @@ fn send(
     Ok(())
 }
 
+/// The steps of a run that lasts a number of steps of the pace.
+struct StepClock {
+    /// None: the run is not counted in steps.
+    steps: Option<u64>,
+    taken: u64,
+    /// Flooding: when the step going on is over.
+    flood_until: Option<Instant>,
+}
+
+impl StepClock {
+    fn new(steps: Option<u64>) -> Self {
+        Self {
+            steps,
+            taken: 0,
+            flood_until: None,
+        }
+    }
+
+    /// One step taken (one message at the pace, or one step's flood).
+    fn stepped(&mut self, ctx: &mut WorkerCtx) {
+        if self.steps.is_some() {
+            self.taken += 1;
+            Counter::Steps.set(ctx.data(), self.taken);
+            ctx.publish();
+        }
+    }
+
+    /// After a message written flat out: a flood step lasts as long as a
+    /// step of the pace. A pause (space) holds the flood too.
+    fn flood_point(&mut self, ctx: &mut WorkerCtx) -> Flow {
+        let control = ctx.control();
+        if control.stop_requested() {
+            return Flow::Stop;
+        }
+        if control.is_paused() && control.sleep(Duration::ZERO) == Flow::Stop {
+            return Flow::Stop;
+        }
+        if self.steps.is_none() {
+            return Flow::Continue;
+        }
+        let now = Instant::now();
+        let until = *self
+            .flood_until
+            .get_or_insert_with(|| now + ctx.control().pace());
+        if now >= until {
+            self.flood_until = None;
+            self.stepped(ctx);
+        }
+        Flow::Continue
+    }
+
+    fn over(&self) -> bool {
+        self.steps.is_some_and(|s| self.taken >= s)
+    }
+}
+
 fn read_answer(ctx: &mut WorkerCtx, r: &mut FrameReader, want: u64) -> io::Result<()> {
     if r.buffered() == 0 {
         ctx.set_step(Step::WaitAnswer);
         ctx.publish();
     }
     match r.recv::<Answer>()? {
-        Recv::Msg(a) => check_answer(ctx, a, want),
+        Recv::Msg(a) => check_answer(a, want),
         Recv::Empty | Recv::Eof => Err(io::Error::new(
             io::ErrorKind::UnexpectedEof,
             "the parent closed its end before answering",
@@ -210,14 +285,13 @@ fn read_answer(ctx: &mut WorkerCtx, r: &mut FrameReader, want: u64) -> io::Resul
     }
 }
 
-fn check_answer(ctx: &mut WorkerCtx, a: Answer, want: u64) -> io::Result<()> {
+fn check_answer(a: Answer, want: u64) -> io::Result<()> {
     if u64::from(a.seq) != want {
         return Err(io::Error::other(format!(
             "answer {} came where {want} was due",
             a.seq
         )));
     }
-    Counter::Answers.set(ctx.data(), want + 1);
     Ok(())
 }
 

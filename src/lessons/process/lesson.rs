@@ -10,10 +10,11 @@ use crate::lessons::error::LessonError;
 use crate::lessons::keys::{Key, LessonKey};
 use crate::lessons::scene::Scene;
 use crate::lessons::stage::Stage;
-use crate::lessons::view::{Panel, Reading, RunState};
+use crate::lessons::view::{Panel, Progress, Reading, RunState};
 
-/// At the default 400 ms a step, a run lasts about 20 s: time for a class to
-/// pause one, kill one and watch the rest finish.
+/// At the default 400 ms a step (and 200 ms of computing in each), a run
+/// lasts about 30 s: time for a class to stop one, kill one and watch the
+/// rest finish.
 const APP_STEPS: u32 = 50;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -296,6 +297,25 @@ impl Scene for ProcessScene {
 
     fn settings(&self) -> String {
         format!("workers: {}", self.workers)
+    }
+
+    fn progress(&self, stage: &Stage, _: Option<&()>) -> Option<Progress> {
+        // Steps of the processes that count steps; one that ended (killed,
+        // crashed) has no steps left to take.
+        let (done, total) = stage
+            .rows()
+            .iter()
+            .map(|r| {
+                let planned = Counter::Planned.get(&r.record);
+                let done = if r.exit.is_some() {
+                    planned
+                } else {
+                    Counter::Done.get(&r.record)
+                };
+                (done, planned)
+            })
+            .fold((0, 0), |(d, t), (d1, t1)| (d + d1, t + t1));
+        (total > 0).then(|| Progress::new(done, total, "steps"))
     }
 
     fn reset(&mut self) {

@@ -110,6 +110,22 @@ pub fn worker(mut ctx: WorkerCtx) -> i32 {
     }
 }
 
+/// At teaching pace, each step computes for this share of the step's time
+/// before it sleeps out the pace: long enough that a sampler reading
+/// /proc ten times a second sees the workers running (R) at the same
+/// moment, on different cores, not only asleep (S) in turn.
+const COMPUTE_SHARE: u32 = 2;
+const MAX_COMPUTE: Duration = Duration::from_millis(400);
+
+/// CPU work for `d` of wall time (state R all along), unless stopped.
+fn compute_for(ctx: &WorkerCtx, d: Duration, seed: u64) {
+    let until = std::time::Instant::now() + d;
+    let mut round = seed;
+    while std::time::Instant::now() < until && !ctx.control().stop_requested() {
+        round = busy(round);
+    }
+}
+
 fn count_steps(ctx: &mut WorkerCtx, steps: u32, start_x: i64) -> i32 {
     let mut x = start_x;
     Counter::Planned.set(ctx.data(), steps.into());
@@ -118,7 +134,14 @@ fn count_steps(ctx: &mut WorkerCtx, steps: u32, start_x: i64) -> i32 {
         if ctx.control().knob(K_CRASH) == me {
             hit_a_bug(i);
         }
-        busy(u64::from(i));
+        let pace = ctx.control().pace();
+        if pace.is_zero() {
+            busy(u64::from(i));
+        } else {
+            ctx.set_step(Step::Work);
+            ctx.publish();
+            compute_for(ctx, (pace / COMPUTE_SHARE).min(MAX_COMPUTE), u64::from(i));
+        }
         x += 1;
         let d = ctx.data();
         Counter::X.set(d, x.cast_unsigned());

@@ -2,7 +2,7 @@
 //! the "one STOP for two consumers" mistake.
 
 use std::collections::VecDeque;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::MAX_PROCS;
 use super::parent::{QueueRun, Setup};
@@ -12,13 +12,16 @@ use crate::lessons::error::LessonError;
 use crate::lessons::keys::{Key, LessonKey};
 use crate::lessons::scene::Scene;
 use crate::lessons::stage::Stage;
-use crate::lessons::view::{Banner, Pace, Panel, Reading};
+use crate::lessons::view::{Banner, Pace, Panel, Progress, Reading};
 
 const MAXSIZES: [usize; 6] = [2, 4, 6, 8, 12, 16];
 /// Slots of the queue when the lesson opens: few, so that it fills up.
 const APP_MAXSIZE: usize = 6;
-/// Items per producer at teaching pace; the total at full speed.
-const TEACHING_ITEMS: u64 = 30;
+/// Items per producer at teaching pace (fewer when the consumers could
+/// not take them all in `TEACHING_RUN`); the total at full speed.
+const TEACHING_ITEMS: u64 = 40;
+/// How long a run at teaching pace should last at most, about.
+const TEACHING_RUN: Duration = Duration::from_secs(60);
 const FULL_SPEED_ITEMS: u64 = 3_000_000;
 /// Extra pacing points per item for slow consumers.
 const SLOW: u32 = 2;
@@ -179,7 +182,13 @@ impl QueueScene {
         let items = if pace.is_full_speed() {
             FULL_SPEED_ITEMS
         } else {
-            TEACHING_ITEMS * u64::from(self.producers)
+            // Slow consumers take 1 + SLOW steps an item, together C items
+            // in that time: the most they can take in a teaching run.
+            let per_item = (pace.delay() * (1 + SLOW)).max(Duration::from_millis(1));
+            let per_consumer = (TEACHING_RUN.as_millis() / per_item.as_millis()) as u64;
+            (TEACHING_ITEMS * u64::from(self.producers))
+                .min(per_consumer * u64::from(self.consumers()))
+                .max(u64::from(self.producers))
         };
         Setup {
             producers: self.producers,
@@ -366,6 +375,15 @@ impl Scene for QueueScene {
             panel.max_depth = snap.max_depth;
         }
         Panel::Queue(panel)
+    }
+
+    fn progress(&self, stage: &Stage, run: Option<&Live>) -> Option<Progress> {
+        let live = run?;
+        Some(Progress::new(
+            live.queue.taken(&stage.rows()),
+            live.queue.setup.items,
+            "items taken",
+        ))
     }
 
     fn settings(&self) -> String {

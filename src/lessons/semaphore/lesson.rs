@@ -10,7 +10,7 @@ use crate::lessons::error::LessonError;
 use crate::lessons::keys::{Key, LessonKey};
 use crate::lessons::scene::Scene;
 use crate::lessons::stage::Stage;
-use crate::lessons::view::{Panel, Reading};
+use crate::lessons::view::{Panel, Progress, Reading};
 
 const APP_ROUNDS: u32 = 8;
 const HOLD_STEPS: u32 = 3;
@@ -220,6 +220,25 @@ impl Scene for SemaphoreScene {
             at_gate: pids_at(&rows, Step::AtGate),
             released: pids_at(&rows, Step::Released),
         })
+    }
+
+    fn progress(&self, stage: &Stage, run: Option<&Shared<Room>>) -> Option<Progress> {
+        run?;
+        let rows = stage.rows();
+        let per_worker = u64::from(if self.event_scene {
+            EVENT_STEPS
+        } else {
+            APP_ROUNDS
+        });
+        let done = rows
+            .iter()
+            .map(|r| match r.exit {
+                Some(_) => per_worker,
+                None => Counter::Rounds.get(&r.record),
+            })
+            .sum();
+        let unit = if self.event_scene { "steps" } else { "rounds" };
+        Some(Progress::new(done, per_worker * rows.len() as u64, unit))
     }
 
     fn settings(&self) -> String {
