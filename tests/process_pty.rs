@@ -112,23 +112,35 @@ fn at_80_by_24_the_table_fits_and_i_shows_the_text() {
 
 #[test]
 fn menu_opens_lessons_and_remembers_done_marks() {
+    // Done means the whole checklist (issue 11), not one finished run:
+    // five items ticked in an earlier sitting, the sixth (join) here.
     let state = common::state_dir();
+    std::fs::write(
+        state.path().join("progress.toml"),
+        "[lessons.process]\nchecked = [\"worker-stopped\", \"worker-killed\", \"worker-crashed\", \"zombie-seen\", \"orphan-adopted\"]\n",
+    )
+    .unwrap();
     let dir = state.path().to_str().unwrap().to_string();
     {
         let mut app = Pty::spawn_env(&[], 100, 30, &[("FORKLORE_STATE_DIR", &dir)]);
         let total = forklore::lessons::LESSONS.len();
         app.wait_text(&format!("0 of {total} lessons done"), T);
+        app.wait_text("5/6", T);
         app.send("\r");
         app.wait_text("press space", T);
         app.send("++++++++ ");
         app.wait_text("every process has finished", Duration::from_secs(20));
+        app.wait_text("checklist 5/6", T);
+        app.send("J");
+        app.wait_text("checklist 6/6", T);
         app.send("q");
         app.wait_text(&format!("1 of {total} lessons done"), T);
         app.send("q");
         assert!(app.wait_exit(Duration::from_secs(2)));
     }
     let saved = std::fs::read_to_string(state.path().join("progress.toml")).unwrap();
-    assert!(saved.contains("process"), "{saved}");
+    assert!(saved.contains("zombie-joined"), "{saved}");
     let app = Pty::spawn_env(&[], 100, 30, &[("FORKLORE_STATE_DIR", &dir)]);
     app.wait_text("[done]", T);
+    app.wait_text("6/6", T);
 }

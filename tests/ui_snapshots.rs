@@ -103,6 +103,7 @@ fn menu_model() -> Model {
             summary: format!("what lesson {} is about", i + 1),
             sections: vec![format!("the first part of lesson {}", i + 1)],
             done: i == 0,
+            checklist: (0, 0),
         })
         .collect();
     Model {

@@ -13,6 +13,7 @@ use model::{MenuItem, MenuModel, Model, Screen, ScreenMap, Target};
 use progress::Progress;
 
 use crate::lessons::content::{self, Content, ContentError};
+use crate::lessons::teaching::Happening;
 use crate::lessons::{self, Key, Lesson, LessonError, LessonMeta};
 
 struct OpenLesson {
@@ -29,6 +30,8 @@ pub struct App {
     /// Each lesson's menu line and section headings, read from the lesson
     /// files once.
     summaries: Vec<(String, Vec<String>)>,
+    /// Each lesson's checklist events, from the same files.
+    checklists: Vec<Vec<Happening>>,
     progress: Progress,
     cursor: usize,
     open: Option<OpenLesson>,
@@ -55,22 +58,32 @@ impl App {
             .as_deref()
             .and_then(|id| lessons::LESSONS.iter().position(|m| m.id == id))
             .unwrap_or(0);
-        let summaries = lessons::LESSONS
-            .iter()
-            .map(|m| {
-                content::load(m.id, m.content, lessons_dir.as_deref()).map_or_else(
-                    |e| (format!("(lesson file broken: {e})"), Vec::new()),
-                    |c| {
-                        let headings = c.sections.into_iter().map(|s| s.heading).collect();
-                        (c.summary, headings)
-                    },
-                )
-            })
-            .collect();
+        let mut summaries = Vec::new();
+        let mut checklists = Vec::new();
+        for m in lessons::LESSONS {
+            // A broken teacher's file: the menu says so; the built-in
+            // checklist is the one the lesson will use.
+            let (summary, checklist) = match content::load(m.id, m.content, lessons_dir.as_deref())
+            {
+                Ok(c) => {
+                    let headings = c.sections.iter().map(|s| s.heading.clone()).collect();
+                    ((c.summary.clone(), headings), checklist_of(&c))
+                }
+                Err(e) => (
+                    (format!("(lesson file broken: {e})"), Vec::new()),
+                    content::load(m.id, m.content, None)
+                        .map(|c| checklist_of(&c))
+                        .unwrap_or_default(),
+                ),
+            };
+            summaries.push(summary);
+            checklists.push(checklist);
+        }
         Self {
             exe: exe.to_path_buf(),
             lessons_dir,
             summaries,
+            checklists,
             progress,
             cursor,
             open: None,
@@ -111,6 +124,13 @@ impl App {
         if let Some(dir) = &self.lessons_dir {
             lesson.use_lessons_dir(dir);
         }
+        match &content {
+            Ok(c) => lesson.teach(c),
+            Err(e) => {
+                self.message = Some(format!("{e} (the built-in lesson is used)"));
+            }
+        }
+        lesson.restore(&self.progress.saved(meta.id));
         self.open = Some(OpenLesson {
             meta,
             lesson,
@@ -153,6 +173,7 @@ impl App {
                 if let Some(result) = open.lesson.press(key) {
                     self.message = result.err().map(|e| e.to_string());
                 }
+                self.keep_learned();
             }
             (None, Key::Char(c)) => {
                 if let Some(index) = keymap::lesson_digit(c) {
@@ -189,10 +210,11 @@ impl App {
                     self.progress.clear();
                     self.save_progress();
                     self.confirm_clear = false;
-                    self.message = Some("every done mark cleared".into());
+                    self.message = Some("every done mark cleared, and every checklist".into());
                 } else {
                     self.confirm_clear = true;
-                    self.message = Some("press R again to clear every done mark".into());
+                    self.message =
+                        Some("press R again to clear every done mark, and every checklist".into());
                 }
             }
             Action::RunPause | Action::Reset | Action::Faster | Action::Slower => {
@@ -295,12 +317,27 @@ impl App {
         }
     }
 
-    /// Lets the open lesson catch up with its processes; saves a done mark
-    /// the first time a run completes.
+    /// Lets the open lesson catch up with its processes, and keeps what
+    /// the student learned.
     pub fn tick(&mut self) {
         let Some(open) = &mut self.open else { return };
         open.lesson.tick();
-        if open.lesson.completed() && self.progress.mark_done(open.meta.id) {
+        self.keep_learned();
+    }
+
+    /// Writes what the open lesson reports learned, and its done mark once
+    /// its checklist is complete, to the progress file.
+    fn keep_learned(&mut self) {
+        let Some(open) = &mut self.open else { return };
+        let id = open.meta.id;
+        let mut changed = false;
+        for l in open.lesson.take_learned() {
+            changed |= self.progress.learn(id, &l);
+        }
+        if open.lesson.done() {
+            changed |= self.progress.mark_done(id);
+        }
+        if changed {
             self.save_progress();
         }
     }
@@ -323,6 +360,7 @@ impl App {
                 if let Screen::Lesson(l) = &mut m.screen {
                     l.scroll = open.scroll;
                     l.text_toggled = open.text_toggled;
+                    l.teach = Some(open.lesson.teaching());
                 }
                 m.help = self.help.then(|| keymap::help(true, &keys));
                 m
@@ -346,13 +384,21 @@ impl App {
             .iter()
             .enumerate()
             .zip(&self.summaries)
-            .map(|((i, m), (summary, sections))| MenuItem {
-                number: i + 1,
-                id: m.id,
-                title: m.title.to_string(),
-                summary: summary.clone(),
-                sections: sections.clone(),
-                done: self.progress.is_done(m.id),
+            .map(|((i, m), (summary, sections))| {
+                let checked = self.progress.saved(m.id).ticked;
+                let list = self.checklists.get(i).map_or(&[][..], Vec::as_slice);
+                MenuItem {
+                    number: i + 1,
+                    id: m.id,
+                    title: m.title.to_string(),
+                    summary: summary.clone(),
+                    sections: sections.clone(),
+                    done: self.progress.is_done(m.id),
+                    checklist: (
+                        list.iter().filter(|h| checked.contains(h)).count(),
+                        list.len(),
+                    ),
+                }
             })
             .collect();
         MenuModel {
@@ -360,4 +406,9 @@ impl App {
             cursor: self.cursor,
         }
     }
+}
+
+/// The events of a lesson file's checklist, in its order.
+fn checklist_of(c: &Content) -> Vec<Happening> {
+    c.checklist.iter().map(|i| *i.event.get_ref()).collect()
 }

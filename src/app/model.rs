@@ -4,6 +4,7 @@ use std::rc::Rc;
 
 use super::keymap;
 use crate::lessons::content::{Content, ContentError};
+use crate::lessons::teaching::TeachView;
 use crate::lessons::{Key, KeyHelp, LESSONS, LessonMeta, LessonView};
 
 /// One footer entry: the keys and the word for what they do ("[/] workers").
@@ -89,6 +90,8 @@ pub struct MenuItem {
     /// The headings of the lesson's text: what it covers.
     pub sections: Vec<String>,
     pub done: bool,
+    /// Checklist items ticked, of all.
+    pub checklist: (usize, usize),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -107,6 +110,9 @@ pub struct LessonModel {
     /// `i` flips the text column from its default (shown from 100 columns).
     pub text_toggled: bool,
     pub view: LessonView,
+    /// The goal and the checklist (None: drawn without them, as the
+    /// snapshots of the lessons' own panels are).
+    pub teach: Option<TeachView>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -151,6 +157,7 @@ impl Model {
                 scroll: 0,
                 text_toggled: false,
                 view,
+                teach: None,
             })),
             footer: keymap::footer(true, keys),
             help: None,

@@ -1,7 +1,9 @@
-//! Which lessons are done and which was open last, kept between runs in
+//! Which lessons are done and which was open last, and per lesson what the
+//! student did (checklist items ticked), kept between runs in
 //! `$FORKLORE_STATE_DIR`, else `$XDG_STATE_HOME/forklore`, else
 //! `~/.local/state/forklore`.
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
@@ -9,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::lessons::content::{ContentError, parse_toml};
+use crate::lessons::teaching::{Happening, Learned, Saved};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Progress {
@@ -16,8 +19,21 @@ pub struct Progress {
     pub done: Vec<String>,
     #[serde(default)]
     pub last: Option<String>,
+    /// Per lesson id. Last: TOML writes tables after plain values.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub lessons: BTreeMap<String, LessonProgress>,
     #[serde(skip)]
     path: Option<PathBuf>,
+}
+
+/// What the student did in one lesson.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LessonProgress {
+    /// Happenings that ticked a checklist item, by name. Kept as words: a
+    /// name this version does not know (an older or newer forklore wrote
+    /// it) is ignored, not an error.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checked: Vec<String>,
 }
 
 pub fn state_dir() -> Option<PathBuf> {
@@ -75,8 +91,41 @@ impl Progress {
         self.last = Some(id.to_string());
     }
 
+    /// Everything the student did: done marks and every lesson's record.
     pub fn clear(&mut self) {
         self.done.clear();
+        self.lessons.clear();
+    }
+
+    /// Lesson `id`'s record (empty if there is none).
+    pub fn lesson(&self, id: &str) -> LessonProgress {
+        self.lessons.get(id).cloned().unwrap_or_default()
+    }
+
+    /// What the lesson needs to pick up where the student left it.
+    pub fn saved(&self, id: &str) -> Saved {
+        let l = self.lesson(id);
+        Saved {
+            ticked: l
+                .checked
+                .iter()
+                .filter_map(|n| Happening::from_name(n))
+                .collect(),
+        }
+    }
+
+    /// Keeps what lesson `id` reported; returns whether anything changed.
+    pub fn learn(&mut self, id: &str, learned: &Learned) -> bool {
+        let l = self.lessons.entry(id.to_string()).or_default();
+        match learned {
+            Learned::Ticked(h) => {
+                if l.checked.iter().any(|c| c == h.name()) {
+                    return false;
+                }
+                l.checked.push(h.name().to_string());
+                true
+            }
+        }
     }
 
     /// Writes atomically (temp file + rename) so a crash never leaves half a
@@ -143,6 +192,29 @@ mod tests {
         let (q, _) = Progress::load(Some(dir.path()));
         assert!(q.is_done("process"));
         assert_eq!(q.last.as_deref(), Some("lock"));
+    }
+
+    #[test]
+    fn ticks_survive_a_restart_and_clear_forgets_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut p, _) = Progress::load(Some(dir.path()));
+        assert!(p.learn("lock", &Learned::Ticked(Happening::LostUpdate)));
+        assert!(!p.learn("lock", &Learned::Ticked(Happening::LostUpdate)));
+        p.set_last("lock");
+        p.save().unwrap();
+        let (mut q, warn) = Progress::load(Some(dir.path()));
+        assert!(warn.is_none(), "{warn:?}");
+        assert_eq!(q.saved("lock").ticked, vec![Happening::LostUpdate]);
+        assert!(q.saved("queue").ticked.is_empty());
+        q.clear();
+        assert!(q.saved("lock").ticked.is_empty());
+    }
+
+    #[test]
+    fn an_unknown_event_name_in_the_file_is_ignored() {
+        let text = "[lessons.lock]\nchecked = [\"lost-update\", \"from-the-future\"]\n";
+        let p = Progress::parse(text, Path::new("progress.toml")).unwrap();
+        assert_eq!(p.saved("lock").ticked, vec![Happening::LostUpdate]);
     }
 
     #[test]

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::teaching::CheckItem;
+
 /// The readable part of a lesson.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -23,6 +25,12 @@ pub struct Content {
     /// Things to try, in order, each naming the key to press.
     #[serde(default, rename = "try")]
     pub try_this: Vec<String>,
+    /// What the student is here to do: one line above the checklist.
+    #[serde(default)]
+    pub goal: Option<String>,
+    /// The checklist (`[[check]]`): items ticked by real happenings.
+    #[serde(default, rename = "check")]
+    pub checklist: Vec<CheckItem>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -95,10 +103,47 @@ pub fn load(id: &str, builtin: &str, dir: Option<&Path>) -> Result<Content, Cont
                 column: e.column,
                 problem: e.problem,
             })?;
-            return parse_toml(&text, &path);
+            return parse_lesson(id, &text, &path);
         }
     }
-    parse_toml(builtin, &PathBuf::from(format!("lessons/{id}.toml")))
+    parse_lesson(id, builtin, &PathBuf::from(format!("lessons/{id}.toml")))
+}
+
+/// Parses lesson `id`'s file and checks what TOML alone cannot: that each
+/// checklist event is one this lesson emits, and is listed once.
+pub fn parse_lesson(id: &str, text: &str, file: &Path) -> Result<Content, ContentError> {
+    let content: Content = parse_toml(text, file)?;
+    let at = |span: std::ops::Range<usize>, problem: String| {
+        let (line, column) = line_col(text, span.start);
+        ContentError {
+            file: file.to_path_buf(),
+            line: Some(line),
+            column: Some(column),
+            problem,
+        }
+    };
+    for (i, item) in content.checklist.iter().enumerate() {
+        let h = *item.event.get_ref();
+        if !h.belongs_to(id) {
+            return Err(at(
+                item.event.span(),
+                format!(
+                    "event \"{h}\" is emitted by the {} lesson, not by {id}: this item could never be ticked",
+                    h.lesson()
+                ),
+            ));
+        }
+        if content.checklist[..i]
+            .iter()
+            .any(|c| c.event.get_ref() == &h)
+        {
+            return Err(at(
+                item.event.span(),
+                format!("event \"{h}\" ticks another item already: one item per event"),
+            ));
+        }
+    }
+    Ok(content)
 }
 
 #[cfg(test)]
@@ -123,6 +168,28 @@ mod tests {
         let text = "title = \"x\"\nsummary = \"y\"\ncode = 3\n";
         let err = parse_toml::<Content>(text, Path::new("x.toml")).unwrap_err();
         assert_eq!(err.line, Some(3), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_event_is_named_with_its_line_and_column() {
+        let text =
+            "title = \"x\"\nsummary = \"y\"\n[[check]]\nevent = \"lost-updates\"\ntext = \"t\"\n";
+        let err = parse_lesson("lock", text, Path::new("x.toml")).unwrap_err();
+        assert_eq!((err.line, err.column), (Some(4), Some(9)), "{err}");
+        assert!(err.problem.contains("lost-updates"), "{err}");
+        assert!(
+            err.problem.contains("did you mean \"lost-update\""),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_event_of_another_lesson_is_refused() {
+        let text = "title = \"x\"\nsummary = \"y\"\n\n[[check]]\nevent = \"zombie-joined\"\ntext = \"t\"\n";
+        let err = parse_lesson("lock", text, Path::new("x.toml")).unwrap_err();
+        assert_eq!(err.line, Some(5), "{err}");
+        assert!(err.problem.contains("process lesson"), "{err}");
+        assert!(parse_lesson("process", text, Path::new("x.toml")).is_ok());
     }
 
     #[test]

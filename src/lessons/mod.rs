@@ -8,6 +8,7 @@ pub mod headless;
 pub mod keys;
 pub mod scene;
 pub mod stage;
+pub mod teaching;
 pub mod view;
 
 use std::io;

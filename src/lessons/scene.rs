@@ -7,9 +7,11 @@
 use std::fmt;
 use std::path::Path;
 
+use super::content::Content;
 use super::error::LessonError;
 use super::keys::{Key, KeyHelp, LessonKey, command_for, helps};
 use super::stage::Stage;
+use super::teaching::{Learned, Saved, TeachView};
 use super::view::{Banner, LessonView, Pace, Panel, Progress, Reading, RowView};
 use crate::engine::{Event, ProcRow};
 
@@ -119,10 +121,22 @@ pub trait Lesson {
     /// Called every frame: read the engine, react to what changed.
     fn tick(&mut self);
     fn view(&self) -> LessonView;
-    /// True once a run has gone to its end (marks the lesson done).
+    /// True once a run has gone to its end.
     fn completed(&self) -> bool;
+    /// The lesson is done: its checklist is complete (a lesson file with
+    /// no checklist: a run has gone to its end).
+    fn done(&self) -> bool;
     /// The teacher's folder of lesson files (`--lessons DIR`).
     fn use_lessons_dir(&mut self, dir: &Path);
+    /// The lesson file in use (a teacher's copy replaces the built-in
+    /// one): its goal and checklist. What was ticked stays ticked.
+    fn teach(&mut self, content: &Content);
+    /// What the student did in an earlier sitting.
+    fn restore(&mut self, saved: &Saved);
+    /// The goal and the checklist as the screen shows them.
+    fn teaching(&self) -> TeachView;
+    /// What the student learned since the last call, for the progress file.
+    fn take_learned(&mut self) -> Vec<Learned>;
 }
 
 /// A scene on its stage, with the run going on.
@@ -250,7 +264,32 @@ impl<S: Scene> Lesson for Staged<S> {
         self.stage.completed()
     }
 
+    fn done(&self) -> bool {
+        let t = self.stage.teaching();
+        if t.has_checklist() {
+            t.complete()
+        } else {
+            self.stage.completed()
+        }
+    }
+
     fn use_lessons_dir(&mut self, dir: &Path) {
         self.scene.use_lessons_dir(dir);
+    }
+
+    fn teach(&mut self, content: &Content) {
+        self.stage.teaching_mut().replace(content);
+    }
+
+    fn restore(&mut self, saved: &Saved) {
+        self.stage.teaching_mut().restore(saved);
+    }
+
+    fn teaching(&self) -> TeachView {
+        self.stage.teaching().view()
+    }
+
+    fn take_learned(&mut self) -> Vec<Learned> {
+        self.stage.teaching_mut().take_learned()
     }
 }

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use nix::sys::signal::Signal;
 
 use super::error::{LessonError, no_run};
+use super::teaching::{Happening, Teaching};
 use super::view::{Pace, RunState};
 use crate::engine::{Engine, Event, KState, ProcRow};
 
@@ -23,6 +24,8 @@ pub struct Stage {
     selected: usize,
     log: VecDeque<String>,
     completed: bool,
+    /// The goal, the checklist and what the student learned.
+    teaching: Teaching,
 }
 
 impl Stage {
@@ -36,7 +39,22 @@ impl Stage {
             selected: 0,
             log: VecDeque::new(),
             completed: false,
+            teaching: Teaching::builtin(lesson),
         }
+    }
+
+    /// `h` really happened in this lesson's processes: its checklist item,
+    /// if it has one, is ticked.
+    pub fn happened(&mut self, h: Happening) {
+        self.teaching.happened(h);
+    }
+
+    pub fn teaching(&self) -> &Teaching {
+        &self.teaching
+    }
+
+    pub fn teaching_mut(&mut self) -> &mut Teaching {
+        &mut self.teaching
     }
 
     /// The binary workers re-execute.
@@ -172,6 +190,7 @@ impl Stage {
     pub fn finish(&mut self, line: impl Into<String>) {
         self.run = RunState::Finished;
         self.completed = true;
+        self.happened(Happening::RunFinished);
         self.log(line);
     }
 
@@ -179,6 +198,7 @@ impl Stage {
     /// processes stay, such as one stepped into a deadlock and out).
     pub fn mark_completed(&mut self) {
         self.completed = true;
+        self.happened(Happening::RunFinished);
     }
 
     pub fn completed(&self) -> bool {

@@ -16,7 +16,7 @@ use ratatui::widgets::{Block, Paragraph};
 use super::process_table::Table;
 use super::stack::{self, Item, Rank};
 use super::theme::Theme;
-use super::{panels, text, wrap};
+use super::{checklist, panels, text, wrap};
 use crate::app::model::{LessonModel, ScreenMap, Target};
 use crate::lessons::view::{LessonView, RunState};
 
@@ -32,17 +32,22 @@ pub fn draw(
 ) {
     let title = header(m, area.width, theme);
     let title_h = u16::try_from(title.len()).unwrap_or(1);
-    // The teaching layer's goal and checklist (issue 11) go in `head`,
-    // between the title and the body: give it a height here and everything
-    // below fits in what is left.
-    let head_h = 0;
-    let [top, _head, body] = Layout::vertical([
+    // The goal and checklist: always on top, between the title and the
+    // body; everything below fits in what is left.
+    let head_h = m
+        .teach
+        .as_ref()
+        .map_or(0, |t| checklist::height(t, area.width));
+    let [top, head, body] = Layout::vertical([
         Constraint::Length(title_h),
         Constraint::Length(head_h),
         Constraint::Min(1),
     ])
     .areas(area);
     frame.render_widget(Paragraph::new(title), top);
+    if let Some(t) = &m.teach {
+        checklist::draw(frame, head, t, theme);
+    }
     // Side by side from 100 columns; below that the live view gets the
     // whole width and `i` swaps in the text instead.
     let wide = body.width >= TEXT_BESIDE_FROM;

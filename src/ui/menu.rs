@@ -15,6 +15,8 @@ use crate::app::model::{MenuItem, MenuModel, Model, ScreenMap, Target};
 
 /// Columns before a lesson's title: " 1 [done] ".
 const TITLE_AT: usize = 12;
+/// Width of the per-lesson checklist figure at the right of its line.
+const STATS_W: usize = 7;
 
 pub fn draw(
     frame: &mut Frame<'_>,
@@ -80,9 +82,12 @@ pub fn draw(
         .min(rest.height.saturating_sub(about_min).max(3));
     let [list, about] =
         Layout::vertical([Constraint::Length(list_h), Constraint::Min(0)]).areas(rest);
-    let block = Block::bordered()
+    let mut block = Block::bordered()
         .title(Line::styled(" lessons ", theme.heading))
         .border_style(theme.border);
+    if menu.items.iter().any(|i| i.checklist.1 > 0) {
+        block = block.title(Line::styled(" checklist ", theme.muted).right_aligned());
+    }
     let inner = block.inner(list);
     frame.render_widget(block, list);
     // Keep the selected lesson in view when they do not all fit.
@@ -134,7 +139,24 @@ fn item_lines<'a>(
     if selected {
         first = first.style(theme.selected);
     }
-    let mut out = wrap::line(&first, width, TITLE_AT);
+    let (ticked, all) = item.checklist;
+    let mut out = if all == 0 {
+        wrap::line(&first, width, TITLE_AT)
+    } else {
+        // The figure sits at the right edge of the first line; the title
+        // wraps before it.
+        let room = width.saturating_sub(STATS_W).max(TITLE_AT + 4);
+        let mut out = wrap::line(&first, room, TITLE_AT);
+        if let Some(l) = out.first_mut() {
+            let pad = room.saturating_sub(l.width());
+            l.spans.push(Span::raw(" ".repeat(pad)));
+            l.spans.push(Span::styled(
+                format!("{:>STATS_W$}", format!("{ticked}/{all}")),
+                theme.muted,
+            ));
+        }
+        out
+    };
     if summary {
         let at = " ".repeat(TITLE_AT);
         for l in wrap::words(&item.summary, width.saturating_sub(TITLE_AT)) {
@@ -166,6 +188,13 @@ fn draw_about(frame: &mut Frame<'_>, area: Rect, item: &MenuItem, lessons: usize
         .into_iter()
         .map(|l| Line::styled(l, theme.text))
         .collect();
+    let (ticked, all) = item.checklist;
+    if all > 0 {
+        lines.push(Line::styled(
+            format!("checklist {ticked} of {all} ticked"),
+            theme.muted,
+        ));
+    }
     if !item.sections.is_empty() {
         lines.push(Line::raw(""));
         lines.push(Line::styled("In this lesson:", theme.muted));

@@ -2,6 +2,7 @@
 //! and paints it. Nothing here starts a process or reads `/proc`.
 
 pub mod big;
+pub mod checklist;
 pub mod footer;
 pub mod graph;
 pub mod help;

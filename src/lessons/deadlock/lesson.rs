@@ -15,6 +15,7 @@ use crate::lessons::error::{LessonError, no_run};
 use crate::lessons::keys::{Key, LessonKey};
 use crate::lessons::scene::{Scene, restart};
 use crate::lessons::stage::Stage;
+use crate::lessons::teaching::Happening;
 use crate::lessons::view::{Banner, Panel, Reading, RunState};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,6 +177,7 @@ impl Live {
             if *at >= list.len() {
                 self.replay = None;
                 stage.log("end of the replayed schedule");
+                stage.happened(Happening::Replayed);
             }
         }
     }
@@ -238,6 +240,7 @@ impl Live {
             self.retries_since_progress += retries - self.seen_retries;
             self.seen_retries = retries;
             stage.log("a timed acquire gave up: it let go of its locks and will try again");
+            stage.happened(Happening::TimeoutRetried);
         }
         for (i, high) in self.high_water.iter_mut().enumerate() {
             let c = t.cursor(i);
@@ -249,6 +252,7 @@ impl Live {
         match t.deadlock() {
             Some(c) if !self.announced => {
                 self.announced = true;
+                stage.happened(Happening::Deadlocked);
                 let names: Vec<String> = c.procs.iter().map(|p| t.name(*p)).collect();
                 stage.log(format!(
                     "DEADLOCK: {} wait for each other",
@@ -363,6 +367,10 @@ impl DeadlockScene {
         self.exploring = None;
         match result {
             Ok(e) => {
+                stage.happened(Happening::Explored);
+                if e.deadlocking == 0 && !e.cut {
+                    stage.happened(Happening::ExploredNone);
+                }
                 let line = self.explore_line(c, &e);
                 self.explored = Some((c, f, e));
                 stage.log(line);
@@ -434,6 +442,23 @@ impl DeadlockScene {
             }
             Some(l) if l.auto.is_some() => "auto-run: random schedule (a stops)".into(),
             _ => "step mode: Tab selects, s steps".into(),
+        }
+    }
+}
+
+impl DeadlockScene {
+    /// How a run that has ended got there, for the checklist.
+    fn note_end(&self, stage: &mut Stage, live: &Live) {
+        let t = &live.table;
+        if !t.finished() {
+            return;
+        }
+        let someone_done = (0..t.len()).any(|i| t.status(i) == PState::Done);
+        if !t.killed.is_empty() && someone_done {
+            stage.happened(Happening::VictimKilled);
+        }
+        if t.killed.is_empty() && self.fix == Fix::Ordering {
+            stage.happened(Happening::OrderingFinished);
         }
     }
 }
@@ -535,6 +560,7 @@ impl Scene for DeadlockScene {
         self.take_explored(stage);
         if let Some(live) = run {
             live.show_run_state(stage);
+            self.note_end(stage, live);
         }
     }
 

@@ -16,6 +16,7 @@ use crate::lessons::error::{LessonError, no_run};
 use crate::lessons::keys::{Key, LessonKey};
 use crate::lessons::scene::{Scene, restart};
 use crate::lessons::stage::Stage;
+use crate::lessons::teaching::Happening;
 use crate::lessons::view::{Banner, Pace, Panel, Progress, Reading, RunState};
 
 /// How long a run at teaching pace should last: long enough to watch the
@@ -337,6 +338,11 @@ impl LockScene {
         let mut distinct = rep.finals.clone();
         distinct.sort_unstable();
         distinct.dedup();
+        if rep.lock_on && distinct == [expected] {
+            stage.happened(Happening::RepeatExact);
+        } else if !rep.lock_on && distinct.len() > 1 {
+            stage.happened(Happening::RepeatSpread);
+        }
         stage.finish(format!(
             "{REPEATS} runs, lock: {}: {} different final value(s)",
             on_off(rep.lock_on),
@@ -349,6 +355,33 @@ impl LockScene {
             finals: rep.finals,
         });
         self.restore_pace(stage);
+    }
+}
+
+impl LockScene {
+    /// What the run shows now, for the checklist.
+    fn note_learned(stage: &mut Stage, live: &Live) {
+        let snap = &live.snap;
+        if !snap.waiting.is_empty() {
+            stage.happened(Happening::LockWaited);
+        }
+        if live.lost_off > 0 {
+            stage.happened(Happening::LostUpdate);
+            if snap.lock_on {
+                stage.happened(Happening::LockBackOn);
+            }
+        }
+        if live.frozen.is_some() && !snap.waiting.is_empty() {
+            stage.happened(Happening::HolderStopped);
+        }
+        for d in &live.lock.dead {
+            if d.held_lock {
+                stage.happened(Happening::HolderDied);
+            }
+            if d.recovered {
+                stage.happened(Happening::LockRecovered);
+            }
+        }
     }
 }
 
@@ -426,6 +459,10 @@ impl Scene for LockScene {
         live.take_in(snap);
         for l in lines {
             stage.log(l);
+        }
+        Self::note_learned(stage, live);
+        if self.time_on_us.is_some() && self.time_off_us.is_some() {
+            stage.happened(Happening::BothTimed);
         }
         if finished && stage.is_live() {
             self.finish(stage, run);

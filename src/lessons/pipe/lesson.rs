@@ -13,6 +13,7 @@ use crate::lessons::keys::{Key, LessonKey};
 use crate::lessons::queue;
 use crate::lessons::scene::Scene;
 use crate::lessons::stage::Stage;
+use crate::lessons::teaching::Happening;
 use crate::lessons::view::{Panel, Progress, Reading, RunState};
 
 /// At teaching pace a run lasts this long: one result a step (or, while
@@ -31,6 +32,8 @@ const MAX_ITEM_FRAME: usize = 16;
 /// forklore reads once every this many steps of the pace, so that the
 /// buffer visibly fills between two reads.
 const READ_EVERY_STEPS: u32 = 3;
+/// Bytes in the kernel buffer that count as piled up (a few frames).
+const PILED_UP: usize = 4096;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command {
@@ -128,6 +131,8 @@ pub struct Channel {
     /// The sender's PID, kept after forklore closes its end.
     sender: i32,
     received: u64,
+    /// Answers forklore sent back (duplex).
+    answered: u64,
     bytes: u64,
     last: Option<Item>,
     /// Bytes in the kernel buffer at the last frame, and its size (one
@@ -165,6 +170,7 @@ impl Channel {
             sender: end.sender,
             end: Some(end),
             received: 0,
+            answered: 0,
             bytes: 0,
             last: None,
             in_kernel: 0,
@@ -188,12 +194,15 @@ impl Channel {
                     if let Some(w) = end.answers.as_mut() {
                         // An answer that cannot go (the sender closed
                         // its end) is the sender's story, shown on its row.
-                        let _ = w.send(&Answer { seq: m.seq });
+                        if w.send(&Answer { seq: m.seq }).is_ok() {
+                            self.answered += 1;
+                        }
                     }
                 }
                 Ok(Recv::Eof) => {
                     if !self.eof {
                         self.eof = true;
+                        stage.happened(Happening::EofSeen);
                         stage.log(
                             "EOF: read() returned 0: every write end is closed and the buffer is empty",
                         );
@@ -335,6 +344,25 @@ impl PipeScene {
                 ch.history.pop_front();
             }
         }
+        Self::note_learned(stage, ch, self.duplex);
+    }
+
+    /// What the channel shows now, for the checklist.
+    fn note_learned(stage: &mut Stage, ch: &Channel, duplex: bool) {
+        let rows = stage.rows();
+        let sender = rows.iter().find(|r| r.pid == ch.sender);
+        if ch.in_kernel >= PILED_UP && sender.is_some_and(|s| s.exit.is_none()) {
+            stage.happened(Happening::BytesPiledUp);
+        }
+        if sender.is_some_and(|s| ch.writer_blocked(s)) {
+            stage.happened(Happening::WriterBlocked);
+        }
+        if ch.epipe || sender.is_some_and(|s| Step::of(&s.record) == Some(Step::Epipe)) {
+            stage.happened(Happening::EpipeSeen);
+        }
+        if duplex && ch.answered > 0 {
+            stage.happened(Happening::DuplexUsed);
+        }
     }
 }
 
@@ -440,7 +468,12 @@ impl Scene for PipeScene {
     fn observe(&mut self, stage: &mut Stage, run: &mut Option<Live>, events: &[Event]) {
         let over = match run {
             None => return,
-            Some(Live::Race(_)) => true,
+            Some(Live::Race(_)) => {
+                if stage.is_live() && stage.all_ended() {
+                    stage.happened(Happening::RaceFinished);
+                }
+                true
+            }
             Some(Live::Pipe(ch)) => {
                 self.follow(stage, ch, events);
                 ch.eof || ch.reader_closed()

@@ -11,6 +11,7 @@ use crate::lessons::error::LessonError;
 use crate::lessons::keys::{Key, LessonKey};
 use crate::lessons::scene::Scene;
 use crate::lessons::stage::Stage;
+use crate::lessons::teaching::Happening;
 use crate::lessons::view::{Banner, Pace, Panel, Progress, Reading, RunState};
 
 /// The task that fails on purpose when failing is on (`f`).
@@ -188,6 +189,7 @@ impl PoolScene {
                     ms,
                 });
             }
+            stage.happened(Happening::SerialFinished);
             stage.log(format!(
                 "serial took {ms:.0} ms; now a pool of {} with chunksize {}",
                 self.workers, self.chunksize
@@ -198,6 +200,7 @@ impl PoolScene {
             run.phase = Phase::Parallel;
         } else {
             let line = self.summarise(r, run.serial.as_ref());
+            self.note_learned(stage, r);
             stage.finish(line);
             run.phase = Phase::Done;
         }
@@ -267,6 +270,32 @@ impl PoolScene {
                 stage.run = RunState::Finished;
                 return;
             }
+        }
+    }
+
+    /// What the pool's run just showed, for the checklist.
+    fn note_learned(&self, stage: &mut Stage, r: &Running) {
+        stage.happened(Happening::PoolFinished);
+        let Some(last) = self.history.last() else {
+            return;
+        };
+        if last.results_match {
+            stage.happened(Happening::ResultsMatched);
+        }
+        let at = |i: u32| r.pool.result(r.batch.start + i);
+        let failed = self.fail && matches!(at(FAILING_TASK), Some(Err(_)));
+        let others = (0..r.batch.len)
+            .filter(|i| *i != FAILING_TASK)
+            .all(|i| matches!(at(i), Some(Ok(_))));
+        if failed && others {
+            stage.happened(Happening::TaskFailed);
+        }
+        if self
+            .history
+            .iter()
+            .any(|h| h.chunksize != last.chunksize && h.workers == last.workers)
+        {
+            stage.happened(Happening::ChunksizesCompared);
         }
     }
 

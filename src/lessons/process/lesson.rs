@@ -5,11 +5,12 @@ use nix::sys::signal::Signal;
 
 use super::worker::{Counter, Job, K_CRASH, Step};
 use super::{DEFAULT_WORKERS, MAX_WORKERS_APP, PARENT_X, parent};
-use crate::engine::{Event, KState, ProcRow};
+use crate::engine::{Event, ExitKind, KState, ProcRow};
 use crate::lessons::error::LessonError;
 use crate::lessons::keys::{Key, LessonKey};
 use crate::lessons::scene::Scene;
 use crate::lessons::stage::Stage;
+use crate::lessons::teaching::Happening;
 use crate::lessons::view::{Panel, Progress, Reading, RunState};
 
 /// At the default 400 ms a step (and 200 ms of computing in each), a run
@@ -94,6 +95,8 @@ pub struct ProcessScene {
     workers: u32,
     seen_finished: Vec<i32>,
     seen_adopted: Vec<i32>,
+    /// Processes seen stopped (T), to notice when one goes on.
+    seen_stopped: Vec<i32>,
 }
 
 impl ProcessScene {
@@ -144,6 +147,8 @@ impl ProcessScene {
         }
         if lines.is_empty() {
             lines.push("nothing to join: no process has finished yet".into());
+        } else {
+            stage.happened(Happening::ZombieJoined);
         }
         for l in lines {
             stage.log(l);
@@ -169,8 +174,21 @@ impl ProcessScene {
 
     fn note_changes(&mut self, stage: &mut Stage) {
         for r in stage.rows() {
+            match r.state {
+                KState::Stopped if !self.seen_stopped.contains(&r.pid) => {
+                    self.seen_stopped.push(r.pid);
+                    stage.happened(Happening::WorkerStopped);
+                }
+                KState::Running | KState::Sleeping if self.seen_stopped.contains(&r.pid) => {
+                    self.seen_stopped.retain(|p| *p != r.pid);
+                    stage.happened(Happening::WorkerContinued);
+                }
+                KState::Zombie => stage.happened(Happening::ZombieSeen),
+                _ => {}
+            }
             if r.exit.is_some() && !self.seen_finished.contains(&r.pid) {
                 self.seen_finished.push(r.pid);
+                Self::note_end(stage, &r);
                 let how = r.exit.map(|e| e.describe()).unwrap_or_default();
                 stage.log(if r.daemon {
                     format!("{} (daemon) ended with its parent: {how}", r.pid)
@@ -183,9 +201,27 @@ impl ProcessScene {
             }
             if r.adopted && !self.seen_adopted.contains(&r.pid) && !r.daemon {
                 self.seen_adopted.push(r.pid);
+                stage.happened(Happening::OrphanAdopted);
                 stage.log(format!("{} lost its parent: adopted by forklore", r.pid));
             }
         }
+    }
+}
+
+impl ProcessScene {
+    /// How a process ended, in the checklist's words.
+    fn note_end(stage: &mut Stage, r: &ProcRow) {
+        let h = match r.exit {
+            _ if r.daemon => Happening::DaemonEnded,
+            Some(ExitKind::Signal(Signal::SIGKILL)) => Happening::WorkerKilled,
+            Some(ExitKind::Signal(Signal::SIGTERM)) => Happening::WorkerTerminated,
+            // A worker's own bug: Rust's panic exit, or a signal such as
+            // SIGSEGV the worker raised itself.
+            Some(ExitKind::Code(c)) if c != 0 => Happening::WorkerCrashed,
+            Some(ExitKind::Signal(_)) => Happening::WorkerCrashed,
+            _ => return,
+        };
+        stage.happened(h);
     }
 }
 
@@ -201,6 +237,7 @@ impl Scene for ProcessScene {
             workers: DEFAULT_WORKERS,
             seen_finished: Vec::new(),
             seen_adopted: Vec::new(),
+            seen_stopped: Vec::new(),
         }
     }
 
@@ -321,5 +358,6 @@ impl Scene for ProcessScene {
     fn reset(&mut self) {
         self.seen_finished.clear();
         self.seen_adopted.clear();
+        self.seen_stopped.clear();
     }
 }

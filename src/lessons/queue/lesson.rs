@@ -12,6 +12,7 @@ use crate::lessons::error::LessonError;
 use crate::lessons::keys::{Key, LessonKey};
 use crate::lessons::scene::Scene;
 use crate::lessons::stage::Stage;
+use crate::lessons::teaching::Happening;
 use crate::lessons::view::{Banner, Pace, Panel, Progress, Reading};
 
 const MAXSIZES: [usize; 6] = [2, 4, 6, 8, 12, 16];
@@ -104,6 +105,8 @@ pub struct Live {
     last_sample: Option<(Instant, u64)>,
     /// Consumers that wait for an item nobody will put.
     stuck: Vec<i32>,
+    /// Consumers that were waiting forever when forklore put their STOP.
+    rescued: Vec<i32>,
 }
 
 impl Live {
@@ -204,7 +207,7 @@ impl QueueScene {
     }
 
     /// `e`: the parent puts the STOP that was missing.
-    fn end_stuck(stage: &mut Stage, live: Option<&Live>) -> Result<(), LessonError> {
+    fn end_stuck(stage: &mut Stage, live: Option<&mut Live>) -> Result<(), LessonError> {
         let me = stage.parent_pid().unsigned_abs();
         let Some(live) = live else {
             return Err(LessonError::not_now("no run going on"));
@@ -216,6 +219,7 @@ impl QueueScene {
             .queue
             .try_put(me, &Msg::Stop)
             .map_err(|e| LessonError::not_now(format!("could not put STOP: {e:?}")))?;
+        live.rescued.extend(live.stuck.iter().copied());
         stage.log(format!(
             "forklore ({me}) put the missing STOP: the waiting consumer takes it and leaves"
         ));
@@ -256,6 +260,7 @@ impl Scene for QueueScene {
             rate: VecDeque::new(),
             last_sample: None,
             stuck: Vec::new(),
+            rescued: Vec::new(),
         })
     }
 
@@ -282,7 +287,7 @@ impl Scene for QueueScene {
                 }
             }
             Command::OneSentinel => self.one_sentinel = !self.one_sentinel,
-            Command::EndWaiter => return Self::end_stuck(stage, run.as_ref()),
+            Command::EndWaiter => return Self::end_stuck(stage, run.as_mut()),
         }
         Ok(())
     }
@@ -296,12 +301,35 @@ impl Scene for QueueScene {
             stage.log(format!(
                 "{pid} is blocked: empty and every producer has finished: it waits forever"
             ));
+            stage.happened(Happening::ConsumerStuck);
+        }
+        // A consumer that was waiting forever and has now ended took the
+        // STOP forklore put (`e`): nothing else could end it.
+        if live
+            .rescued
+            .iter()
+            .any(|p| rows.iter().any(|r| r.pid == *p && r.exit.is_some()))
+        {
+            stage.happened(Happening::StopPut);
         }
         live.stuck = stuck;
+        if !pids_at(&rows, Step::BlockedFull).is_empty() {
+            stage.happened(Happening::ProducerBlocked);
+        }
+        if rows.iter().any(|r| {
+            live.queue.is_consumer(r.pid)
+                && r.exit.is_none()
+                && Step::of(&r.record) == Some(Step::BlockedEmpty)
+        }) {
+            stage.happened(Happening::ConsumerBlocked);
+        }
         if stage.is_live()
             && stage.all_ended()
             && let Some(o) = stage.engine().map(|e| live.queue.check(e))
         {
+            if o.duplicated == 0 && o.missing == 0 && o.fifo && o.consumed == o.produced {
+                stage.happened(Happening::QueueDrained);
+            }
             stage.finish(format!(
                 "all done: {} put, {} taken, {} twice, {} missing, order kept: {}",
                 o.produced, o.consumed, o.duplicated, o.missing, o.fifo

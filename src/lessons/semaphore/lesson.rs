@@ -10,6 +10,7 @@ use crate::lessons::error::LessonError;
 use crate::lessons::keys::{Key, LessonKey};
 use crate::lessons::scene::Scene;
 use crate::lessons::stage::Stage;
+use crate::lessons::teaching::Happening;
 use crate::lessons::view::{Panel, Progress, Reading};
 
 const APP_ROUNDS: u32 = 8;
@@ -81,6 +82,8 @@ pub struct SemaphoreScene {
     workers: u32,
     limit: u32,
     event_scene: bool,
+    /// The highest limit this run has had (the limit can change live).
+    top_limit: u32,
 }
 
 fn pids_at(rows: &[ProcRow], step: Step) -> Vec<i32> {
@@ -95,10 +98,34 @@ impl SemaphoreScene {
         self.limit = k.clamp(1, MAX_LIMIT);
         if let Some(room) = room.filter(|_| !self.event_scene) {
             room.sem.set_limit(self.limit);
+            self.top_limit = self.top_limit.max(self.limit);
+            stage.happened(Happening::LimitChanged);
             stage.log(format!(
                 "limit is now {}: at most {} inside",
                 self.limit, self.limit
             ));
+        }
+    }
+}
+
+impl SemaphoreScene {
+    /// What the workers show now, for the checklist.
+    fn note_learned(&self, stage: &mut Stage, room: &Room) {
+        let rows = stage.rows();
+        if self.event_scene {
+            let released = pids_at(&rows, Step::Released).len()
+                + rows
+                    .iter()
+                    .filter(|r| Step::of(&r.record) == Some(Step::Done))
+                    .count();
+            if room.event.is_set() && pids_at(&rows, Step::AtGate).is_empty() && released > 1 {
+                stage.happened(Happening::EventSet);
+            }
+        } else if room.sem.value() == 0
+            && room.sem.waiters() > 0
+            && pids_at(&rows, Step::Inside).len() >= room.sem.limit() as usize
+        {
+            stage.happened(Happening::SemaphoreFull);
         }
     }
 }
@@ -115,6 +142,7 @@ impl Scene for SemaphoreScene {
             workers: DEFAULT_WORKERS,
             limit: DEFAULT_LIMIT,
             event_scene: false,
+            top_limit: DEFAULT_LIMIT,
         }
     }
 
@@ -131,6 +159,7 @@ impl Scene for SemaphoreScene {
         };
         let engine = stage.new_engine()?;
         let room = launch(engine, workers, limit, &job)?;
+        self.top_limit = limit;
         engine.control().start();
         stage.log(if self.event_scene {
             format!("{workers} workers wait at the event: g sets it")
@@ -177,8 +206,14 @@ impl Scene for SemaphoreScene {
     }
 
     fn observe(&mut self, stage: &mut Stage, run: &mut Option<Shared<Room>>, _: &[Event]) {
+        if let Some(room) = run.as_ref() {
+            self.note_learned(stage, room);
+        }
         if stage.is_live() && stage.all_ended() {
             let max = run.as_ref().map_or(0, |r| r.max());
+            if !self.event_scene && max > 0 && max <= self.top_limit {
+                stage.happened(Happening::NeverOverLimit);
+            }
             stage.finish(if self.event_scene {
                 "all finished".to_string()
             } else {
