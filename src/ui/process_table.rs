@@ -21,8 +21,22 @@ const NOTE_MIN: usize = 18;
 /// Width of the selection mark column.
 const MARK: usize = 1;
 
+/// CPU time, to the millisecond below a second (five columns below ten):
+/// at teaching pace a worker uses a few milliseconds, and a process asleep
+/// on a full queue is told from a busy one by its figure not moving.
 fn cpu(r: &RowView) -> String {
-    format!("{:.2}s", r.cpu.as_secs_f64())
+    cpu_text(r.cpu)
+}
+
+fn cpu_text(cpu: std::time::Duration) -> String {
+    let ms = cpu.as_secs_f64() * 1000.0;
+    if ms < 9.95 {
+        format!("{ms:.1}ms")
+    } else if ms < 999.5 {
+        format!("{ms:.0}ms")
+    } else {
+        format!("{:.2}s", cpu.as_secs_f64())
+    }
 }
 
 fn state(r: &RowView) -> String {
@@ -204,5 +218,25 @@ impl<'a> Table<'a> {
             lines.extend(row);
         }
         frame.render_widget(Paragraph::new(lines).style(Style::default()), area);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cpu_text;
+    use std::time::Duration;
+
+    #[test]
+    fn cpu_time_shows_milliseconds_below_a_second_in_five_columns() {
+        let ms = Duration::from_micros;
+        assert_eq!(cpu_text(Duration::ZERO), "0.0ms");
+        assert_eq!(cpu_text(ms(3_240)), "3.2ms");
+        assert_eq!(cpu_text(ms(9_960)), "10ms");
+        assert_eq!(cpu_text(ms(312_400)), "312ms");
+        assert_eq!(cpu_text(ms(999_600)), "1.00s");
+        assert_eq!(cpu_text(ms(61_234_000)), "61.23s");
+        for us in [0, 950, 9_949, 99_000, 999_499, 9_999_000] {
+            assert!(cpu_text(ms(us)).len() <= 6, "{us}");
+        }
     }
 }
