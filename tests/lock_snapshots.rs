@@ -6,11 +6,12 @@ mod common;
 use std::time::Duration;
 
 use common::render::{assert_nothing_cut, assert_whole, render, words_in};
-use forklore::app::model::Model;
+use forklore::app::model::{Model, Screen};
 use forklore::engine::{ExitKind, KState, ProcRow, RecordData};
 use forklore::lessons::lock::{
     self, Counter, Distribution, Listing, LockPanel, Snapshot, Step, WorkerAt, mark_under_lock,
 };
+use forklore::lessons::teaching::{CheckView, TeachView};
 use forklore::lessons::view::{Banner, LessonView, Pace, Panel, Reading, RowView, RunState};
 
 /// One worker: the engine's row, with its record as the worker wrote it,
@@ -402,6 +403,65 @@ fn the_race_shows_whole_at_80x24_and_120x40() {
     }
     assert_nothing_cut(&dead_holder(), 80, 24);
     assert_nothing_cut(&distribution(false), 80, 24);
+}
+
+/// The lock lesson's goal and checklist as the teaching layer gives them,
+/// the first item ticked.
+fn with_checklist(mut m: Model) -> Model {
+    let items = [
+        "See a worker sleep on the lock",
+        "Lock off (l): lose an update",
+        "Lock back on (l): losses stop",
+        "Kill the holder (x): lock freed",
+        "Lock off, 20 runs (m): a spread",
+    ];
+    if let Screen::Lesson(l) = &mut m.screen {
+        l.teach = Some(TeachView {
+            goal: Some("Lose updates without the lock, keep them all with it".into()),
+            items: items
+                .iter()
+                .enumerate()
+                .map(|(i, t)| CheckView {
+                    text: (*t).into(),
+                    ticked: i == 0,
+                })
+                .collect(),
+        });
+    }
+    m
+}
+
+/// The checklist on top costs the key display nothing at 80x24: it is
+/// one line there (the count and the next thing to do), every worker row
+/// and the whole listing stay; at 120x40 the whole list is shown.
+#[test]
+fn the_checklist_leaves_the_race_whole_at_80x24() {
+    let m = with_checklist(teaching(false));
+    let small = assert_nothing_cut(&m, 80, 24);
+    assert!(
+        small.contains(" checklist 1/5  next: Lock off (l): lose an update"),
+        "{small}"
+    );
+    assert!(!small.contains("See a worker sleep"), "{small}");
+    for pid in 4001..=4004 {
+        assert!(
+            small.contains(&format!("│ {pid} 4000 worker"))
+                || small.contains(&format!("│>{pid} 4000 worker")),
+            "row {pid} missing:\n{small}"
+        );
+    }
+    for code in [
+        "for _ in range(n):",
+        "v = counter",
+        "v = v + 1",
+        "counter = v",
+    ] {
+        assert!(small.contains(code), "{code:?} missing:\n{small}");
+    }
+    let big = assert_nothing_cut(&m, 120, 40);
+    assert!(big.contains("[x] See a worker sleep on the lock"), "{big}");
+    assert!(big.contains("checklist 1/5"), "{big}");
+    insta::assert_snapshot!(small);
 }
 
 fn m_has_note(m: &Model, note: &str) -> bool {

@@ -128,6 +128,16 @@ pub fn height(items: &[Item<'_>], width: u16, rank: Rank) -> u16 {
         .fold(0, u16::saturating_add)
 }
 
+/// Rows the items of rank `rank` or more needed take at `width`, each in
+/// its largest way.
+pub fn largest_height(items: &[Item<'_>], width: u16, rank: Rank) -> u16 {
+    items
+        .iter()
+        .filter(|i| i.rank <= rank)
+        .map(|i| i.heights(width)[0])
+        .fold(0, u16::saturating_add)
+}
+
 /// Rows every item takes in its largest way.
 pub fn full_height(items: &[Item<'_>], width: u16) -> u16 {
     items
@@ -136,9 +146,10 @@ pub fn full_height(items: &[Item<'_>], width: u16) -> u16 {
         .fold(0, u16::saturating_add)
 }
 
-/// What fits in `rows`: every `Must` item; then, in rank order, each item
-/// that fits as a whole; then larger ways of the kept items while they
-/// fit. For each item: None (left out) or which way it is shown.
+/// What fits in `rows`: every `Must` item, in the largest way that fits;
+/// then, in rank order, each item that fits as a whole; then larger ways
+/// of the kept items while they fit. For each item: None (left out) or
+/// which way it is shown.
 fn chosen(items: &[Item<'_>], width: u16, rows: u16) -> Vec<Option<usize>> {
     let ways: Vec<Vec<u16>> = items.iter().map(|i| i.heights(width)).collect();
     let smallest = |k: usize| ways[k].len() - 1;
@@ -148,6 +159,15 @@ fn chosen(items: &[Item<'_>], width: u16, rows: u16) -> Vec<Option<usize>> {
         .map(|(k, i)| (i.rank == Rank::Must).then(|| smallest(k)))
         .collect();
     let mut used = height(items, width, Rank::Must);
+    // The key display as large as it fits before any extra: both deadlock
+    // listings side by side rather than one line each and a note more.
+    for k in 0..items.len() {
+        let Some(now) = keep[k] else { continue };
+        if let Some(better) = (0..now).find(|&w| used - ways[k][now] + ways[k][w] <= rows) {
+            used = used - ways[k][now] + ways[k][better];
+            keep[k] = Some(better);
+        }
+    }
     for rank in [Rank::Should, Rank::Extra] {
         for (k, item) in items.iter().enumerate() {
             let h = ways[k][smallest(k)];
@@ -165,6 +185,15 @@ fn chosen(items: &[Item<'_>], width: u16, rows: u16) -> Vec<Option<usize>> {
         }
     }
     keep
+}
+
+/// Whether every `Must` item of `items` is shown in its largest way in
+/// `rows`.
+pub fn must_at_largest(items: &[Item<'_>], width: u16, rows: u16) -> bool {
+    chosen(items, width, rows)
+        .iter()
+        .zip(items)
+        .all(|(way, item)| item.rank != Rank::Must || *way == Some(0))
 }
 
 /// Rows what fits of `items` in `rows` takes (the rest stays free).

@@ -295,7 +295,14 @@ pub fn build<'a>(p: &LockPanel, width: u16, theme: &Theme) -> (String, Vec<Item<
                 theme.muted,
             ));
         }
-        items.push(Item::line(Rank::Should, Line::from(spans)));
+        // Beside the spread of full-speed runs it is part of what they
+        // show: what the lock costs.
+        let rank = if p.dist.is_some() {
+            Rank::Must
+        } else {
+            Rank::Should
+        };
+        items.push(Item::line(rank, Line::from(spans)));
     }
     if let Some(pid) = p.frozen {
         items.push(Item::line(
