@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 use crate::engine::sys;
 use crate::lessons::{self, LessonMeta, RunEnv, RunError};
+use crate::printable;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -114,10 +115,32 @@ pub struct BenchCmd {
     pub json: bool,
 }
 
-/// A usage error: one line on stderr, exit code 2.
+/// A usage error: one line on stderr, exit code 2. The message may quote a
+/// file (its name, a line of it): control characters are written visibly.
 pub fn usage_error(msg: &str) -> ExitCode {
-    eprintln!("forklore: {msg}");
+    eprintln!("forklore: {}", printable::escape_line(msg));
     ExitCode::from(2)
+}
+
+/// An error that is not the user's: one line on stderr, exit code 1.
+fn failure(msg: &str) -> ExitCode {
+    eprintln!("forklore: {}", printable::escape_line(msg));
+    ExitCode::FAILURE
+}
+
+/// Writes `text` on stdout. A reader that has gone (`forklore list | head
+/// -1`) ends the output quietly with exit code 0: `println!` would panic
+/// (exit 101). SIGPIPE stays ignored, as Rust sets it: forklore also writes
+/// to pipes and sockets its workers hold, where EPIPE must be an error to
+/// report (the pipe lesson teaches it), not a signal that kills forklore.
+pub fn print_out(text: &str) -> ExitCode {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => failure(&format!("cannot write the output: {e}")),
+    }
 }
 
 /// Parses the command line; on a mistake prints one clear line and exits 2.
@@ -164,10 +187,11 @@ pub fn parse() -> Result<Cli, ExitCode> {
 }
 
 pub fn list() -> ExitCode {
-    for m in lessons::LESSONS {
-        println!("{}\t{}", m.id, m.title);
-    }
-    ExitCode::SUCCESS
+    let text: String = lessons::LESSONS
+        .iter()
+        .map(|m| format!("{}\t{}\n", m.id, m.title))
+        .collect();
+    print_out(&text)
 }
 
 fn lesson_ids() -> Vec<&'static str> {
@@ -190,10 +214,7 @@ pub fn run(cmd: &RunCmd, lessons_dir: Option<&Path>) -> ExitCode {
     }
     let exe = match crate::engine::default_worker_exe() {
         Ok(exe) => exe,
-        Err(e) => {
-            eprintln!("forklore: cannot find its own binary: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(e) => return failure(&format!("cannot find its own binary: {e}")),
     };
     if let Err(e) = sys::install_terminate_handlers() {
         eprintln!("forklore: {e}");
@@ -203,14 +224,10 @@ pub fn run(cmd: &RunCmd, lessons_dir: Option<&Path>) -> ExitCode {
         lessons_dir: lessons_dir.map(Path::to_path_buf),
     };
     match (meta.run.run)(&cmd.options, &env) {
-        Ok(report) => {
-            if cmd.json {
-                println!("{}", report.to_json());
-            } else {
-                print!("{}", report.to_text());
-            }
-            ExitCode::SUCCESS
-        }
+        // Names in a report come from files (a scenario's title): the JSON
+        // escapes every control character, the text shows them visibly.
+        Ok(report) if cmd.json => print_out(&format!("{}\n", printable::json(&report.to_json()))),
+        Ok(report) => print_out(&printable::escape(&report.to_text())),
         Err(RunError::Usage(msg)) => usage_error(&msg),
         Err(RunError::Interrupted(sig)) => {
             eprintln!(
@@ -219,34 +236,22 @@ pub fn run(cmd: &RunCmd, lessons_dir: Option<&Path>) -> ExitCode {
             );
             ExitCode::from(128 + u8::try_from(sig as i32).unwrap_or(0))
         }
-        Err(e) => {
-            eprintln!("forklore: {e}");
-            ExitCode::FAILURE
-        }
+        Err(e) => failure(&e.to_string()),
     }
 }
 
 pub fn bench(cmd: &BenchCmd) -> ExitCode {
     let exe = match crate::engine::default_worker_exe() {
         Ok(e) => e,
-        Err(e) => {
-            eprintln!("forklore: cannot find its own binary: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(e) => return failure(&format!("cannot find its own binary: {e}")),
     };
     match crate::bench::measure(&exe, &cmd.what, cmd.rounds) {
-        Ok(all) if cmd.json => {
-            println!("{}", serde_json::Value::Object(all));
-            ExitCode::SUCCESS
-        }
-        Ok(all) => {
-            print!("{}", crate::bench::to_text(&all));
-            ExitCode::SUCCESS
-        }
+        Ok(all) if cmd.json => print_out(&format!(
+            "{}\n",
+            printable::json(&serde_json::Value::Object(all))
+        )),
+        Ok(all) => print_out(&crate::bench::to_text(&all)),
         Err(e @ crate::bench::BenchError::Unknown { .. }) => usage_error(&e.to_string()),
-        Err(e) => {
-            eprintln!("forklore: {e}");
-            ExitCode::FAILURE
-        }
+        Err(e) => failure(&e.to_string()),
     }
 }

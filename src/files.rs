@@ -28,11 +28,12 @@ pub struct ReadError {
 
 impl fmt::Display for ReadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file.display())?;
+        let file = self.file.display().to_string();
+        write!(f, "{}", crate::printable::escape_line(&file))?;
         if let (Some(line), Some(col)) = (self.line, self.column) {
             write!(f, ":{line}:{col}")?;
         }
-        write!(f, ": {}", self.problem)
+        write!(f, ": {}", crate::printable::escape_line(&self.problem))
     }
 }
 

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod engine;
 pub mod files;
 pub mod lessons;
+pub mod printable;
 pub mod stats;
 pub mod terminal;
 pub mod ui;

@@ -3,6 +3,9 @@ use std::process::ExitCode;
 use forklore::{app, cli, engine, lessons, ui};
 
 fn main() -> ExitCode {
+    // Where the top of the program ran: the start lesson shows that a
+    // spawned child runs it again and a forked one does not.
+    lessons::start::program_top();
     // A re-executed worker: no CLI parsing, no terminal, straight to work.
     // args_os: `std::env::args` panics on an argument that is not UTF-8
     // (a path may well not be); clap turns a bad one into a usage error.

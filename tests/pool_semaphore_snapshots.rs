@@ -105,7 +105,7 @@ fn semaphore_view(event_scene: bool) -> LessonView {
                     4001 + i,
                     &format!("worker {i}"),
                     steps[i as usize],
-                    "1 rounds",
+                    "1 round",
                 )
             })
             .collect(),
@@ -118,6 +118,7 @@ fn semaphore_view(event_scene: bool) -> LessonView {
             waiting: vec![4003, 4004, 4006],
             sleepers: 3,
             max_inside: 2,
+            max_by_limit: vec![(2, 2)],
             event_set: false,
             at_gate: if event_scene {
                 (4001..4007).collect()

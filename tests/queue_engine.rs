@@ -51,6 +51,28 @@ fn every_item_once_in_producer_order_for_p_and_c_from_1_to_4() {
     }
 }
 
+/// The queue's "most at once" (and headless `max_depth`) is exact: real
+/// producers fill a queue with no consumer, and no put is ever refused
+/// (the old count, sampled every 32nd put, said 1 here).
+#[test]
+fn the_most_at_once_is_exact_when_producers_fill_the_queue() {
+    for (producers, items, maxsize) in [(1, 6, 6), (2, 16, 16), (3, 5, 6)] {
+        let s = Setup {
+            producers,
+            consumers: 0,
+            items,
+            maxsize,
+            sentinels: 0,
+        };
+        let m = queue::measure(&common::exe(), s).unwrap();
+        assert_eq!(m.outcome.produced, items);
+        assert_eq!(m.max_depth, items, "{producers} producers, {items} items");
+        let pids: Vec<i32> = m.engine.rows().iter().map(|r| r.pid).collect();
+        drop(m);
+        common::assert_no_leftovers(&pids);
+    }
+}
+
 #[test]
 fn a_full_queue_shows_its_producers_blocked() {
     let mut engine = Engine::new(&common::exe(), "queue").unwrap();

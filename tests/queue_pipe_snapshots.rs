@@ -51,7 +51,7 @@ fn queue_full_with_a_blocked_producer_model() -> Model {
         blocked_full: vec![4002],
         blocked_empty: vec![],
         rate: vec![1, 1, 0, 1, 1, 0, 1],
-        sentinels: "at the end the last producer puts 1 STOP for 1 consumers: one each".into(),
+        sentinels: "at the end the last producer puts 1 STOP for 1 consumer: one each".into(),
         stuck: vec![],
     };
     let rows = vec![

@@ -43,7 +43,7 @@ fn lesson(a: &App) -> Box<forklore::app::model::LessonModel> {
 fn a_click_on_a_footer_key_presses_it() {
     let state = common::state_dir();
     let mut a = app(state.path());
-    a.handle_key(Key::Char('5'));
+    assert!(a.open("lock"));
     let map = frame(&mut a, 80, 24);
     let (x, y) = spot_of(&map, Target::Key(Key::Char('?')));
     a.click(x, y);
@@ -64,7 +64,7 @@ fn a_click_on_a_footer_key_presses_it() {
 fn a_click_on_a_process_row_selects_it() {
     let state = common::state_dir();
     let mut a = app(state.path());
-    a.handle_key(Key::Char('5'));
+    assert!(a.open("lock"));
     a.handle_key(Key::Char(' '));
     let rows = common::wait_for(Duration::from_secs(30), "four workers", || {
         a.tick();
@@ -101,7 +101,7 @@ fn a_click_in_the_menu_selects_a_lesson_and_a_second_opens_it() {
 fn pgdn_scrolls_a_page_and_stops_at_the_end() {
     let state = common::state_dir();
     let mut a = app(state.path());
-    a.handle_key(Key::Char('5'));
+    assert!(a.open("lock"));
     let map = frame(&mut a, 120, 40);
     assert!(map.text_page > 20, "{map:?}");
     a.handle_key(Key::PageDown);

@@ -15,7 +15,7 @@ import sys
 import time
 
 WORKERS = 4
-ROUNDS = 40
+ROUNDS = 100
 
 
 def add(counter, lock, use_lock):

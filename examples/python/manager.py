@@ -14,7 +14,7 @@ import time
 
 
 def work(shared, log, n):
-    for i in range(6):
+    for i in range(12):
         shared[f"worker{n}"] = i          # one message to the server
         log.append(f"{os.getpid()} step {i}")  # another
         time.sleep(0.3)

@@ -8,7 +8,7 @@ fourth process, the resource_tracker, is started alongside to clean up
 shared semaphores if anything dies. forklore shows all of them, and which
 task-carrying pipe each worker sleeps on between tasks.
 
-Optional argument: how many tasks (default 24).
+Optional argument: how many tasks (default 40).
 """
 
 import multiprocessing as mp
@@ -29,7 +29,7 @@ def count_primes(limit):
 
 
 if __name__ == "__main__":
-    tasks = int(sys.argv[1]) if len(sys.argv) > 1 else 24
+    tasks = int(sys.argv[1]) if len(sys.argv) > 1 else 40
     ctx = mp.get_context("spawn")
     with ctx.Pool(processes=3) as pool:
         # imap hands out one task at a time, so the work spreads over the

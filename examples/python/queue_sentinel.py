@@ -14,7 +14,7 @@ import multiprocessing as mp
 import os
 import time
 
-ITEMS_EACH = 15
+ITEMS_EACH = 30
 
 
 def produce(queue, name):

@@ -177,6 +177,11 @@ pub struct ProcRow {
 }
 
 impl ExitKind {
+    /// Not a normal end: killed by a signal, or an exit code other than 0.
+    pub fn is_failure(self) -> bool {
+        !matches!(self, Self::Code(0))
+    }
+
     /// `exit 0`, `killed by SIGKILL`.
     pub fn describe(self) -> String {
         match self {

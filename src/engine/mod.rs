@@ -5,6 +5,7 @@
 pub mod board;
 pub mod child;
 pub mod events;
+pub mod forker;
 pub mod lock;
 pub mod pipe;
 pub mod pool;
@@ -142,6 +143,48 @@ impl Engine {
         let slot = self.take_slot()?;
         self.reserved.push((slot, role.to_string(), daemon));
         u32::try_from(slot).map_err(io::Error::other)
+    }
+
+    /// A process one of this run's workers started into `slot` (reserved
+    /// with `reserve_slot`), known by its PID before it has published: it
+    /// is followed from now on, and listed under `started_by`, the worker
+    /// that made it, whoever its parent is (a fork with `CLONE_PARENT`
+    /// makes forklore the parent of a worker's child).
+    pub fn claim(&mut self, slot: u32, pid: i32, started_by: i32) -> io::Result<()> {
+        let slot = slot as usize;
+        if let Some(c) = self.children.iter_mut().find(|c| c.slot == slot) {
+            // Already found on the board.
+            c.started_by = started_by;
+            return Ok(());
+        }
+        let i = self
+            .reserved
+            .iter()
+            .position(|(s, _, _)| *s == slot)
+            .ok_or_else(|| io::Error::other(format!("slot {slot} was not reserved")))?;
+        let (slot, role, daemon) = self.reserved.swap_remove(i);
+        let ppid = sys::proc_stat(pid).map_or(started_by, |s| s.ppid);
+        let mut child = Child::new(pid, slot, role, false, ppid);
+        child.started_by = started_by;
+        child.daemon = daemon;
+        child.keep_zombie = self.keep_zombies;
+        self.children.push(child);
+        Ok(())
+    }
+
+    /// How a worker's child ended, as that worker (its parent, which reaped
+    /// it) reported: a forkserver tells the process that asked for a child.
+    pub fn report_exit(&mut self, pid: i32, exit: ExitKind) {
+        let me = self.me;
+        if let Some(c) = self
+            .children
+            .iter_mut()
+            .find(|c| c.pid == pid && !c.direct && c.ppid != me && !c.reaped)
+        {
+            c.exit = Some(exit);
+            c.vanished = true;
+            c.stat = None;
+        }
     }
 
     /// The process group all of this run's workers share, while it exists.

@@ -53,17 +53,25 @@ impl Semaphore {
 
     /// Takes a permit if one is free.
     pub fn try_acquire(&self) -> bool {
+        self.try_acquire_under().is_some()
+    }
+
+    /// Takes a permit if one is free; returns the limit that let it in (the
+    /// limit may change at any moment, this is the one it was checked
+    /// against).
+    pub fn try_acquire_under(&self) -> Option<u32> {
         loop {
             let n = self.inside.load(Ordering::Acquire);
-            if n >= self.limit.load(Ordering::Acquire) {
-                return false;
+            let k = self.limit.load(Ordering::Acquire);
+            if n >= k {
+                return None;
             }
             if self
                 .inside
                 .compare_exchange(n, n + 1, Ordering::AcqRel, Ordering::Acquire)
                 .is_ok()
             {
-                return true;
+                return Some(k);
             }
         }
     }
@@ -75,29 +83,34 @@ impl Semaphore {
 
     /// Like `acquire`, giving up after `timeout`; returns whether it got one.
     pub fn acquire_timeout(&self, timeout: Duration) -> bool {
+        self.acquire_until(Some(Instant::now() + timeout)).is_some()
+    }
+
+    /// Like `acquire_timeout`; returns the limit that let it in, if it got in.
+    pub fn acquire_timeout_under(&self, timeout: Duration) -> Option<u32> {
         self.acquire_until(Some(Instant::now() + timeout))
     }
 
-    fn acquire_until(&self, deadline: Option<Instant>) -> bool {
+    fn acquire_until(&self, deadline: Option<Instant>) -> Option<u32> {
         loop {
             // Read the sequence first: a release after this changes it, so
             // the futex wait below returns at once instead of missing it.
             let seq = self.seq.load(Ordering::Acquire);
-            if self.try_acquire() {
-                return true;
+            if let Some(k) = self.try_acquire_under() {
+                return Some(k);
             }
             let timeout = match deadline {
                 None => None,
                 Some(d) => match d.checked_duration_since(Instant::now()) {
                     Some(left) if !left.is_zero() => Some(left),
-                    _ => return false,
+                    _ => return None,
                 },
             };
             self.waiters.fetch_add(1, Ordering::AcqRel);
             let woke = sys::futex_wait(&self.seq, seq, timeout);
             self.waiters.fetch_sub(1, Ordering::AcqRel);
             if woke == Wake::TimedOut && deadline.is_some() {
-                return self.try_acquire();
+                return self.try_acquire_under();
             }
         }
     }
@@ -165,6 +178,10 @@ impl EventFlag {
     }
 }
 
+/// The largest limit whose own maximum a `Room` keeps (larger ones share
+/// the last entry).
+pub const MAX_LIMIT_KEPT: u32 = 64;
+
 /// A semaphore with an event, and a head count kept apart from the
 /// semaphore's own: processes call `enter` after `acquire` returns and
 /// `leave` before `release`, so the most ever inside is measured by the
@@ -175,6 +192,10 @@ pub struct Room {
     pub event: EventFlag,
     now: AtomicU32,
     max: AtomicU32,
+    /// For each limit K: the most inside at once, counted as each process
+    /// got in while K let it in. Lowering K throws nobody out, so the
+    /// overall maximum can exceed the limit of the moment; this one cannot.
+    by_limit: [AtomicU32; MAX_LIMIT_KEPT as usize + 1],
 }
 
 // SAFETY: repr(C) of the above and atomics; all zero is valid.
@@ -185,6 +206,25 @@ impl Room {
         let n = self.now.fetch_add(1, Ordering::AcqRel) + 1;
         self.max.fetch_max(n, Ordering::AcqRel);
         n
+    }
+
+    /// `enter`, for a process the limit `k` let in (`acquire_timeout_under`).
+    pub fn enter_under(&self, k: u32) -> u32 {
+        let n = self.enter();
+        let i = k.min(MAX_LIMIT_KEPT) as usize;
+        self.by_limit[i].fetch_max(n, Ordering::AcqRel);
+        n
+    }
+
+    /// For each limit someone got in under: (K, the most inside at once as
+    /// they got in), smallest K first.
+    pub fn max_by_limit(&self) -> Vec<(u32, u32)> {
+        (0..=MAX_LIMIT_KEPT)
+            .filter_map(|k| {
+                let n = self.by_limit[k as usize].load(Ordering::Acquire);
+                (n > 0).then_some((k, n))
+            })
+            .collect()
     }
 
     pub fn leave(&self) {
@@ -283,5 +323,31 @@ mod tests {
         room.enter();
         room.leave();
         assert_eq!((room.now(), room.max()), (1, 2));
+    }
+
+    /// Three inside under K = 3, K lowered to 1: the overall maximum stays
+    /// 3, but under K = 1 nobody gets in until all have left, and then one.
+    #[test]
+    fn the_most_inside_is_kept_per_limit() {
+        let room = Shared::<Room>::create("test").unwrap();
+        room.sem.set_limit(3);
+        for _ in 0..3 {
+            let k = room.sem.try_acquire_under().unwrap();
+            room.enter_under(k);
+        }
+        room.sem.set_limit(1);
+        assert_eq!(room.sem.try_acquire_under(), None);
+        for _ in 0..3 {
+            room.leave();
+            room.sem.release();
+        }
+        let k = room
+            .sem
+            .acquire_timeout_under(Duration::from_secs(1))
+            .unwrap();
+        assert_eq!(k, 1);
+        room.enter_under(k);
+        assert_eq!(room.max(), 3);
+        assert_eq!(room.max_by_limit(), vec![(1, 1), (3, 3)]);
     }
 }

@@ -60,6 +60,28 @@ impl WorkerCtx {
         Ok(ctx)
     }
 
+    /// In a process just forked from this worker (see `forker`): become the
+    /// worker of board slot `slot`, whose parent must be `parent`. The board
+    /// and the event pipe were inherited with the memory. Allocates nothing
+    /// (a child forked while another thread ran must not touch malloc).
+    pub fn become_forked(&mut self, slot: u32, parent: i32) -> io::Result<()> {
+        // The parent may die at any moment; after this call its death kills
+        // us, and the check below catches a death before it.
+        sys::set_death_signal(nix::sys::signal::Signal::SIGKILL)?;
+        if sys::getppid() != parent {
+            return Err(io::Error::from(io::ErrorKind::NotConnected));
+        }
+        self.spec.slot = slot;
+        self.spec.parent = parent;
+        self.pid = sys::getpid().unsigned_abs();
+        self.data = RecordData {
+            pid: self.pid,
+            ..RecordData::default()
+        };
+        self.publish_now();
+        Ok(())
+    }
+
     pub fn control(&self) -> &Control {
         &self.board.control
     }

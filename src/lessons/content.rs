@@ -50,15 +50,18 @@ pub struct ContentError {
 }
 
 impl fmt::Display for ContentError {
+    /// File names and problems quote what the file holds: escaped, so a
+    /// control character in it never reaches the terminal raw.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file.display())?;
+        let file = self.file.display().to_string();
+        write!(f, "{}", crate::printable::escape_line(&file))?;
         if let Some(line) = self.line {
             write!(f, ":{line}")?;
             if let Some(col) = self.column {
                 write!(f, ":{col}")?;
             }
         }
-        write!(f, ": {}", self.problem)
+        write!(f, ": {}", crate::printable::escape_line(&self.problem))
     }
 }
 
@@ -103,10 +106,10 @@ pub fn load(id: &str, builtin: &str, dir: Option<&Path>) -> Result<Content, Cont
                 column: e.column,
                 problem: e.problem,
             })?;
-            return parse_lesson(id, &text, &path);
+            return parse_lesson(id, &text, &path).map(Content::printable);
         }
     }
-    parse_lesson(id, builtin, &PathBuf::from(format!("lessons/{id}.toml")))
+    parse_lesson(id, builtin, &PathBuf::from(format!("lessons/{id}.toml"))).map(Content::printable)
 }
 
 /// Parses lesson `id`'s file and checks what TOML alone cannot: that each
@@ -146,6 +149,41 @@ pub fn parse_lesson(id: &str, text: &str, file: &Path) -> Result<Content, Conten
     Ok(content)
 }
 
+impl Content {
+    /// The text with every control character (an escape sequence a file
+    /// may hold) made visible, so that the screen shows it rather than the
+    /// terminal obeying it.
+    fn printable(mut self) -> Self {
+        fn esc(s: &mut String) {
+            if let std::borrow::Cow::Owned(o) = crate::printable::escape(s) {
+                *s = o;
+            }
+        }
+        fn line(s: &mut String) {
+            if let std::borrow::Cow::Owned(o) = crate::printable::escape_line(s) {
+                *s = o;
+            }
+        }
+        line(&mut self.title);
+        line(&mut self.summary);
+        for s in &mut self.sections {
+            line(&mut s.heading);
+            esc(&mut s.body);
+        }
+        if let Some(code) = self.code.as_mut() {
+            esc(code);
+        }
+        self.try_this.iter_mut().for_each(line);
+        if let Some(goal) = self.goal.as_mut() {
+            line(goal);
+        }
+        for item in &mut self.checklist {
+            line(&mut item.text);
+        }
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,6 +206,18 @@ mod tests {
         let text = "title = \"x\"\nsummary = \"y\"\ncode = 3\n";
         let err = parse_toml::<Content>(text, Path::new("x.toml")).unwrap_err();
         assert_eq!(err.line, Some(3), "{err}");
+    }
+
+    #[test]
+    fn control_characters_in_a_lesson_file_are_shown_not_obeyed() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "title = \"t\\u001b]0;x\\u0007\"\nsummary = \"s\\u009b2J\"\n\
+                    [[section]]\nheading = \"h\"\nbody = \"a\\u001b[2J\\nb\"\n";
+        std::fs::write(dir.path().join("lock.toml"), text).unwrap();
+        let c = load("lock", "", Some(dir.path())).unwrap();
+        assert_eq!(c.title, "t\\u{1b}]0;x\\u{7}");
+        assert_eq!(c.summary, "s\\u{9b}2J");
+        assert_eq!(c.sections[0].body, "a\\u{1b}[2J\nb");
     }
 
     #[test]

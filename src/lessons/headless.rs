@@ -132,6 +132,51 @@ impl Report {
         self
     }
 
+    /// Workers that did not end normally (killed by a signal, or an exit
+    /// code other than 0), with what `detail` says of each.
+    pub fn died(&self) -> Vec<&ProcRow> {
+        self.processes
+            .iter()
+            .filter(|p| match p.exit {
+                Some(crate::engine::ExitKind::Signal(_)) => true,
+                Some(crate::engine::ExitKind::Code(c)) => c != 0,
+                None => false,
+            })
+            .collect()
+    }
+
+    /// Says who died and how: the `died` field (`pid`, `role`, `exit` as in
+    /// `processes`) and one line each, "consumer 0 (PID 4711) was killed by
+    /// SIGKILL" followed by what `detail` says of that process.
+    pub fn note_deaths(&mut self, detail: impl Fn(&ProcRow) -> String) -> &mut Self {
+        let mut died = Vec::new();
+        let mut lines = Vec::new();
+        for p in self.died() {
+            died.push(json!({
+                "pid": p.pid,
+                "role": p.role,
+                "exit": p.exit.map(crate::engine::ExitKind::to_json),
+            }));
+            let how = p.exit.map(|e| match e {
+                crate::engine::ExitKind::Signal(_) => format!("was {}", e.describe()),
+                crate::engine::ExitKind::Code(c) => format!("exited with code {c}"),
+            });
+            let extra = detail(p);
+            lines.push(format!(
+                "{} (PID {}) {}{}{extra}",
+                p.role,
+                p.pid,
+                how.unwrap_or_default(),
+                if extra.is_empty() { "" } else { " " }
+            ));
+        }
+        self.field("died", Value::Array(died));
+        for l in lines {
+            self.line(l);
+        }
+        self
+    }
+
     /// The `--json` object: `lesson`, `parent_pid`, `elapsed_ms`,
     /// `processes` (pid, ppid, role, exit), then the lesson's fields.
     pub fn to_json(&self) -> Value {

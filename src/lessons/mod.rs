@@ -10,6 +10,7 @@ pub mod scene;
 pub mod stage;
 pub mod teaching;
 pub mod view;
+pub mod words;
 
 use std::io;
 use std::path::Path;
@@ -64,7 +65,7 @@ macro_rules! lessons {
     };
 }
 
-lessons![process, pool, queue, pipe, lock, semaphore, deadlock];
+lessons![process, start, pool, queue, pipe, lock, semaphore, deadlock];
 
 impl std::fmt::Debug for LessonMeta {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

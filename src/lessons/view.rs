@@ -171,6 +171,7 @@ pub struct LessonView {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Panel {
     Process(super::process::ProcessPanel),
+    Start(super::start::StartPanel),
     Lock(Box<super::lock::LockPanel>),
     Deadlock(super::deadlock::DeadlockPanel),
     Pool(super::pool::PoolPanel),

@@ -279,8 +279,8 @@ fn rows(
     let mut p = panel.min(w);
     let mut l = u16::from(log_all > 0);
     let mut room = rows_for(if l > 0 { 3 } else { 2 });
-    if t + p + l > room && l > 0 {
-        // The log gives way first: its box goes.
+    if table.table_full(w) + p + l > room && l > 0 {
+        // The log gives way first, before any process row: its box goes.
         l = 0;
         room = rows_for(2);
     }

@@ -89,9 +89,19 @@ impl<'a> Table<'a> {
             .max()
             .unwrap_or(0);
         let wanted_note = longest_note.clamp(4, NOTE_MIN);
-        // CPU only when the note keeps a readable column beside it.
+        // CPU only when the note keeps a readable column beside it, and
+        // costs no row: a note wrapped onto a second line to make room
+        // for CPU can push a process off a short screen.
         let cpu_w = col("CPU", &cpu);
-        if width.saturating_sub(fixed(&cols) + cpu_w + 1) >= wanted_note {
+        let note_lines = |note_w: usize| -> usize {
+            v.rows
+                .iter()
+                .map(|r| wrap::height(&r.note, note_w.max(1)).max(1))
+                .sum()
+        };
+        let without = width.saturating_sub(fixed(&cols));
+        let with = width.saturating_sub(fixed(&cols) + cpu_w + 1);
+        if with >= wanted_note && note_lines(with) <= note_lines(without) {
             cols.push(("CPU", cpu_w));
         }
         let note_w = width.saturating_sub(fixed(&cols));

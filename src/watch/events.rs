@@ -105,6 +105,8 @@ pub struct Life {
     pub cmdline: Option<String>,
     pub forked_seen: bool,
     pub execed: bool,
+    /// How many execs were reported.
+    pub execs: u32,
     pub exit: Option<Option<ExitJson>>,
 }
 
@@ -245,6 +247,7 @@ impl Events {
                         .unwrap_or_default();
                     let life = self.lives.entry(tgid).or_default();
                     life.execed = true;
+                    life.execs += 1;
                     life.cmdline = Some(cmdline.clone());
                     let at_ms = self.ms(ns);
                     self.list.push(Event {
@@ -382,6 +385,12 @@ impl Events {
         } else {
             None
         }
+    }
+
+    /// How many execs `pid` ran, when the kernel reports every one (then
+    /// an unchanged count means an unchanged command line).
+    pub fn execs_if_known(&self, pid: Pid) -> Option<u32> {
+        (self.feed == Feed::Kernel).then(|| self.lives.get(&pid).map_or(0, |l| l.execs))
     }
 
     pub fn shutdown(&mut self) {

@@ -40,6 +40,10 @@ pub fn run(cmd: &WatchCmd) -> ExitCode {
         }
         s.wait(Duration::from_millis(100));
     }
-    println!("{}", super::report::json(&s));
-    ExitCode::SUCCESS
+    // A program's names and arguments may hold control characters: the
+    // JSON escapes them all; a reader that went away ends it quietly.
+    crate::cli::print_out(&format!(
+        "{}\n",
+        crate::printable::json(&super::report::json(&s))
+    ))
 }

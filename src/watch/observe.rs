@@ -27,6 +27,8 @@ struct Known {
     /// The command line when `mem` was opened: after an exec the old
     /// memory file reads nothing, so a new one is opened.
     cmdline: String,
+    /// The number of execs the kernel had reported when `cmdline` was read.
+    cmd_execs: Option<u32>,
     pidfd: Option<OwnedFd>,
     mem: Option<Memory>,
     maps: Vec<Mapping>,
@@ -46,6 +48,7 @@ impl Known {
         Self {
             start,
             cmdline: cmdline.to_string(),
+            cmd_execs: None,
             pidfd: crate::engine::sys::pidfd(pid).ok(),
             mem: Memory::open(pid).ok(),
             maps: Vec::new(),
@@ -326,8 +329,22 @@ impl Observer {
         bool,
     )> {
         let dir = self.dirs.get(&pid)?;
-        let stat = dir.stat(buf)?;
-        let mut cmdline = dir.cmdline(buf).unwrap_or_default();
+        // The leader thread's stat is the process's (its state, parent,
+        // group, start): one file fewer per process.
+        let stat = dir.task_stat(pid, buf).or_else(|| dir.stat(buf))?;
+        let execs = events.execs_if_known(pid);
+        // The command line changes only by exec: with every exec reported
+        // by the kernel, an unchanged count means the same command line.
+        let same = self.known.get(&pid).filter(|k| {
+            k.start == stat.start
+                && execs.is_some()
+                && k.cmd_execs == execs
+                && !k.cmdline.is_empty()
+        });
+        let mut cmdline = match same {
+            Some(k) => k.cmdline.clone(),
+            None => dir.cmdline(buf).unwrap_or_default(),
+        };
         if cmdline.is_empty() {
             // A zombie has no memory left to read its arguments from: keep
             // what was read while it lived, or what its exec event said.
@@ -352,13 +369,19 @@ impl Observer {
             known.fds_at = None;
             known.cmdline.clone_from(&cmdline);
         }
+        known.cmd_execs = execs;
         // Threads: state, time on CPU, and the call each sleeps in.
         let mut threads = Vec::new();
         let mut any_futex = false; // a shared futex outside known mappings
         let mut blocked_on: Vec<i32> = Vec::new();
         let mut ran_ns = 0u64;
         for tid in dir.tasks() {
-            let Some(ts) = dir.task_stat(tid, buf) else {
+            let ts = if tid == pid {
+                Some(stat.clone())
+            } else {
+                dir.task_stat(tid, buf)
+            };
+            let Some(ts) = ts else {
                 continue;
             };
             let run_ns = dir.schedstat(tid, buf).map_or(ts.cpu_ticks, |(ns, _)| ns);

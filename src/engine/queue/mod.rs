@@ -14,7 +14,7 @@ mod ring;
 
 use std::io;
 use std::os::fd::{BorrowedFd, OwnedFd};
-use std::sync::atomic::{AtomicU32, Ordering, fence};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering, fence};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -40,6 +40,10 @@ pub struct Queue {
     header: Shared<Header>,
     slots: SharedSlice<Slot>,
     cap: u64,
+    /// `head` as this process last read it (it only grows): `tail` minus
+    /// this is at least the depth now, so a put that cannot make a new
+    /// maximum is known without reading `head` (see `note_depth`).
+    seen_head: AtomicU64,
 }
 
 /// One item as the parent saw it in its slot.
@@ -86,6 +90,7 @@ impl Queue {
             header,
             slots,
             cap: maxsize as u64,
+            seen_head: AtomicU64::new(0),
         })
     }
 
@@ -97,7 +102,12 @@ impl Queue {
         if cap == 0 || cap != slots.len() as u64 {
             return Err(io::Error::other("queue header and slots disagree"));
         }
-        Ok(Self { header, slots, cap })
+        Ok(Self {
+            header,
+            slots,
+            cap,
+            seen_head: AtomicU64::new(0),
+        })
     }
 
     /// The header's and the slots' memfds, to hand to `Engine::spawn`.
@@ -134,12 +144,7 @@ impl Queue {
                     Ok(_) => {
                         slot.write(pid, bytes);
                         slot.turn.store(free + 1, Ordering::Release);
-                        // Reading `head` pulls the consumers' cache line
-                        // over: measure the depth on every 32nd put only
-                        // (and whenever the queue is found full, below).
-                        if pos.is_multiple_of(32) {
-                            self.note_depth(pos + 1);
-                        }
+                        self.note_depth(pos + 1);
                         Self::notify(&h.get_waiters, &h.not_empty);
                         return Ok(pos);
                     }
@@ -187,12 +192,27 @@ impl Queue {
         }
     }
 
-    /// Records the depth seen with `tail` at `tail` (items claimed by
-    /// producers and not yet claimed by consumers), if it is a new maximum.
+    /// After a put that moved `tail` to `tail`: records the depth (items
+    /// claimed by producers and not yet claimed by consumers) if it is a new
+    /// maximum. Every put that could make a new maximum measures it, so the
+    /// maximum is exact, not sampled.
+    ///
+    /// Reading `head` pulls the consumers' cache line over, so it is read
+    /// only when it could matter: `head` only grows, so with the value this
+    /// process last read, `tail - seen_head` is at least the depth now; if
+    /// even that is no more than the maximum so far (which shares a cache
+    /// line with the waiter counts `notify` reads anyway), no new maximum is
+    /// possible. Once the queue has been full, no put reads `head` again.
     fn note_depth(&self, tail: u64) {
         let h = &*self.header;
-        let depth = tail.saturating_sub(h.head.load(Ordering::Relaxed));
-        if depth > h.max_depth.load(Ordering::Relaxed) {
+        let max = h.max_depth.load(Ordering::Relaxed);
+        if max >= self.cap || tail.saturating_sub(self.seen_head.load(Ordering::Relaxed)) <= max {
+            return;
+        }
+        let head = h.head.load(Ordering::Relaxed);
+        self.seen_head.fetch_max(head, Ordering::Relaxed);
+        let depth = tail.saturating_sub(head);
+        if depth > max {
             h.max_depth.fetch_max(depth, Ordering::Relaxed);
         }
     }
@@ -312,6 +332,16 @@ impl Queue {
         }
     }
 
+    /// Wakes every process asleep on the queue, on either side (the parent,
+    /// when a run must end: each sleeper looks again and sees why).
+    pub fn wake_all(&self) {
+        let h = &*self.header;
+        for word in [&h.not_full, &h.not_empty] {
+            word.fetch_add(1, Ordering::Release);
+            sys::futex_wake(word, u32::MAX);
+        }
+    }
+
     /// Says one producer has put its last item; returns how many have.
     pub fn producer_finished(&self) -> u32 {
         self.header
@@ -374,6 +404,34 @@ mod tests {
                 .is_none()
         );
         assert_eq!(q.snapshot().max_depth, 3);
+    }
+
+    /// The most at once is exact: filled without ever being found full
+    /// (no put refused), it says 6 of 6; refilled to 4 it stays 6; a new
+    /// queue filled to 5 says 5, not 1 (it sampled every 32nd put).
+    #[test]
+    fn the_most_at_once_is_exact_without_a_refused_put() {
+        let q = Queue::create(6).unwrap();
+        for i in 0..6u32 {
+            q.try_put(7, &i).unwrap();
+            assert_eq!(q.snapshot().max_depth, u64::from(i) + 1);
+        }
+        for _ in 0..6 {
+            q.try_get::<u32>().unwrap().unwrap();
+        }
+        for i in 0..4u32 {
+            q.try_put(7, &i).unwrap();
+        }
+        assert_eq!(q.snapshot().max_depth, 6);
+        // Laps further on, with the head read long ago: still exact.
+        let q = Queue::create(6).unwrap();
+        for lap in 0..40u32 {
+            for i in 0..(lap % 5) + 1 {
+                q.try_put(7, &i).unwrap();
+            }
+            while q.try_get::<u32>().unwrap().is_some() {}
+        }
+        assert_eq!(q.snapshot().max_depth, 5);
     }
 
     #[test]

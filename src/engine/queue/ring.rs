@@ -25,7 +25,8 @@ pub struct Header {
     _pad_head: [AtomicU64; 7],
     /// The number of slots (the queue's maxsize), written once by the creator.
     pub(super) cap: AtomicU64,
-    /// Most items ever seen in the queue at once (measured after each put).
+    /// Most items ever in the queue at once (measured after every put that
+    /// could make a new maximum).
     pub(super) max_depth: AtomicU64,
     /// Processes asleep (or about to sleep) because the queue was full / empty.
     pub(super) put_waiters: AtomicU32,

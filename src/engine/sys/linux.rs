@@ -203,6 +203,29 @@ pub unsafe fn clone_sibling() -> io::Result<Option<i32>> {
     }
 }
 
+/// A plain `fork()` (glibc's, with its fork handlers): the new process is
+/// this one's child. Returns `None` in the new process and its PID in the
+/// caller.
+///
+/// # Safety
+/// As for `clone_sibling`: only in a single-threaded process, or the child
+/// may only make async-signal-safe calls.
+pub unsafe fn fork_child() -> io::Result<Option<i32>> {
+    // SAFETY: the caller's contract above.
+    match unsafe { nix::unistd::fork() }? {
+        nix::unistd::ForkResult::Child => Ok(None),
+        nix::unistd::ForkResult::Parent { child } => Ok(Some(child.as_raw())),
+    }
+}
+
+/// Ends this process at once: no exit handlers, no destructors, no flush.
+/// What a child forked from a threaded process may call (async-signal-safe).
+pub fn exit_now(code: i32) -> ! {
+    // SAFETY: `_exit` takes a number and never returns; nothing of Rust's
+    // is left half done that another process could see.
+    unsafe { libc::_exit(code) }
+}
+
 /// Where this process's argv strings lie, as the kernel records them:
 /// what `/proc/PID/cmdline` (and so `ps`) shows.
 #[derive(Debug, Clone, Copy)]

@@ -8,6 +8,7 @@ use super::scenario::{Scenario, Step};
 use super::worker::Counter;
 use crate::engine::ProcRow;
 use crate::lessons::view::{Banner, Reading};
+use crate::lessons::words::plural;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProcView {
@@ -202,7 +203,7 @@ pub(super) fn reading(t: &Table, r: &ProcRow) -> Reading {
     }
     let retries = t.retries(i);
     if retries > 0 {
-        note = format!("{note}; {retries} retries");
+        note = format!("{note}; {}", plural(retries, "retry", "retries"));
     }
     Reading {
         step: format!("{}: {at}", cursor + 1),

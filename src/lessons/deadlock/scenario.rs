@@ -136,6 +136,24 @@ impl Step {
     }
 }
 
+/// What is wrong with a lock's or a process's name, if anything. Names are
+/// printed in errors, reports and on screen: a control character in one
+/// (ESC starts a terminal escape sequence) is refused, with where it is.
+fn name_problem(what: &str, name: &str) -> Option<String> {
+    let shown = crate::printable::escape_line(name);
+    if let Some((i, c)) = crate::printable::first_control(name) {
+        return Some(format!(
+            "bad {what} name '{shown}': character {} is a control character (U+{:04X}); names must be printable",
+            i + 1,
+            u32::from(c)
+        ));
+    }
+    if name.is_empty() || name.contains(char::is_whitespace) {
+        return Some(format!("bad {what} name '{shown}'"));
+    }
+    None
+}
+
 /// `300ms`, `2s`, `1.5s`.
 fn parse_duration(s: &str) -> Option<Duration> {
     let (num, scale) = if let Some(n) = s.strip_suffix("ms") {
@@ -208,8 +226,8 @@ impl Scenario {
         let mut locks = Vec::new();
         for l in &raw.locks {
             let name = l.get_ref().trim().to_string();
-            if name.is_empty() || name.contains(char::is_whitespace) {
-                return Err(err(Some(l.span()), format!("bad lock name '{name}'")));
+            if let Some(problem) = name_problem("lock", &name) {
+                return Err(err(Some(l.span()), problem));
             }
             if locks.contains(&name) {
                 return Err(err(Some(l.span()), format!("duplicate lock name '{name}'")));
@@ -225,11 +243,8 @@ impl Scenario {
         let mut processes: Vec<Process> = Vec::new();
         for p in &raw.process {
             let name = p.name.get_ref().trim().to_string();
-            if name.is_empty() || name.contains(char::is_whitespace) {
-                return Err(err(
-                    Some(p.name.span()),
-                    format!("bad process name '{name}'"),
-                ));
+            if let Some(problem) = name_problem("process", &name) {
+                return Err(err(Some(p.name.span()), problem));
             }
             if processes.iter().any(|q| q.name == name) {
                 return Err(err(
@@ -283,7 +298,9 @@ impl Scenario {
             return Err(err(seventeenth, "more than 16 processes".into()));
         }
         Ok(Self {
-            title: raw.title,
+            // Shown on screen and printed: a control character in it is
+            // written out visibly, never sent to the terminal.
+            title: crate::printable::escape_line(&raw.title).into_owned(),
             locks,
             processes,
         })
@@ -382,9 +399,9 @@ pub fn all(lessons: Option<PathBuf>) -> Vec<(String, Result<Scenario, String>)> 
                 .collect();
             files.sort();
             for f in files {
-                let id = f
-                    .file_stem()
-                    .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+                let id = f.file_stem().map_or_else(String::new, |s| {
+                    crate::printable::escape_line(&s.to_string_lossy()).into_owned()
+                });
                 out.push((id, Scenario::load(&f).map_err(|e| e.to_string())));
             }
         }
@@ -506,6 +523,29 @@ mod tests {
             }
         );
         assert_eq!(s.processes[1].steps.len(), 5);
+    }
+
+    #[test]
+    fn a_control_character_in_a_name_is_refused_with_its_place() {
+        let e = parse(
+            "title = \"t\"\nlocks = [\"A\", \"B\\u001b[2J\"]\n[[process]]\nname = \"P\"\nsteps = [\"work\"]\n",
+        )
+        .unwrap_err();
+        assert_eq!((e.line, e.column), (Some(2), Some(15)), "{e}");
+        assert!(e.problem.contains("U+001B"), "{e}");
+        assert!(!e.to_string().contains('\u{1b}'), "{e}");
+        let e = parse(
+            "title = \"t\"\nlocks = [\"A\"]\n[[process]]\nname = \"P\u{9b}1\"\nsteps = [\"work\"]\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.line, Some(4), "{e}");
+        assert!(e.problem.contains("U+009B"), "{e}");
+        assert!(!e.to_string().chars().any(char::is_control), "{e}");
+        let s = parse(
+            "title = \"x\\u001b]0;pwned\\u0007\"\nlocks = [\"A\"]\n[[process]]\nname = \"P\"\nsteps = [\"work\"]\n",
+        )
+        .unwrap();
+        assert_eq!(s.title, "x\\u{1b}]0;pwned\\u{7}");
     }
 
     #[test]

@@ -17,6 +17,7 @@ use crate::lessons::keys::{Key, LessonKey};
 use crate::lessons::scene::{Scene, restart};
 use crate::lessons::stage::Stage;
 use crate::lessons::teaching::Happening;
+use crate::lessons::words::plural;
 use crate::lessons::view::{Banner, Pace, Panel, Progress, Reading, RunState};
 
 /// How long a run at teaching pace should last: long enough to watch the
@@ -419,8 +420,8 @@ impl Scene for LockScene {
         let lock = LockRun::start(stage.new_engine()?, &plan)?;
         if self.repeat.is_none() {
             stage.log(format!(
-                "{} workers x {iterations} increments, lock: {}",
-                plan.workers,
+                "{} x {iterations} increments, lock: {}",
+                plural(plan.workers, "worker", "workers"),
                 on_off(plan.lock_on)
             ));
         }

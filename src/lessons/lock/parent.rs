@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use super::worker::{Job, LockShared, Loop, MAX_WORKERS, Step, lock_switched_on, set_lock};
 use crate::engine::{Engine, Shared, sys};
 use crate::lessons::RunError;
+use crate::lessons::words::plural;
 
 /// What one run is: how many workers, how many increments each, the
 /// switch at the start, and which loop they run.
@@ -198,7 +199,10 @@ impl LockRun {
                 self.log.push(if holds {
                     format!("{pid} {how} while holding the lock: the lock is held by a dead PID")
                 } else {
-                    format!("{pid} {how} after {writes} increments")
+                    format!(
+                        "{pid} {how} after {}",
+                        plural(writes, "increment", "increments")
+                    )
                 });
             }
             if holds {

@@ -62,7 +62,12 @@ impl Headless for Args {
         let elapsed = t0.elapsed();
         let expected = lock_run.expected();
         let actual = lock_run.counter();
-        let lost = expected.saturating_sub(actual);
+        // As the app counts them: an update is lost when a worker wrote it
+        // and another overwrote it. Increments a killed worker never got to
+        // make are not lost updates (the lock cannot save those): they are
+        // counted apart, in the app's words.
+        let lost = lock_run.snapshot(&engine).lost;
+        let never_made = lock_run.missing_from_dead();
         let run_ms = lock_run.run_time().map(crate::stats::ms);
         let mut report = Report::from_engine(META.id, &engine, elapsed);
         report
@@ -72,11 +77,27 @@ impl Headless for Args {
             .field("expected", expected)
             .field("actual", actual)
             .field("lost_updates", lost)
+            .field("never_made_by_dead_workers", never_made)
             .field("run_ms", json!(run_ms))
             .line(format!(
                 "lock {}: {workers} x {iterations} increments, counter {actual} of {expected}, {lost} lost",
                 if lock { "on" } else { "off" }
             ));
+        report.note_deaths(|p| {
+            lock_run.dead.iter().find(|d| d.pid == p.pid).map_or_else(String::new, |d| {
+                format!(
+                    "after writing {} increments{}{}",
+                    d.writes,
+                    if d.half_done() { "; its increment in progress died with it" } else { "" },
+                    if d.recovered { "; forklore took the lock back" } else { "" }
+                )
+            })
+        });
+        if never_made > 0 {
+            report.line(format!(
+                "never made by dead workers: {never_made} (the goal minus these is reachable)"
+            ));
+        }
         if let Some(ms) = run_ms {
             report.line(format!("the increments took {ms} ms"));
         }

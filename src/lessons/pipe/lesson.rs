@@ -14,6 +14,7 @@ use crate::lessons::queue;
 use crate::lessons::scene::Scene;
 use crate::lessons::stage::Stage;
 use crate::lessons::teaching::Happening;
+use crate::lessons::words::plural;
 use crate::lessons::view::{Panel, Progress, Reading, RunState};
 
 /// At teaching pace a run lasts this long: one result a step (or, while
@@ -143,6 +144,8 @@ pub struct Channel {
     last_read: Option<Instant>,
     eof: bool,
     epipe: bool,
+    /// The sender was killed (or failed), and the log has said so.
+    death_said: bool,
     /// How the run's length is counted: (done, planned, unit), read from
     /// the sender's row.
     length: Length,
@@ -179,7 +182,30 @@ impl Channel {
             last_read: None,
             eof: false,
             epipe: false,
+            death_said: false,
         }
+    }
+
+    /// A sender killed mid-run also ends in EOF (the kernel closes a dead
+    /// process's descriptors): say how it really ended, once.
+    fn note_death(&mut self, stage: &mut Stage) {
+        if self.death_said {
+            return;
+        }
+        let rows = stage.rows();
+        let Some(r) = rows.iter().find(|r| r.pid == self.sender) else {
+            return;
+        };
+        let Some(e) = r.exit.filter(|e| e.is_failure()) else {
+            return;
+        };
+        self.death_said = true;
+        stage.log(format!(
+            "{} {} after sending {}: the kernel closed its write end, so the EOF is not the end of its work",
+            r.pid,
+            e.describe(),
+            plural(Counter::Msgs.get(&r.record), "message", "messages")
+        ));
     }
 
     /// Reads what the kernel holds (at most a budget), answering in duplex.
@@ -231,11 +257,16 @@ impl Channel {
     }
 }
 
-/// A sender or race reader/writer row: its step and messages.
+/// A sender or race reader/writer row: its step and messages, and how it
+/// died if it did.
 fn pipe_reading(r: &ProcRow) -> Reading {
+    let msgs = Counter::Msgs.get(&r.record);
     Reading {
         step: Step::of(&r.record).map_or("", Step::word).into(),
-        note: format!("{} messages", Counter::Msgs.get(&r.record)),
+        note: match r.exit.filter(|e| e.is_failure()) {
+            Some(e) => format!("{}, {}", e.describe(), plural(msgs, "message", "messages")),
+            None => plural(msgs, "message", "messages"),
+        },
         highlight: false,
     }
 }
@@ -476,6 +507,7 @@ impl Scene for PipeScene {
             }
             Some(Live::Pipe(ch)) => {
                 self.follow(stage, ch, events);
+                ch.note_death(stage);
                 ch.eof || ch.reader_closed()
             }
         };

@@ -116,11 +116,23 @@ pub fn measure(exe: &Path, messages: u64, duplex: bool) -> Result<Measured, RunE
                 in_order &= u64::from(m.seq) == got && m == worker::item(m.seq);
                 got += 1;
                 bytes += size as u64;
-                if let Some(w) = run.answers.as_mut() {
-                    w.send(&Answer { seq: m.seq })?;
+                if let Some(w) = run.answers.as_mut()
+                    && let Err(e) = w.send(&Answer { seq: m.seq })
+                {
+                    // The sender is gone (killed): read what it left, then
+                    // EOF; how it ended is in the report.
+                    if !matches!(
+                        e.kind(),
+                        io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
+                    ) {
+                        return Err(e.into());
+                    }
+                    run.answers = None;
                 }
             }
             Ok(Recv::Eof) => break true,
+            // A socket whose other end died with answers unread.
+            Err(e) if e.kind() == io::ErrorKind::ConnectionReset => break true,
             Ok(Recv::Empty) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {
                 if let Some(sig) = sys::terminate_requested() {

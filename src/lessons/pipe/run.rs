@@ -1,5 +1,6 @@
 //! `forklore run pipe`: a worker sends N results; forklore reads them all.
 
+use super::worker::Counter;
 use super::{DEFAULT_MESSAGES, META, parent};
 use crate::lessons::headless::{Headless, Report, RunEnv, RunError, big_count};
 
@@ -29,6 +30,15 @@ impl Headless for Args {
                 "{} messages ({} bytes) read, {rate} per second, in order: {}, then EOF: {}",
                 m.messages, m.bytes, m.in_order, m.eof
             ));
+        // A sender killed mid-run also gives EOF: the kernel closes a dead
+        // process's descriptors. Its exit tells the two apart.
+        let asked = self.messages;
+        report.note_deaths(|p| {
+            let sent = Counter::Msgs.get(&p.record);
+            format!(
+                "after sending {sent} of {asked} messages: the kernel closed its end when it died, so the EOF does not mean it finished"
+            )
+        });
         Ok(report)
     }
 }

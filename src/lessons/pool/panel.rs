@@ -4,6 +4,7 @@
 use crate::engine::ProcRow;
 use crate::engine::pool::{Counter, Step, TaskState};
 use crate::lessons::view::Reading;
+use crate::lessons::words::plural;
 
 /// One finished run, for the comparison table.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,9 +63,9 @@ pub fn read(r: &ProcRow) -> Reading {
         note: match r.exit {
             Some(e) => e.describe(),
             None => format!(
-                "{} tasks, {} chunks",
-                Counter::Tasks.get(rec),
-                Counter::Chunks.get(rec)
+                "{}, {}",
+                plural(Counter::Tasks.get(rec), "task", "tasks"),
+                plural(Counter::Chunks.get(rec), "chunk", "chunks")
             ),
         },
         highlight: step == Some(Step::Busy) && r.exit.is_none(),

@@ -11,6 +11,7 @@ use crate::lessons::keys::{Key, LessonKey};
 use crate::lessons::scene::Scene;
 use crate::lessons::stage::Stage;
 use crate::lessons::teaching::Happening;
+use crate::lessons::words::plural;
 use crate::lessons::view::{Panel, Progress, Reading, RunState};
 
 /// At the default 400 ms a step (and 200 ms of computing in each), a run
@@ -249,7 +250,8 @@ impl Scene for ProcessScene {
         parent::spawn_workers(engine, workers, APP_STEPS)?;
         engine.control().start();
         stage.log(format!(
-            "started {workers} workers: each is a copy of forklore"
+            "started {}: each is a copy of forklore",
+            plural(workers, "worker", "workers")
         ));
         Ok(())
     }

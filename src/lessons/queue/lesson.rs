@@ -13,6 +13,7 @@ use crate::lessons::keys::{Key, LessonKey};
 use crate::lessons::scene::Scene;
 use crate::lessons::stage::Stage;
 use crate::lessons::teaching::Happening;
+use crate::lessons::words::plural;
 use crate::lessons::view::{Banner, Pace, Panel, Progress, Reading};
 
 const MAXSIZES: [usize; 6] = [2, 4, 6, 8, 12, 16];
@@ -60,7 +61,7 @@ const KEYS: &[LessonKey<Command>] = &[
     LessonKey {
         keys: &[Key::Char('s')],
         label: "slow consumers",
-        help: "Consumers take three steps per item, or one: the queue fills up, or drains (now)",
+        help: "Consumers take three steps per item, or half of one: the queue fills up, or drains (now)",
         command: Command::SlowConsumers,
     },
     LessonKey {
@@ -252,8 +253,10 @@ impl Scene for QueueScene {
         let queue = QueueRun::spawn(engine, setup)?;
         engine.control().start();
         stage.log(format!(
-            "{} producers and {} consumers share a queue of {} slots",
-            setup.producers, setup.consumers, setup.maxsize
+            "{} and {} share a queue of {} slots",
+            plural(setup.producers, "producer", "producers"),
+            plural(setup.consumers, "consumer", "consumers"),
+            setup.maxsize
         ));
         Ok(Live {
             queue,
@@ -294,6 +297,15 @@ impl Scene for QueueScene {
 
     fn observe(&mut self, stage: &mut Stage, run: &mut Option<Live>, _: &[Event]) {
         let Some(live) = run else { return };
+        // A killed worker: said with its signal; the others woken or ended
+        // when they could not end by themselves (see `QueueRun::tend`).
+        let said = stage
+            .engine()
+            .map(|e| live.queue.tend(e))
+            .unwrap_or_default();
+        for line in said {
+            stage.log(line);
+        }
         let rows = stage.rows();
         live.sample_rate(&rows);
         let stuck = live.find_stuck(&rows);
@@ -330,9 +342,24 @@ impl Scene for QueueScene {
             if o.duplicated == 0 && o.missing == 0 && o.fifo && o.consumed == o.produced {
                 stage.happened(Happening::QueueDrained);
             }
+            let dead: Vec<String> = live
+                .queue
+                .dead
+                .iter()
+                .map(|d| format!("{} {}", d.pid, d.exit.describe()))
+                .collect();
             stage.finish(format!(
-                "all done: {} put, {} taken, {} twice, {} missing, order kept: {}",
-                o.produced, o.consumed, o.duplicated, o.missing, o.fifo
+                "{}: {} put, {} taken, {} twice, {} missing, order kept: {}",
+                if dead.is_empty() {
+                    "all done".to_string()
+                } else {
+                    format!("ended ({})", dead.join(", "))
+                },
+                o.produced,
+                o.consumed,
+                o.duplicated,
+                o.missing,
+                o.fifo
             ));
         }
     }
@@ -349,7 +376,9 @@ impl Scene for QueueScene {
         if stops > 0 {
             note.push_str(&format!(", {did} {stops} STOP"));
         }
-        if stuck {
+        if let Some(e) = r.exit.filter(|e| e.is_failure()) {
+            note = format!("{}, {note}", e.describe());
+        } else if stuck {
             note.push_str(": waits forever (e ends it)");
         } else if r.state == KState::Stopped {
             note.push_str(": stopped");
@@ -367,9 +396,9 @@ impl Scene for QueueScene {
         let rows = stage.rows();
         let setup = self.setup(stage.pace());
         let sentinels = format!(
-            "at the end the last producer puts {} STOP for {} consumers{}",
+            "at the end the last producer puts {} STOP for {}{}",
             setup.sentinels,
-            setup.consumers,
+            plural(setup.consumers, "consumer", "consumers"),
             if setup.sentinels < setup.consumers {
                 ": one too few"
             } else {

@@ -8,9 +8,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use super::META;
-use super::worker::{Counter, Job};
+use super::worker::{Counter, Job, Msg};
 use crate::engine::queue::{Queue, QueueSnapshot};
-use crate::engine::{Child, Engine, ProcRow, SharedSlice};
+use crate::engine::{Child, Engine, ExitKind, ProcRow, SharedSlice};
 use crate::lessons::RunError;
 
 /// A run's shape.
@@ -44,6 +44,35 @@ pub struct QueueRun {
     seen: SharedSlice<AtomicU64>,
     pub producers: Vec<i32>,
     pub consumers: Vec<i32>,
+    /// Workers that died before their part was done, in the order seen.
+    pub dead: Vec<Death>,
+    /// What forklore did so that the others could end.
+    pub rescue: Rescue,
+}
+
+/// A producer or consumer that ended before its part was done: killed by a
+/// signal, or an exit code other than 0.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Death {
+    pub pid: i32,
+    pub role: String,
+    pub exit: ExitKind,
+    pub producer: bool,
+}
+
+/// What forklore did so that a run with dead workers still ends. A dead
+/// consumer leaves producers asleep on a full queue for ever; a dead
+/// producer never counts itself finished, so nobody puts the STOPs and the
+/// consumers sleep on an empty queue for ever (Python's Queue does the
+/// same: a `get()` with no timeout never returns).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rescue {
+    /// No consumer was left to take what the producers still had to put:
+    /// they were told to stop, and woken.
+    pub stopped_producers: bool,
+    /// STOPs forklore put in place of a dead producer, once every producer
+    /// had ended, so that the consumers still waiting could leave.
+    pub stops_put: u32,
 }
 
 /// What the check after a run found.
@@ -70,6 +99,8 @@ impl QueueRun {
             seen,
             producers: Vec::new(),
             consumers: Vec::new(),
+            dead: Vec::new(),
+            rescue: Rescue::default(),
         };
         let [h, s] = run.queue.fds();
         let fds = [h, s, run.seen.fd()];
@@ -90,6 +121,64 @@ impl QueueRun {
             run.producers.push(pid);
         }
         Ok(run)
+    }
+
+    /// Notices workers that died and, when the others can no longer end
+    /// by themselves, wakes or ends them (see `Rescue`). Call it whenever
+    /// the engine has polled; returns what to tell the user.
+    pub fn tend(&mut self, engine: &Engine) -> Vec<String> {
+        let mut said = Vec::new();
+        for c in engine.children() {
+            let producer = self.producers.contains(&c.pid);
+            let ours = producer || self.consumers.contains(&c.pid);
+            let Some(exit) = c.exit.filter(|e| e.is_failure()) else {
+                continue;
+            };
+            if !ours || self.dead.iter().any(|d| d.pid == c.pid) {
+                continue;
+            }
+            said.push(format!("{} {} ({})", c.pid, exit.describe(), c.role));
+            self.dead.push(Death {
+                pid: c.pid,
+                role: c.role.clone(),
+                exit,
+                producer,
+            });
+        }
+        if self.dead.is_empty() {
+            return said;
+        }
+        let live = |pids: &[i32]| {
+            pids.iter()
+                .any(|p| engine.child(*p).is_some_and(|c| !c.finished()))
+        };
+        let (producers_live, consumers_live) = (live(&self.producers), live(&self.consumers));
+        if !consumers_live && producers_live && !self.rescue.stopped_producers {
+            engine.control().request_stop();
+            self.queue.wake_all();
+            self.rescue.stopped_producers = true;
+            said.push(
+                "no consumer is left to take the items: forklore told the producers to stop".into(),
+            );
+        }
+        if consumers_live && !producers_live && self.dead.iter().any(|d| d.producer) {
+            let rows = engine.rows();
+            let put = sum(&rows, &self.producers, Counter::Stops) + u64::from(self.rescue.stops_put);
+            let owed = u64::from(self.setup.sentinels).saturating_sub(put);
+            let me = engine.pid().unsigned_abs();
+            let mut now = 0;
+            // Without blocking: a full queue is tried again next time.
+            while now < owed && self.queue.try_put(me, &Msg::Stop).is_ok() {
+                now += 1;
+            }
+            if now > 0 {
+                self.rescue.stops_put += u32::try_from(now).unwrap_or(u32::MAX);
+                said.push(format!(
+                    "a producer died before the STOPs were put: forklore ({me}) put {now} STOP so the consumers can leave"
+                ));
+            }
+        }
+        said
     }
 
     pub fn snapshot(&self) -> QueueSnapshot {
@@ -153,28 +242,34 @@ fn sum(rows: &[ProcRow], pids: &[i32], counter: Counter) -> u64 {
 /// One full-speed run to the end: what it measured and checked.
 pub struct Measured {
     pub outcome: Outcome,
+    pub dead: Vec<Death>,
+    pub rescue: Rescue,
     pub max_depth: u64,
     pub elapsed: Duration,
     pub engine: Engine,
 }
 
-/// Runs `setup` at full speed with `exe` as the worker binary, sampling
-/// the queue's depth while it runs.
+/// Runs `setup` at full speed with `exe` as the worker binary.
 pub fn measure(exe: &Path, setup: Setup) -> Result<Measured, RunError> {
     let mut engine = Engine::new(exe, META.id)?;
-    let run = QueueRun::spawn(&mut engine, setup)?;
+    let mut run = QueueRun::spawn(&mut engine, setup)?;
     let t0 = Instant::now();
     engine.control().start();
-    let mut sampled = 0;
+    // A worker's death wakes this wait (its pidfd): the others are woken
+    // or ended then, rather than left asleep for ever.
     engine.wait_until(Some(Duration::from_secs(600)), |e| {
-        sampled = sampled.max(run.snapshot().depth());
+        run.tend(e);
         e.children().iter().all(Child::finished)
     })?;
     let elapsed = t0.elapsed();
     let outcome = run.check(&engine);
-    let max_depth = run.snapshot().max_depth.max(sampled);
+    // Exact: the queue measures its depth at every put that could make a
+    // new maximum.
+    let max_depth = run.snapshot().max_depth;
     Ok(Measured {
         outcome,
+        dead: run.dead.clone(),
+        rescue: run.rescue,
         max_depth,
         elapsed,
         engine,

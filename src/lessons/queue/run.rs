@@ -2,6 +2,7 @@
 //! of maxsize M, at full speed; every item checked.
 
 use super::parent::{self, Setup};
+use super::worker::Counter;
 use super::{DEFAULT_ITEMS, DEFAULT_MAXSIZE, MAX_ITEMS, MAX_MAXSIZE, MAX_PROCS, META};
 use crate::lessons::headless::{Headless, Report, RunEnv, RunError, big_count, count};
 
@@ -55,6 +56,30 @@ impl Headless for Args {
                 "never more than {} in the queue (maxsize {}); {rate} items/s",
                 m.max_depth, setup.maxsize
             ));
+        // A worker killed mid-run: who, how, and what forklore did so that
+        // the others still ended.
+        report
+            .note_deaths(|p| {
+                let n = Counter::Count.get(&p.record);
+                if m.dead.iter().any(|d| d.pid == p.pid && d.producer) {
+                    format!("after putting {n} items")
+                } else {
+                    format!("after taking {n} items")
+                }
+            })
+            .field("stopped_producers", m.rescue.stopped_producers)
+            .field("stops_put_by_forklore", m.rescue.stops_put);
+        if m.rescue.stopped_producers {
+            report.line(
+                "no consumer was left: forklore told the producers to stop (what they still had is missing)",
+            );
+        }
+        if m.rescue.stops_put > 0 {
+            report.line(format!(
+                "a producer died before the STOPs were put: forklore put {} STOP so the consumers could leave",
+                m.rescue.stops_put
+            ));
+        }
         Ok(report)
     }
 }

@@ -40,7 +40,8 @@ pub const WAIT_NOT_FULL: u32 = 1;
 pub const WAIT_NOT_EMPTY: u32 = 2;
 
 /// Knob: consumers spend this many extra pacing points per item (slow
-/// consumers let the queue fill up at teaching pace).
+/// consumers let the queue fill up at teaching pace); 0: half a step per
+/// item (the queue drains).
 pub const K_SLOW: usize = 0;
 
 /// How long a blocked process sleeps before it looks at the stop flag.
@@ -196,17 +197,33 @@ fn consume(ctx: &mut WorkerCtx, q: &Queue, seen: &[AtomicU64]) -> i32 {
                 if before != 0 {
                     Counter::Dup.add(d, 1);
                 }
-                if ctx.step(Step::Get) == Flow::Stop {
+                if after_get(ctx) == Flow::Stop {
                     return 0;
-                }
-                for _ in 0..ctx.control().knob(K_SLOW) {
-                    if ctx.control().pace_point() == Flow::Stop {
-                        return 0;
-                    }
                 }
             }
         }
     }
+}
+
+/// A consumer's time per item at the pace: slow, 1 + `K_SLOW` steps (the
+/// queue fills); otherwise half a step, faster than a producer's one step
+/// per item, so the queue drains and the consumers are seen blocked: empty.
+fn after_get(ctx: &mut WorkerCtx) -> Flow {
+    let slow = ctx.control().knob(K_SLOW);
+    let pace = ctx.control().pace();
+    if slow > 0 || pace.is_zero() {
+        let mut flow = ctx.step(Step::Get);
+        for _ in 0..slow {
+            if flow == Flow::Stop {
+                break;
+            }
+            flow = ctx.control().pace_point();
+        }
+        return flow;
+    }
+    ctx.set_step(Step::Get);
+    ctx.publish();
+    ctx.control().sleep(pace / 2)
 }
 
 /// `get`, publishing "blocked: empty" while there is nothing to take.

@@ -11,6 +11,7 @@ use crate::lessons::keys::{Key, LessonKey};
 use crate::lessons::scene::Scene;
 use crate::lessons::stage::Stage;
 use crate::lessons::teaching::Happening;
+use crate::lessons::words::plural;
 use crate::lessons::view::{Panel, Progress, Reading};
 
 const APP_ROUNDS: u32 = 8;
@@ -73,6 +74,10 @@ pub struct SemaphorePanel {
     /// Asleep in the kernel on the semaphore (or the event) right now.
     pub sleepers: u32,
     pub max_inside: u32,
+    /// For each limit K someone got in under: (K, the most inside at once
+    /// as each got in), smallest K first. Never more than K: lowering K
+    /// lets those inside finish, it does not let more in.
+    pub max_by_limit: Vec<(u32, u32)>,
     pub event_set: bool,
     pub at_gate: Vec<i32>,
     pub released: Vec<i32>,
@@ -94,17 +99,33 @@ fn pids_at(rows: &[ProcRow], step: Step) -> Vec<i32> {
 }
 
 impl SemaphoreScene {
-    fn set_limit(&mut self, k: u32, stage: &mut Stage, room: Option<&Shared<Room>>) {
-        self.limit = k.clamp(1, MAX_LIMIT);
-        if let Some(room) = room.filter(|_| !self.event_scene) {
-            room.sem.set_limit(self.limit);
-            self.top_limit = self.top_limit.max(self.limit);
-            stage.happened(Happening::LimitChanged);
-            stage.log(format!(
-                "limit is now {}: at most {} inside",
-                self.limit, self.limit
-            ));
+    fn set_limit(
+        &mut self,
+        k: u32,
+        stage: &mut Stage,
+        room: Option<&Shared<Room>>,
+    ) -> Result<(), LessonError> {
+        if !(1..=MAX_LIMIT).contains(&k) {
+            return Err(LessonError::not_now(format!(
+                "K stays {}: the limit goes from 1 to {MAX_LIMIT}",
+                self.limit
+            )));
         }
+        let lower = k < self.limit;
+        self.limit = k;
+        if let Some(room) = room.filter(|_| !self.event_scene) {
+            room.sem.set_limit(k);
+            self.top_limit = self.top_limit.max(k);
+            stage.happened(Happening::LimitChanged);
+            stage.log(if lower {
+                format!(
+                    "limit is now {k}: those inside finish, nobody gets in until fewer than {k} are inside"
+                )
+            } else {
+                format!("limit is now {k}: at most {k} inside, waiters get in")
+            });
+        }
+        Ok(())
     }
 }
 
@@ -162,9 +183,12 @@ impl Scene for SemaphoreScene {
         self.top_limit = limit;
         engine.control().start();
         stage.log(if self.event_scene {
-            format!("{workers} workers wait at the event: g sets it")
+            format!("{} wait at the event: g sets it", plural(workers, "worker", "workers"))
         } else {
-            format!("{workers} workers, semaphore of {limit}: at most {limit} inside")
+            format!(
+                "{}, semaphore of {limit}: at most {limit} inside",
+                plural(workers, "worker", "workers")
+            )
         });
         Ok(room)
     }
@@ -177,9 +201,9 @@ impl Scene for SemaphoreScene {
     ) -> Result<(), LessonError> {
         match cmd {
             Command::LimitDown => {
-                self.set_limit(self.limit.saturating_sub(1), stage, run.as_ref());
+                return self.set_limit(self.limit.saturating_sub(1), stage, run.as_ref());
             }
-            Command::LimitUp => self.set_limit(self.limit + 1, stage, run.as_ref()),
+            Command::LimitUp => return self.set_limit(self.limit + 1, stage, run.as_ref()),
             Command::Workers => self.workers = (self.workers % MAX_WORKERS + 1).max(2),
             Command::SwitchScene => {
                 *run = None;
@@ -214,10 +238,19 @@ impl Scene for SemaphoreScene {
             if !self.event_scene && max > 0 && max <= self.top_limit {
                 stage.happened(Happening::NeverOverLimit);
             }
+            let by_limit: Vec<String> = run
+                .as_ref()
+                .map_or_else(Vec::new, |r| r.max_by_limit())
+                .iter()
+                .map(|(k, n)| format!("K={k}: {n}"))
+                .collect();
             stage.finish(if self.event_scene {
                 "all finished".to_string()
             } else {
-                format!("all finished; most ever inside at once: {max}")
+                format!(
+                    "all finished; most ever inside at once: {max} (by K, as each got in: {})",
+                    by_limit.join(" · ")
+                )
             });
         }
     }
@@ -228,7 +261,7 @@ impl Scene for SemaphoreScene {
             step: step.map_or("", Step::word).into(),
             note: match r.exit {
                 Some(e) => e.describe(),
-                None => format!("{} rounds", Counter::Rounds.get(&r.record)),
+                None => plural(Counter::Rounds.get(&r.record), "round", "rounds"),
             },
             highlight: step == Some(Step::Inside) && r.exit.is_none(),
         }
@@ -251,6 +284,7 @@ impl Scene for SemaphoreScene {
                 }
             }),
             max_inside: room.map_or(0, Room::max),
+            max_by_limit: room.map_or_else(Vec::new, Room::max_by_limit),
             event_set: room.is_some_and(|r| r.event.is_set()),
             at_gate: pids_at(&rows, Step::AtGate),
             released: pids_at(&rows, Step::Released),

@@ -84,12 +84,15 @@ fn semaphore_rounds(
         ctx.set_step(Step::Waiting);
         ctx.publish();
         // In slices, so a stop request is noticed while waiting.
-        while !room.sem.acquire_timeout(Duration::from_millis(200)) {
+        let limit = loop {
+            if let Some(k) = room.sem.acquire_timeout_under(Duration::from_millis(200)) {
+                break k;
+            }
             if ctx.control().stop_requested() {
                 return Flow::Stop;
             }
-        }
-        room.enter();
+        };
+        room.enter_under(limit);
         ctx.data().waiting_on = 0;
         let mut flow = ctx.step(Step::Inside);
         for _ in 1..hold_steps {

@@ -66,6 +66,20 @@ happenings! {
         /// A daemon child ended with its parent.
         DaemonEnded = "daemon-ended",
     }
+    "start" => {
+        /// A forked child found the global its parent set before the fork.
+        ForkCopied = "fork-copied",
+        /// A spawned child found the global at its start value: a fresh program.
+        SpawnFresh = "spawn-fresh",
+        /// A forkserver child, forked by the server, found the server's global.
+        ForkserverClean = "forkserver-clean",
+        /// Every child changed its global; the parents' stayed as they were.
+        ParentsUnchanged = "parents-unchanged",
+        /// Starts by fork, spawn and forkserver were timed side by side.
+        StartsTimed = "starts-timed",
+        /// A child forked while another thread held a lock slept in lock().
+        ForkHazardSeen = "fork-hazard-seen",
+    }
     "pool" => {
         /// One process ran every task in turn (the serial run).
         SerialFinished = "serial-finished",

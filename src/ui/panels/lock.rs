@@ -6,6 +6,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use crate::lessons::lock::{Distribution, Listing, LockPanel};
+use crate::lessons::words::plural;
 use crate::ui::big::{self, Figure};
 use crate::ui::stack::{Item, Rank};
 use crate::ui::theme::Theme;
@@ -314,7 +315,10 @@ pub fn build<'a>(p: &LockPanel, width: u16, theme: &Theme) -> (String, Vec<Item<
         ));
     }
     (
-        format!("shared counter · {} workers next run", p.workers_next),
+        format!(
+            "shared counter · {} next run",
+            plural(p.workers_next, "worker", "workers")
+        ),
         items,
     )
 }

@@ -9,6 +9,7 @@ mod pool;
 mod process;
 mod queue;
 mod semaphore;
+mod start;
 
 use super::stack::Item;
 use super::theme::Theme;
@@ -18,6 +19,7 @@ use crate::lessons::view::{LessonView, Panel};
 pub fn build<'a>(v: &'a LessonView, width: u16, theme: &'a Theme) -> (String, Vec<Item<'a>>) {
     match &v.panel {
         Panel::Process(p) => process::build(p, v, theme),
+        Panel::Start(p) => start::build(p, width, theme),
         Panel::Lock(p) => lock::build(p, width, theme),
         Panel::Deadlock(p) => deadlock::build(p, width, theme),
         Panel::Pool(p) => pool::build(p, width, theme),

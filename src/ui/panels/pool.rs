@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 
 use crate::engine::pool::TaskState;
 use crate::lessons::pool::PoolPanel;
+use crate::lessons::words::plural;
 use crate::ui::stack::{Item, Rank};
 use crate::ui::theme::Theme;
 
@@ -56,8 +57,9 @@ pub fn build<'a>(p: &PoolPanel, width: u16, theme: &Theme) -> (String, Vec<Item<
                 .unwrap_or(i);
             spans.push(Span::styled(format!("{}", w.pid), worker_style(theme, who)));
             spans.push(Span::raw(format!(
-                " {what} ({} tasks, {} chunks)   ",
-                w.tasks_done, w.chunks
+                " {what} ({}, {})   ",
+                plural(w.tasks_done, "task", "tasks"),
+                plural(w.chunks, "chunk", "chunks")
             )));
         }
         items.push(Item::line(Rank::Should, Line::from(spans)));
@@ -107,10 +109,10 @@ fn header<'a>(p: &PoolPanel, theme: &Theme) -> Line<'a> {
     let what = match p.phase.as_str() {
         "serial" => format!("serial: one process runs all {} tasks in turn", p.tasks),
         "pool" => format!(
-            "pool of {} · chunksize {} · {} chunks",
+            "pool of {} · chunksize {} · {}",
             p.pids.len(),
             p.chunksize,
-            p.tasks.div_ceil(p.chunksize.max(1))
+            plural(p.tasks.div_ceil(p.chunksize.max(1)), "chunk", "chunks")
         ),
         _ => format!(
             "{} tasks: press space to run them serially, then in a pool",

@@ -71,8 +71,18 @@ fn semaphore_lines<'a>(p: &SemaphorePanel, theme: &Theme) -> Vec<Line<'a>> {
             }
         })
         .collect();
-    let over = p.max_inside > p.limit;
-    vec![
+    // A real violation: more inside than the limit that let the last one in.
+    let over = p.max_by_limit.iter().any(|(k, n)| n > k);
+    let by_limit: Vec<String> = p
+        .max_by_limit
+        .iter()
+        .map(|(k, n)| format!("K={k}: {n}"))
+        .chain(
+            (!p.max_by_limit.iter().any(|(k, _)| *k == p.limit))
+                .then(|| format!("K={}: nobody got in yet", p.limit)),
+        )
+        .collect();
+    let mut lines = vec![
         Line::from(vec![
             Span::styled(format!("limit K = {}  ", p.limit), theme.highlight),
             Span::raw(places),
@@ -93,15 +103,31 @@ fn semaphore_lines<'a>(p: &SemaphorePanel, theme: &Theme) -> Vec<Line<'a>> {
         Line::from(vec![
             Span::styled(
                 format!("most ever inside at once: {}", p.max_inside),
+                theme.text,
+            ),
+            Span::styled("  by K, as each got in: ", theme.muted),
+            Span::styled(
+                by_limit.join(" · "),
                 if over { theme.alarm } else { theme.text },
             ),
-            Span::styled(
-                format!("  (never more than K = {} while K stays)", p.limit),
-                theme.muted,
-            ),
         ]),
-        Line::styled("[ and ] change K now, while they run", theme.muted),
-    ]
+    ];
+    if p.inside.len() > p.limit as usize {
+        lines.push(Line::styled(
+            format!(
+                "{} in the room with K = {}: they got in before K was lowered; nobody else gets in until fewer than {} are left",
+                p.inside.len(),
+                p.limit,
+                p.limit
+            ),
+            theme.warn,
+        ));
+    }
+    lines.push(Line::styled(
+        "[ and ] change K now, while they run",
+        theme.muted,
+    ));
+    lines
 }
 
 fn event_lines<'a>(p: &SemaphorePanel, theme: &Theme) -> Vec<Line<'a>> {

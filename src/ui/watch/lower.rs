@@ -12,7 +12,7 @@ use super::{cut, short_cmd, wrap};
 use crate::ui::theme::Theme;
 use crate::watch::app::{Panel, WatchView};
 use crate::watch::events::EventKind;
-use crate::watch::model::{Snapshot, human_bytes, pid_list};
+use crate::watch::model::{ObjId, Snapshot, Wait, human_bytes, pid_list};
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, v: &WatchView<'_>, theme: &Theme) {
     let mut title = vec![Span::raw(" ")];
@@ -45,7 +45,9 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, v: &WatchView<'_>, theme: &Theme)
 /// Pipes, socket pairs, semaphores and /dev/shm, those of the selected
 /// process first.
 fn objects<'a>(snap: &Snapshot, selected: Option<i32>, w: usize, theme: &Theme) -> Vec<Line<'a>> {
-    let mut rows: Vec<(bool, String, bool)> = Vec::new(); // (selected's, text, muted)
+    let mut rows: Vec<(bool, String, bool)> = Vec::new(); // (first, text, muted)
+    // What someone sleeps on, and what the selected process holds, first.
+    let waited = waited_on(snap);
     let sel = |pids: &[i32]| selected.is_some_and(|s| pids.contains(&s));
     for s in &snap.objects.semaphores {
         let value = match s.value {
@@ -69,7 +71,8 @@ fn objects<'a>(snap: &Snapshot, selected: Option<i32>, w: usize, theme: &Theme) 
                 pid_list(&s.may_hold)
             ));
         }
-        rows.push((sel(&s.mappers), text, false));
+        let first = sel(&s.mappers) || waited.contains(&ObjId::Semaphore(s.key.clone()));
+        rows.push((first, text, false));
     }
     for p in &snap.objects.pipes {
         let fill = match (p.bytes, p.capacity) {
@@ -89,7 +92,8 @@ fn objects<'a>(snap: &Snapshot, selected: Option<i32>, w: usize, theme: &Theme) 
         );
         let mut holders = p.readers.clone();
         holders.extend(&p.writers);
-        rows.push((sel(&holders), text, p.forklore_reads));
+        let first = sel(&holders) || waited.contains(&ObjId::Pipe { ino: p.ino });
+        rows.push((first, text, p.forklore_reads));
     }
     let mut shown: HashSet<u64> = HashSet::new();
     for s in &snap.objects.sockets {
@@ -110,7 +114,7 @@ fn objects<'a>(snap: &Snapshot, selected: Option<i32>, w: usize, theme: &Theme) 
         } else if let Some(peer) = s.peer.and_then(|p| snap.socket(p)) {
             shown.insert(peer.ino);
             format!(
-                "socket pair {} ⇄ {} · held by {} ⇄ {} · bytes waiting {} ⇄ {}",
+                "connected sockets {} ⇄ {} · held by {} ⇄ {} · bytes waiting {} ⇄ {}",
                 s.ino,
                 peer.ino,
                 pid_list(&s.holders),
@@ -125,7 +129,11 @@ fn objects<'a>(snap: &Snapshot, selected: Option<i32>, w: usize, theme: &Theme) 
                 pid_list(&s.holders)
             )
         };
-        rows.push((sel(&s.holders), text, false));
+        let first = sel(&s.holders)
+            || waited.contains(&ObjId::Socket { ino: s.ino })
+            || s.peer
+                .is_some_and(|p| waited.contains(&ObjId::Socket { ino: p }));
+        rows.push((first, text, false));
     }
     for m in &snap.objects.shm {
         let text = format!(
@@ -143,8 +151,8 @@ fn objects<'a>(snap: &Snapshot, selected: Option<i32>, w: usize, theme: &Theme) 
             theme.muted,
         )];
     }
-    // The selected process's objects first, the order otherwise kept.
-    rows.sort_by_key(|r| !r.0);
+    // Those first, forklore's own pipe last, the order otherwise kept.
+    rows.sort_by_key(|r| (r.2, !r.0));
     let mut out = Vec::new();
     for (mine, text, muted) in rows {
         let style = if muted {
@@ -156,6 +164,24 @@ fn objects<'a>(snap: &Snapshot, selected: Option<i32>, w: usize, theme: &Theme) 
         };
         for l in wrap(&text, w.saturating_sub(1), 4) {
             out.push(Line::styled(format!(" {l}"), style));
+        }
+    }
+    out
+}
+
+/// Every object a thread of the snapshot waits on.
+fn waited_on(snap: &Snapshot) -> HashSet<ObjId> {
+    let mut out = HashSet::new();
+    for t in snap.processes.iter().flat_map(|p| p.threads.iter()) {
+        match &t.wait {
+            Wait::Read { obj: Some(o), .. }
+            | Wait::Write { obj: Some(o), .. }
+            | Wait::Accept { obj: Some(o), .. }
+            | Wait::Futex { obj: Some(o), .. } => {
+                out.insert(o.clone());
+            }
+            Wait::Poll { fds, .. } => out.extend(fds.iter().filter_map(|(_, o)| o.clone())),
+            _ => {}
         }
     }
     out
