@@ -186,6 +186,17 @@ pub fn parse() -> Result<Cli, ExitCode> {
     }
 }
 
+/// `--lessons DIR` (or FORKLORE_LESSONS), when given, must be a folder.
+pub fn lessons_folder(dir: Option<&Path>) -> Result<(), String> {
+    match dir {
+        Some(dir) if !dir.is_dir() => Err(format!(
+            "--lessons {}: not a folder",
+            printable::escape_line(&dir.to_string_lossy())
+        )),
+        _ => Ok(()),
+    }
+}
+
 pub fn list() -> ExitCode {
     let text: String = lessons::LESSONS
         .iter()
@@ -207,6 +218,11 @@ pub fn unknown_lesson(id: &str) -> ExitCode {
 
 pub fn run(cmd: &RunCmd, lessons_dir: Option<&Path>) -> ExitCode {
     let meta = cmd.lesson;
+    // As the app does: a folder that is not there is a mistake to name,
+    // not a reason to quietly use the built-in text.
+    if let Err(msg) = lessons_folder(lessons_dir) {
+        return usage_error(&msg);
+    }
     // A teacher's copy of the lesson's text must be usable before anything
     // runs: a broken file is named with its line, not silently skipped.
     if let Err(e) = lessons::content::load(meta.id, meta.content, lessons_dir) {

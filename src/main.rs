@@ -48,10 +48,8 @@ fn open_app(cli: &cli::Cli, lesson: Option<&str>) -> ExitCode {
         Ok(t) => t,
         Err(e) => return cli::usage_error(&e),
     };
-    if let Some(dir) = &cli.lessons
-        && !dir.is_dir()
-    {
-        return cli::usage_error(&format!("--lessons {}: not a folder", dir.display()));
+    if let Err(msg) = cli::lessons_folder(cli.lessons.as_deref()) {
+        return cli::usage_error(&msg);
     }
     let exe = match engine::default_worker_exe() {
         Ok(exe) => exe,

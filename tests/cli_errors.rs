@@ -106,3 +106,27 @@ fn a_scenario_path_that_is_not_utf8_is_named_in_the_error() {
     assert!(stderr.contains("enario.toml"), "{stderr}");
     assert!(stderr.contains("No such file"), "{stderr}");
 }
+
+/// `forklore run LESSON --lessons DIR` (issue 15, item 9): a folder that
+/// is not there is refused, wherever the option stands (it used to run on
+/// the built-in text, exit 0), and a folder that is there is read.
+#[test]
+fn run_honours_lessons_dir_or_says_it_is_not_a_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-folder");
+    let missing = missing.to_str().unwrap();
+    assert_usage_error(&["run", "semaphore", "--lessons", missing], "not a folder");
+    assert_usage_error(&["--lessons", missing, "run", "semaphore"], "not a folder");
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    assert_usage_error(
+        &["run", "semaphore", "--lessons", file.to_str().unwrap()],
+        "not a folder",
+    );
+    std::fs::write(dir.path().join("semaphore.toml"), "title = 3\n").unwrap();
+    let folder = dir.path().to_str().unwrap();
+    assert_usage_error(
+        &["run", "semaphore", "--json", "--lessons", folder],
+        "semaphore.toml:1:9",
+    );
+}

@@ -407,3 +407,22 @@ fn after_f_and_m_the_next_run_is_at_the_teaching_pace_again() {
     assert_eq!(l.pace(), teaching);
     drop(l);
 }
+
+/// `[` at 1 worker and `]` at 16 say why they do nothing; in between the
+/// panel's "next run" count follows them.
+#[test]
+fn workers_keys_at_their_ends_say_why() {
+    let mut l = open();
+    for _ in 0..20 {
+        let _ = l.command(Command::WorkersDown);
+    }
+    assert_eq!(panel(&l.view()).workers_next, 1);
+    let e = l.command(Command::WorkersDown).unwrap_err().to_string();
+    assert!(e.contains("1 worker already"), "{e}");
+    for _ in 0..20 {
+        let _ = l.command(Command::WorkersUp);
+    }
+    assert_eq!(panel(&l.view()).workers_next, 16);
+    let e = l.command(Command::WorkersUp).unwrap_err().to_string();
+    assert!(e.contains("16 workers already"), "{e}");
+}

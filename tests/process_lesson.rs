@@ -243,6 +243,23 @@ fn a_crashing_worker_is_shown_crashed_and_the_others_go_on() {
         "{:?}",
         crashed.failure
     );
+    // Said to a Python class: what exit 101 is, and what Python shows.
+    let v = until(&mut l, "the crash explained", |v| {
+        v.log.iter().any(|x| x.contains("finished: exit 101"))
+    });
+    let at = v
+        .log
+        .iter()
+        .position(|x| x.contains("finished: exit 101"))
+        .unwrap();
+    assert!(
+        v.log[at + 1].contains("Rust's code for a panic")
+            && v.log[at + 2].contains("Python")
+            && v.log[at + 2].contains("traceback")
+            && v.log[at + 2].contains("exitcode 1"),
+        "{:?}",
+        v.log
+    );
     let v = until(&mut l, "the others to finish", |v| {
         ["worker 0", "worker 1"]
             .iter()
@@ -293,4 +310,20 @@ fn at_teaching_pace_workers_are_seen_running_at_the_same_moment() {
     let pids = all_pids(&v);
     l.reset();
     common::assert_no_leftovers(&pids);
+}
+
+/// `[` and `]` at the ends of 1..8 say why they do nothing.
+#[test]
+fn workers_keys_at_their_ends_say_why() {
+    let mut l = open();
+    for _ in 0..8 {
+        let _ = l.command(Command::WorkersUp);
+    }
+    let e = l.command(Command::WorkersUp).unwrap_err().to_string();
+    assert!(e.contains("8 workers already"), "{e}");
+    for _ in 0..8 {
+        let _ = l.command(Command::WorkersDown);
+    }
+    let e = l.command(Command::WorkersDown).unwrap_err().to_string();
+    assert!(e.contains("1 worker already"), "{e}");
 }

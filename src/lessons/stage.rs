@@ -126,6 +126,11 @@ impl Stage {
         } else {
             RunState::Running
         };
+        self.log(if pause {
+            "paused: each worker waits asleep (S) at its next step; space goes on"
+        } else {
+            "going on after the pause"
+        });
         true
     }
 
@@ -237,8 +242,13 @@ impl Stage {
             .selected_row()
             .ok_or_else(|| LessonError::not_now("no process selected: press space to start"))?;
         self.live_engine()?.signal(row.pid, sig)?;
+        let what = match sig {
+            Signal::SIGSTOP => ": stopped (T) until SIGCONT",
+            Signal::SIGCONT => ": it goes on",
+            _ => "",
+        };
         self.log(format!(
-            "sent {} to {} ({})",
+            "sent {} to {} ({}){what}",
             sig.as_str(),
             row.pid,
             row.role

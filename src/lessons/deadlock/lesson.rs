@@ -16,6 +16,7 @@ use crate::lessons::keys::{Key, LessonKey};
 use crate::lessons::scene::{Scene, restart};
 use crate::lessons::stage::Stage;
 use crate::lessons::teaching::Happening;
+use crate::lessons::words::plural;
 use crate::lessons::view::{Banner, Panel, Reading, RunState};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,24 +100,72 @@ pub struct Live {
     /// The DEADLOCK line was logged for the cycle standing now.
     announced: bool,
     seen_recovered: usize,
-    seen_retries: u32,
+    /// Each process's retries as last seen, and what it was last seen
+    /// waiting for (a timed acquire) and holding: when its retries go up,
+    /// the log names it, the lock it gave up on and the locks it let go of.
+    seen_retries: Vec<u32>,
+    last_wanted: Vec<Option<usize>>,
+    last_held: Vec<Vec<usize>>,
     /// The furthest step each process has reached, and the retries since
     /// any of them got further (many: a livelock).
     high_water: Vec<usize>,
     retries_since_progress: u32,
 }
 
+/// "P2's timed acquire of fork 3 gave up: it let go of fork 2 and will try
+/// again": who gave up, on what, and what it let go of, as last seen (a
+/// give-up between two looks names no lock).
+fn gave_up_line(
+    t: &Table,
+    i: usize,
+    wanted: Option<usize>,
+    held: &[usize],
+    times: u32,
+) -> String {
+    let lock = |l: usize| t.scenario.locks.get(l).cloned().unwrap_or_else(|| format!("#{l}"));
+    let what = wanted.map_or_else(
+        || format!("{}'s timed acquire gave up", t.name(i)),
+        |l| format!("{}'s timed acquire of {} gave up", t.name(i), lock(l)),
+    );
+    let what = if times > 1 {
+        format!("{what} ({times} times)")
+    } else {
+        what
+    };
+    let held: Vec<String> = held.iter().map(|l| lock(*l)).collect();
+    if held.is_empty() {
+        format!("{what}: it holds no lock now and will try again")
+    } else {
+        format!(
+            "{what}: it let go of {} and will try again",
+            held.join(" and ")
+        )
+    }
+}
+
+/// Why exploring ran so few schedules: the orders it left out cannot end
+/// differently from one it ran.
+fn skipped_line(e: &Explored) -> String {
+    format!(
+        "skipped orders that cannot differ: only who locks first varies ({})",
+        plural(e.states as u64, "state", "states")
+    )
+}
+
 impl Live {
     fn new(table: Table) -> Self {
+        let n = table.len();
         Self {
-            high_water: vec![0; table.len()],
+            high_water: vec![0; n],
             table,
             auto: None,
             replay: None,
             last_grant: Instant::now(),
             announced: false,
             seen_recovered: 0,
-            seen_retries: 0,
+            seen_retries: vec![0; n],
+            last_wanted: vec![None; n],
+            last_held: vec![Vec::new(); n],
             retries_since_progress: 0,
         }
     }
@@ -235,12 +284,28 @@ impl Live {
             ));
         }
         self.seen_recovered = t.recovered.len();
-        let retries: u32 = (0..t.len()).map(|i| t.retries(i)).sum();
-        if retries > self.seen_retries {
-            self.retries_since_progress += retries - self.seen_retries;
-            self.seen_retries = retries;
-            stage.log("a timed acquire gave up: it let go of its locks and will try again");
-            stage.happened(Happening::TimeoutRetried);
+        for i in 0..t.len().min(self.seen_retries.len()) {
+            let retries = t.retries(i);
+            let seen = self.seen_retries[i];
+            if retries > seen {
+                self.retries_since_progress += retries - seen;
+                self.seen_retries[i] = retries;
+                stage.log(gave_up_line(
+                    t,
+                    i,
+                    self.last_wanted[i],
+                    &self.last_held[i],
+                    retries - seen,
+                ));
+                stage.happened(Happening::TimeoutRetried);
+            }
+            self.last_wanted[i] = match t.status(i) {
+                PState::Blocked { lock, timed: true } => Some(lock),
+                _ => None,
+            };
+            self.last_held[i] = (0..t.scenario.locks.len())
+                .filter(|l| t.holder(*l) == Some(i))
+                .collect();
         }
         for (i, high) in self.high_water.iter_mut().enumerate() {
             let c = t.cursor(i);
@@ -372,8 +437,10 @@ impl DeadlockScene {
                     stage.happened(Happening::ExploredNone);
                 }
                 let line = self.explore_line(c, &e);
+                let skipped = skipped_line(&e);
                 self.explored = Some((c, f, e));
                 stage.log(line);
+                stage.log(skipped);
             }
             Err(e) => stage.log(format!("explore failed: {e}")),
         }

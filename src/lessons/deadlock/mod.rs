@@ -13,6 +13,7 @@ pub mod scenario;
 mod schedule;
 mod worker;
 
+pub use explore::running as explores_running;
 pub use lesson::{Command, DeadlockScene, Live};
 pub use panel::{DeadlockPanel, LockView, ProcView, RingNode, ring};
 

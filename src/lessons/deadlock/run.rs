@@ -199,15 +199,17 @@ impl Headless for Args {
                     json!(e.shortest.as_ref().map(|s| names(&scenario, s))),
                 )
                 .field("cut", e.cut)
+                .field("cut_by", json!(e.cut_by.map(|l| l.word())))
+                .field("search_bytes", e.search_bytes)
                 .field("states", e.states)
                 .field("diverged", e.diverged);
             report.line(format!(
                 "explored {} schedules{}: {} deadlock",
                 e.schedules,
-                if e.cut {
-                    " (cut short: there are more)"
-                } else {
-                    ""
+                match e.cut_by {
+                    Some(limit) => format!(" (cut short by its {} limit: there are more)", limit.word()),
+                    None if e.cut => " (cut short: there are more)".to_string(),
+                    None => String::new(),
                 },
                 e.deadlocking
             ));

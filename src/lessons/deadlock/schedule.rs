@@ -130,6 +130,9 @@ pub struct Outcome {
     pub killed: Vec<usize>,
     pub retries: u32,
     pub livelock: bool,
+    /// `stop` said to end it before its end (explore out of time, or the
+    /// lesson closed).
+    pub stopped: bool,
 }
 
 /// Steps the table to its end: everyone done, or a deadlock (which, with
@@ -140,10 +143,26 @@ pub fn drive(
     chooser: &mut Chooser,
     kill: bool,
 ) -> Result<Outcome, RunError> {
+    drive_until(engine, t, chooser, kill, &|| false)
+}
+
+/// `drive`, asking `stop` before each step whether to end the run there
+/// (its processes are then killed with the engine).
+pub fn drive_until(
+    engine: &mut Engine,
+    t: &mut Table,
+    chooser: &mut Chooser,
+    kill: bool,
+    stop: &dyn Fn() -> bool,
+) -> Result<Outcome, RunError> {
     let mut out = Outcome::default();
     let n = t.len();
     t.wait_quiet(engine, STEP_WAIT)?;
     loop {
+        if stop() {
+            out.stopped = true;
+            return Ok(out);
+        }
         let en = t.enabled();
         if en.is_empty() {
             if t.finished() {

@@ -288,7 +288,7 @@ impl LockScene {
         engine.signal(holder, Signal::SIGSTOP)?;
         live.frozen = Some(holder);
         stage.log(format!(
-            "sent SIGSTOP to {holder}: it keeps the lock while stopped"
+            "sent SIGSTOP to {holder}: stopped by the kernel (T), it keeps the lock"
         ));
         Ok(())
     }
@@ -443,8 +443,18 @@ impl Scene for LockScene {
                 return self.full_speed_run(stage, run);
             }
             Command::Repeat => return self.start_repeat(stage, run),
-            Command::WorkersDown => self.workers = self.workers.saturating_sub(1).max(1),
-            Command::WorkersUp => self.workers = (self.workers + 1).min(MAX_WORKERS),
+            Command::WorkersDown if self.workers <= 1 => {
+                return Err(LessonError::not_now(
+                    "1 worker already: the next run needs at least one",
+                ));
+            }
+            Command::WorkersUp if self.workers >= MAX_WORKERS => {
+                return Err(LessonError::not_now(format!(
+                    "{MAX_WORKERS} workers already: the most the shared counter has room for"
+                )));
+            }
+            Command::WorkersDown => self.workers -= 1,
+            Command::WorkersUp => self.workers += 1,
         }
         Ok(())
     }

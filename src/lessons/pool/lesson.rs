@@ -375,7 +375,14 @@ impl Scene for PoolScene {
             Command::SmallerChunks => self.step_chunksize(false),
             Command::BiggerChunks => self.step_chunksize(true),
             Command::Workers => self.workers = self.workers % MAX_WORKERS + 1,
-            Command::ToggleFailing => self.fail = !self.fail,
+            Command::ToggleFailing => {
+                self.fail = !self.fail;
+                stage.log(if self.fail {
+                    format!("failing on: task {FAILING_TASK} raises an error in the next pool run")
+                } else {
+                    "failing off: no task fails in the next run".to_string()
+                });
+            }
         }
         if stage.is_live() {
             stage.log("changed: press space when this run ends to try it");

@@ -34,8 +34,8 @@ pub enum Command {
 const KEYS: &[LessonKey<Command>] = &[
     LessonKey {
         keys: &[Key::Char('p')],
-        label: "pause one",
-        help: "Stop or continue the selected process (SIGSTOP / SIGCONT): its state becomes T",
+        label: "stop/continue one",
+        help: "Stop the selected process with SIGSTOP (state T, frozen by the kernel) or continue it (SIGCONT); space pauses the whole run instead (workers wait asleep, S)",
         command: Command::StopContinue,
     },
     LessonKey {
@@ -199,6 +199,11 @@ impl ProcessScene {
                         r.pid, r.role
                     )
                 });
+                if r.exit == Some(ExitKind::Code(RUST_PANIC_EXIT)) && !r.daemon {
+                    for line in PANIC_IN_PYTHON {
+                        stage.log(line);
+                    }
+                }
             }
             if r.adopted && !self.seen_adopted.contains(&r.pid) && !r.daemon {
                 self.seen_adopted.push(r.pid);
@@ -208,6 +213,17 @@ impl ProcessScene {
         }
     }
 }
+
+/// The exit code of a Rust program that panics: its bug was not caught.
+const RUST_PANIC_EXIT: i32 = 101;
+
+/// What a crash means to a Python class: forklore's workers are Rust, and a
+/// panic is Rust's uncaught exception. Two short lines: each fits the log at
+/// 80 columns.
+const PANIC_IN_PYTHON: [&str; 2] = [
+    "exit 101: Rust's code for a panic, its uncaught error (the worker is Rust)",
+    "the same bug in Python: IndexError, a traceback, and exitcode 1",
+];
 
 impl ProcessScene {
     /// How a process ended, in the checklist's words.
@@ -278,12 +294,20 @@ impl Scene for ProcessScene {
             Command::Join => Self::join_finished(stage),
             Command::DaemonDemo => self.demo(stage, run),
             Command::Crash => Self::crash_selected(stage),
+            Command::WorkersDown if self.workers <= 1 => Err(LessonError::not_now(
+                "1 worker already: the next run needs at least one",
+            )),
+            Command::WorkersUp if self.workers >= MAX_WORKERS_APP => {
+                Err(LessonError::not_now(format!(
+                    "{MAX_WORKERS_APP} workers already: the most this lesson starts"
+                )))
+            }
             Command::WorkersDown => {
-                self.workers = self.workers.saturating_sub(1).max(1);
+                self.workers -= 1;
                 Ok(())
             }
             Command::WorkersUp => {
-                self.workers = (self.workers + 1).min(MAX_WORKERS_APP);
+                self.workers += 1;
                 Ok(())
             }
         }
