@@ -37,10 +37,16 @@ impl std::fmt::Display for BenchError {
 }
 
 /// Benches of what is not a lesson.
-const OTHERS: &[Bench] = &[Bench {
-    name: "watch",
-    measure: crate::watch::bench::bench,
-}];
+const OTHERS: &[Bench] = &[
+    Bench {
+        name: "watch",
+        measure: crate::watch::bench::bench,
+    },
+    Bench {
+        name: "ui",
+        measure: crate::frame_bench::bench,
+    },
+];
 
 /// Every bench, in lesson order, then the others.
 pub fn all() -> impl Iterator<Item = &'static Bench> {

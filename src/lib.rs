@@ -10,6 +10,7 @@ pub mod bench;
 pub mod cli;
 pub mod engine;
 pub mod files;
+pub mod frame_bench;
 pub mod lessons;
 pub mod printable;
 pub mod stats;

@@ -30,23 +30,26 @@ pub fn loadavg() -> String {
 // Python side: the same work measured with Python's multiprocessing in the
 // same run, so that a ratio compares two figures from one machine state.
 
-/// Python's figures from `benches/SCRIPT --items ITEMS --rounds R` (at
-/// most 3 rounds: Python is the slow side), if python3 can run it here: the
-/// one JSON object the script prints.
-pub fn python_figures(script: &str, items: u64, rounds: u32) -> Option<Map<String, Value>> {
+/// What a figure says when Python's side could not be measured here.
+pub fn not_measured(script: &str) -> Value {
+    json!(format!(
+        "not measured: python3 could not run benches/{script}"
+    ))
+}
+
+/// How many times `a` is `b`, to one decimal: a ratio printed beside two
+/// figures measured in the same run.
+pub fn ratio(a: f64, b: f64) -> f64 {
+    (a / b.max(1e-9) * 10.0).round() / 10.0
+}
+
+/// The one JSON object `python3 benches/SCRIPT ARGS` prints, if python3 can
+/// run it here.
+pub fn python_json(script: &str, args: &[String]) -> Option<Map<String, Value>> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("benches")
         .join(script);
-    let out = Command::new("python3")
-        .arg(path)
-        .args([
-            "--items".to_string(),
-            items.to_string(),
-            "--rounds".to_string(),
-            rounds.min(3).to_string(),
-        ])
-        .output()
-        .ok()?;
+    let out = Command::new("python3").arg(path).args(args).output().ok()?;
     if !out.status.success() {
         return None;
     }
@@ -54,6 +57,20 @@ pub fn python_figures(script: &str, items: u64, rounds: u32) -> Option<Map<Strin
         Value::Object(m) => Some(m),
         _ => None,
     }
+}
+
+/// Python's figures from `benches/SCRIPT --items ITEMS --rounds R` (at
+/// most 3 rounds: Python is the slow side).
+pub fn python_figures(script: &str, items: u64, rounds: u32) -> Option<Map<String, Value>> {
+    python_json(
+        script,
+        &[
+            "--items".to_string(),
+            items.to_string(),
+            "--rounds".to_string(),
+            rounds.min(3).to_string(),
+        ],
+    )
 }
 
 /// `out` with Python's figures beside ours: for each `(name, python_key,
@@ -81,16 +98,15 @@ fn beside_python(
             for (name, py_key, ours) in pairs {
                 if let Some(theirs) = py.get(*py_key).and_then(Value::as_f64) {
                     out.insert(format!("python_{name}_msgs_per_sec"), json!(theirs));
-                    let ratio = (ours / theirs.max(1.0) * 10.0).round() / 10.0;
-                    out.insert(format!("ratio_{name}"), json!(ratio));
+                    out.insert(
+                        format!("ratio_{name}"),
+                        json!(ratio(*ours, theirs.max(1.0))),
+                    );
                 }
             }
         }
         None => {
-            out.insert(
-                "python".into(),
-                json!(format!("python3 could not run benches/{script}")),
-            );
+            out.insert("python".into(), not_measured(script));
         }
     }
     out
@@ -125,7 +141,7 @@ mod tests {
         let out = with_python(Map::new(), "no_such_script.py", 1, 1, &[("q", "k", 1.0)]);
         assert_eq!(
             out["python"],
-            json!("python3 could not run benches/no_such_script.py")
+            json!("not measured: python3 could not run benches/no_such_script.py")
         );
         assert_eq!(out.len(), 1);
     }

@@ -4,6 +4,7 @@
 
 pub mod board;
 pub mod child;
+pub mod condition;
 pub mod events;
 pub mod forker;
 pub mod lock;

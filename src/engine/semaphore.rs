@@ -9,6 +9,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+use super::condition::Shelf;
 use super::shm::SharedSafe;
 use super::sys::{self, Wake};
 
@@ -185,11 +186,13 @@ pub const MAX_LIMIT_KEPT: u32 = 64;
 /// A semaphore with an event, and a head count kept apart from the
 /// semaphore's own: processes call `enter` after `acquire` returns and
 /// `leave` before `release`, so the most ever inside is measured by the
-/// processes themselves, not taken on the semaphore's word.
+/// processes themselves, not taken on the semaphore's word. The shelf is
+/// the condition scene's: items behind a lock and a `Condition`.
 #[repr(C)]
 pub struct Room {
     pub sem: Semaphore,
     pub event: EventFlag,
+    pub shelf: Shelf,
     now: AtomicU32,
     max: AtomicU32,
     /// For each limit K: the most inside at once, counted as each process

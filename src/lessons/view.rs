@@ -176,6 +176,8 @@ pub enum Panel {
     Deadlock(super::deadlock::DeadlockPanel),
     Pool(super::pool::PoolPanel),
     Semaphore(super::semaphore::SemaphorePanel),
+    /// The semaphore lesson's condition scene.
+    Condition(super::semaphore::ConditionPanel),
     Queue(super::queue::QueuePanel),
     Pipe(super::pipe::PipePanel),
 }

@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 use super::parent::{Plan, run_to_end};
 use super::worker::Loop;
 use super::{DEFAULT_WORKERS, FULL_ITERATIONS};
-use crate::stats::{median, ms};
+use crate::stats::{median, ms, not_measured, python_json, ratio};
 
 /// One run of 4 x 100 000 at full speed: its time and the updates it lost.
 fn timed(exe: &Path, lock_on: bool, run: Loop) -> std::io::Result<(Duration, u64)> {
@@ -46,7 +46,8 @@ pub fn bench(exe: &Path, rounds: u32) -> std::io::Result<Map<String, Value>> {
         bare_lost.push(l);
     }
     let med = |v: Vec<Duration>| ms(median(v));
-    Ok(Map::from_iter([
+    let locked = med(observed.clone());
+    let mut out = Map::from_iter([
         ("workers".to_string(), json!(DEFAULT_WORKERS)),
         ("iterations".to_string(), json!(FULL_ITERATIONS)),
         ("locked_observed_ms".to_string(), json!(med(observed))),
@@ -61,5 +62,29 @@ pub fn bench(exe: &Path, rounds: u32) -> std::io::Result<Map<String, Value>> {
             "unlocked_alone_lost_updates_median".to_string(),
             json!(median(bare_lost)),
         ),
-    ]))
+    ]);
+    // Python's Lock on the same work, measured now by benches/lock.py.
+    match python_json("lock.py", &["--rounds".to_string(), rounds.min(3).to_string()]) {
+        Some(py) => {
+            for key in [
+                "lock_raw_value_ms",
+                "lock_synced_value_ms",
+                "no_lock_ms",
+                "no_lock_lost_updates",
+            ] {
+                if let Some(v) = py.get(key) {
+                    out.insert(format!("python_{key}"), v.clone());
+                }
+            }
+            for (name, key) in [("lock_raw_value", "lock_raw_value_ms"), ("lock_synced_value", "lock_synced_value_ms")] {
+                if let Some(theirs) = py.get(key).and_then(Value::as_f64) {
+                    out.insert(format!("ratio_{name}"), json!(ratio(theirs, locked)));
+                }
+            }
+        }
+        None => {
+            out.insert("python".to_string(), not_measured("lock.py"));
+        }
+    }
+    Ok(out)
 }

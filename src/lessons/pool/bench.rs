@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::{DEFAULT_TASKS, META, auto_chunksize, default_workers, parent};
 use crate::engine::Engine;
-use crate::stats::{median, ms};
+use crate::stats::{median, ms, not_measured, python_json, ratio};
 
 /// `forklore bench pool`: the lesson's map (48 tasks of the prime count),
 /// serial in this process against a pool of `default_workers()`, for the
@@ -16,6 +16,7 @@ pub fn bench(exe: &Path, rounds: u32) -> std::io::Result<Map<String, Value>> {
     let mut out = Map::new();
     out.insert("workers".into(), json!(workers));
     out.insert("tasks".into(), json!(DEFAULT_TASKS));
+    let mut our_speedup = None;
     for chunksize in [auto_chunksize(DEFAULT_TASKS, workers), 1] {
         let mut speedups = Vec::new();
         let mut serial = Vec::new();
@@ -35,6 +36,7 @@ pub fn bench(exe: &Path, rounds: u32) -> std::io::Result<Map<String, Value>> {
         }
         let best = speedups.iter().copied().fold(0.0, f64::max);
         let speedup = median(speedups);
+        our_speedup.get_or_insert(speedup);
         let round3 = |x: f64| (x * 1000.0).round() / 1000.0;
         let key = format!("chunksize_{chunksize}");
         out.insert(
@@ -51,6 +53,28 @@ pub fn bench(exe: &Path, rounds: u32) -> std::io::Result<Map<String, Value>> {
                 "cpus_used_median": round3(median(cpus)),
             }),
         );
+    }
+    // Python's Pool.map on the same tasks (a smaller limit: Python is far
+    // slower per task, so speedups compare, times do not), measured now.
+    let args = [
+        "--workers".to_string(),
+        workers.to_string(),
+        "--tasks".to_string(),
+        DEFAULT_TASKS.to_string(),
+        "--rounds".to_string(),
+        rounds.min(3).to_string(),
+    ];
+    match python_json("pool_python.py", &args) {
+        Some(py) => {
+            let theirs = py.get("speedup_median").and_then(Value::as_f64);
+            if let (Some(ours), Some(theirs)) = (our_speedup, theirs) {
+                out.insert("ratio_speedup".into(), json!(ratio(ours, theirs)));
+            }
+            out.insert("python".into(), Value::Object(py));
+        }
+        None => {
+            out.insert("python".into(), not_measured("pool_python.py"));
+        }
     }
     Ok(out)
 }

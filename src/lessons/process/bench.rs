@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::{META, parent};
 use crate::engine::{Engine, SpawnPath};
-use crate::stats::{median, ms};
+use crate::stats::{median, ms, not_measured, python_json, ratio};
 
 /// Start + join latency per worker: one at a time (start, wait for exit,
 /// reap), and 16 at once (start all, then join all); on the path workers
@@ -50,9 +50,34 @@ pub fn spawn(exe: &Path, rounds: u32) -> std::io::Result<Map<String, Value>> {
             json!(ms(median(zygote_start))),
         );
     }
-    out.insert("python_fork_ms".to_string(), json!(2.5));
-    out.insert("python_spawn_ms".to_string(), json!(63.0));
+    python_side(&mut out, ms(one), ms(batch), rounds);
     Ok(out)
+}
+
+/// Python's start+join, measured now by `benches/spawn.py` (fork,
+/// forkserver, spawn; one at a time and 16 at once), and how many times
+/// forklore's figure (on its preferred path) is faster; or "not measured".
+fn python_side(out: &mut Map<String, Value>, one_ms: f64, batch_ms: f64, rounds: u32) {
+    let args = ["--items", "20", "--rounds"].map(str::to_string);
+    let Some(py) = python_json("spawn.py", &[&args[..], &[rounds.min(3).to_string()]].concat())
+    else {
+        out.insert("python".to_string(), not_measured("spawn.py"));
+        return;
+    };
+    for method in ["fork", "forkserver", "spawn"] {
+        let one = py.get(&format!("{method}_start_join_ms")).and_then(Value::as_f64);
+        let batch = py
+            .get(&format!("{method}_start_join_batch16_ms_per_process"))
+            .and_then(Value::as_f64);
+        if let Some(one) = one {
+            out.insert(format!("python_{method}_ms"), json!(one));
+            out.insert(format!("ratio_{method}"), json!(ratio(one, one_ms)));
+        }
+        if let Some(batch) = batch {
+            out.insert(format!("python_{method}_batch16_ms_per_process"), json!(batch));
+            out.insert(format!("ratio_{method}_batch16"), json!(ratio(batch, batch_ms)));
+        }
+    }
 }
 
 /// Medians of start+join one at a time and in a batch of 16, per worker,

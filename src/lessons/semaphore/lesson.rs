@@ -1,9 +1,12 @@
 //! The semaphore lesson in the app: scene 1 (a semaphore of limit K, K
-//! changed live) and scene 2 (an event the teacher sets).
+//! changed live), scene 2 (an event the teacher sets) and scene 3 (a
+//! condition: workers wait for items forklore puts, `condition.rs`).
 
+use super::condition;
 use super::parent::launch;
 use super::worker::{Counter, Job, Step};
 use super::{DEFAULT_LIMIT, DEFAULT_WORKERS};
+use crate::engine::condition::Notify;
 use crate::engine::semaphore::Room;
 use crate::engine::{Event, ProcRow, Shared};
 use crate::lessons::error::LessonError;
@@ -27,6 +30,9 @@ pub enum Command {
     Workers,
     SwitchScene,
     SetEvent,
+    ConditionScene,
+    Notify,
+    NotifyAll,
 }
 
 const KEYS: &[LessonKey<Command>] = &[
@@ -60,6 +66,24 @@ const KEYS: &[LessonKey<Command>] = &[
         help: "Event scene: set the event, every waiting worker goes at once",
         command: Command::SetEvent,
     },
+    LessonKey {
+        keys: &[Key::Char('c')],
+        label: "condition",
+        help: "Switch to the condition scene and back (a new run): workers wait on a Condition for items",
+        command: Command::ConditionScene,
+    },
+    LessonKey {
+        keys: &[Key::Char('n')],
+        label: "notify",
+        help: "Condition scene: put an item on the shelf, notify() wakes one waiter",
+        command: Command::Notify,
+    },
+    LessonKey {
+        keys: &[Key::Char('a')],
+        label: "notify_all",
+        help: "Condition scene: put an item, notify_all() wakes every waiter; all but one find nothing",
+        command: Command::NotifyAll,
+    },
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,6 +111,8 @@ pub struct SemaphoreScene {
     workers: u32,
     limit: u32,
     event_scene: bool,
+    /// The condition scene (`event_scene` is then false).
+    condition_scene: bool,
     /// The highest limit this run has had (the limit can change live).
     top_limit: u32,
 }
@@ -113,7 +139,7 @@ impl SemaphoreScene {
         }
         let lower = k < self.limit;
         self.limit = k;
-        if let Some(room) = room.filter(|_| !self.event_scene) {
+        if let Some(room) = room.filter(|_| !self.event_scene && !self.condition_scene) {
             room.sem.set_limit(k);
             self.top_limit = self.top_limit.max(k);
             stage.happened(Happening::LimitChanged);
@@ -163,13 +189,20 @@ impl Scene for SemaphoreScene {
             workers: DEFAULT_WORKERS,
             limit: DEFAULT_LIMIT,
             event_scene: false,
+            condition_scene: false,
             top_limit: DEFAULT_LIMIT,
         }
     }
 
     fn start(&mut self, stage: &mut Stage) -> Result<Shared<Room>, LessonError> {
         let (workers, limit) = (self.workers, self.limit);
-        let job = if self.event_scene {
+        let job = if self.condition_scene {
+            Job::Condition {
+                work_steps: condition::WORK_STEPS,
+                work_ms: 0,
+                notes: true,
+            }
+        } else if self.event_scene {
             Job::Event { steps: EVENT_STEPS }
         } else {
             Job::Semaphore {
@@ -182,7 +215,12 @@ impl Scene for SemaphoreScene {
         let room = launch(engine, workers, limit, &job)?;
         self.top_limit = limit;
         engine.control().start();
-        stage.log(if self.event_scene {
+        stage.log(if self.condition_scene {
+            format!(
+                "{} wait on the condition: n: item + notify(), a: item + notify_all()",
+                plural(workers, "worker", "workers")
+            )
+        } else if self.event_scene {
             format!("{} wait at the event: g sets it", plural(workers, "worker", "workers"))
         } else {
             format!(
@@ -209,6 +247,7 @@ impl Scene for SemaphoreScene {
                 *run = None;
                 stage.reset();
                 self.event_scene = !self.event_scene;
+                self.condition_scene = false;
                 stage.log(if self.event_scene {
                     "event scene: space starts workers that wait at an event"
                 } else {
@@ -225,11 +264,45 @@ impl Scene for SemaphoreScene {
                     "event set: {waiting} sleeping workers woken at once"
                 ));
             }
+            Command::ConditionScene => {
+                *run = None;
+                stage.reset();
+                self.condition_scene = !self.condition_scene;
+                self.event_scene = false;
+                stage.log(if self.condition_scene {
+                    "condition scene: space starts workers that wait for items on a shelf"
+                } else {
+                    "semaphore scene: space starts the workers"
+                });
+            }
+            Command::Notify | Command::NotifyAll => {
+                let Some(room) = run.as_ref().filter(|_| self.condition_scene) else {
+                    return Err(LessonError::not_now(if self.condition_scene {
+                        "press space first: the workers wait with a run"
+                    } else {
+                        "press c for the condition scene first"
+                    }));
+                };
+                let how = if cmd == Command::Notify {
+                    Notify::One
+                } else {
+                    Notify::All
+                };
+                return condition::put(stage, room, how);
+            }
         }
         Ok(())
     }
 
     fn observe(&mut self, stage: &mut Stage, run: &mut Option<Shared<Room>>, _: &[Event]) {
+        if self.condition_scene {
+            condition::note_learned(stage);
+            if stage.is_live() && stage.all_ended() {
+                let line = condition::summary(stage, run.as_deref());
+                stage.finish(line);
+            }
+            return;
+        }
         if let Some(room) = run.as_ref() {
             self.note_learned(stage, room);
         }
@@ -261,15 +334,20 @@ impl Scene for SemaphoreScene {
             step: step.map_or("", Step::word).into(),
             note: match r.exit {
                 Some(e) => e.describe(),
+                None if self.condition_scene => condition::note(r),
                 None => plural(Counter::Rounds.get(&r.record), "round", "rounds"),
             },
-            highlight: step == Some(Step::Inside) && r.exit.is_none(),
+            // Inside the semaphore, or holding the condition's lock.
+            highlight: matches!(step, Some(Step::Inside | Step::Rechecks)) && r.exit.is_none(),
         }
     }
 
     fn panel(&self, stage: &Stage, run: Option<&Shared<Room>>) -> Panel {
         let rows = stage.rows();
         let room = run.map(|r| &**r);
+        if self.condition_scene {
+            return Panel::Condition(condition::panel(stage, room));
+        }
         Panel::Semaphore(SemaphorePanel {
             event_scene: self.event_scene,
             limit: room.map_or(self.limit, |r| r.sem.limit()),
@@ -292,7 +370,15 @@ impl Scene for SemaphoreScene {
     }
 
     fn progress(&self, stage: &Stage, run: Option<&Shared<Room>>) -> Option<Progress> {
-        run?;
+        let room = run?;
+        if self.condition_scene {
+            let taken = room.shelf.taken();
+            return Some(Progress::new(
+                taken.into(),
+                condition::APP_ITEMS.into(),
+                "items",
+            ));
+        }
         let rows = stage.rows();
         let per_worker = u64::from(if self.event_scene {
             EVENT_STEPS
@@ -313,7 +399,9 @@ impl Scene for SemaphoreScene {
     fn settings(&self) -> String {
         format!(
             "scene: {} · workers: {} · limit K: {}",
-            if self.event_scene {
+            if self.condition_scene {
+                "condition"
+            } else if self.event_scene {
                 "event"
             } else {
                 "semaphore"

@@ -1,12 +1,15 @@
 //! Lesson `semaphore`: W workers, at most K inside at once (K changes live);
 //! who is inside, who waits, the most ever inside. A second scene: an Event
-//! that holds every worker at a gate until the teacher opens it.
+//! that holds every worker at a gate until the teacher opens it. A third:
+//! a Condition, workers waiting for items forklore puts and notifies.
 
+mod condition;
 mod lesson;
 mod parent;
 mod run;
 mod worker;
 
+pub use condition::ConditionPanel;
 pub use lesson::{Command, SemaphorePanel, SemaphoreScene};
 
 use super::{LessonMeta, RunEntry, Staged};

@@ -1,18 +1,54 @@
-//! `forklore run semaphore`: W workers through a semaphore of K, to the end.
+//! `forklore run semaphore`: W workers through a semaphore of K, to the end;
+//! or, with `--scene condition`, W workers waiting on a Condition for the
+//! items forklore puts one at a time.
 
 use std::time::{Duration, Instant};
 
 use super::worker::{Counter, Job};
 use super::{DEFAULT_LIMIT, DEFAULT_WORKERS, META, parent};
-use crate::engine::Engine;
+use crate::engine::condition::Notify;
+use crate::engine::{Engine, WaitError};
 use crate::lessons::headless::{Headless, Report, RunEnv, RunError, count};
 
 /// Each worker stays inside long enough that, with W ≥ K, K workers are
 /// inside at the same moment.
 const HOLD: Duration = Duration::from_millis(30);
+/// How long a condition worker works on an item it took.
+const WORK: Duration = Duration::from_millis(5);
+/// How long forklore waits for every worker to be back in `wait()` before
+/// it puts the next item anyway (a worker may have died).
+const SETTLE: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SceneArg {
+    /// Rounds through a semaphore of K
+    Semaphore,
+    /// Wait on a Condition until forklore puts an item
+    Condition,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum NotifyArg {
+    /// notify(): wake one waiter per item
+    One,
+    /// notify_all(): wake every waiter per item
+    All,
+}
+
+impl From<NotifyArg> for Notify {
+    fn from(n: NotifyArg) -> Self {
+        match n {
+            NotifyArg::One => Self::One,
+            NotifyArg::All => Self::All,
+        }
+    }
+}
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// What the workers do
+    #[arg(long, value_enum, default_value_t = SceneArg::Semaphore)]
+    scene: SceneArg,
     /// Worker processes, 1 to 64
     #[arg(long, value_name = "N", default_value_t = DEFAULT_WORKERS, value_parser = count(1, 64))]
     workers: u32,
@@ -22,14 +58,30 @@ pub struct Args {
     /// Rounds each worker makes through the semaphore, 1 to 10000000
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = count(1, 10_000_000))]
     iterations: u32,
+    /// Condition scene: items forklore puts, one at a time, 1 to 1000
+    #[arg(long, value_name = "N", default_value_t = 6, value_parser = count(1, 1000))]
+    items: u32,
+    /// Condition scene: how forklore wakes the waiters after each item
+    #[arg(long, value_enum, default_value_t = NotifyArg::All)]
+    notify: NotifyArg,
 }
 
 impl Headless for Args {
     fn run(&self, env: &RunEnv) -> Result<Report, RunError> {
+        match self.scene {
+            SceneArg::Semaphore => self.semaphore(env),
+            SceneArg::Condition => self.condition(env),
+        }
+    }
+}
+
+impl Args {
+    fn semaphore(&self, env: &RunEnv) -> Result<Report, RunError> {
         let Self {
             workers,
             limit,
             iterations: rounds,
+            ..
         } = *self;
         let t0 = Instant::now();
         let mut engine = Engine::new(&env.exe, META.id)?;
@@ -48,6 +100,7 @@ impl Headless for Args {
             .map(|p| Counter::Rounds.get(&p.record))
             .sum();
         report
+            .field("scene", "semaphore")
             .field("workers", workers)
             .field("limit", limit)
             .field("max_inside", room.max())
@@ -56,6 +109,80 @@ impl Headless for Args {
             .line(format!(
                 "{workers} workers, limit {limit}: at most {} inside at once",
                 room.max()
+            ));
+        Ok(report)
+    }
+
+    /// Before each item, every live worker is back in `wait()`: then a
+    /// `notify_all()` wakes them all for one item, and all but one find
+    /// the shelf empty again.
+    fn condition(&self, env: &RunEnv) -> Result<Report, RunError> {
+        let Self {
+            workers, items, ..
+        } = *self;
+        let how = Notify::from(self.notify);
+        let t0 = Instant::now();
+        let mut engine = Engine::new(&env.exe, META.id)?;
+        let job = Job::Condition {
+            work_steps: 0,
+            work_ms: u32::try_from(WORK.as_millis()).unwrap_or(5),
+            notes: false,
+        };
+        let room = parent::launch(&mut engine, workers, 1, &job)?;
+        engine.control().start();
+        let me = std::process::id();
+        let busy = |_| RunError::TimedOut("a worker held the condition's lock".into());
+        let shelf = &room.shelf;
+        // Those the last notify woke, all awake again (none at first).
+        let mut woke: Option<(u32, u32)> = None;
+        for n in 0..=items {
+            let settled = engine.wait_until(Some(SETTLE), |e| {
+                let live = e.children().iter().filter(|c| !c.finished()).count();
+                let awake = woke.is_none_or(|(left, n)| shelf.cond.left().wrapping_sub(left) >= n);
+                awake && shelf.cond.waiters() as usize >= live
+            });
+            match settled {
+                Ok(()) | Err(WaitError::TimedOut) => {}
+                Err(e) => return Err(e.into()),
+            }
+            if n == items {
+                // Every worker waits again: the close wakes them all to end.
+                shelf.close(me, SETTLE).map_err(busy)?;
+                break;
+            }
+            let put = shelf.put(me, how, false, SETTLE).map_err(busy)?;
+            let woken = match how {
+                Notify::One => put.waiting.min(1),
+                Notify::All => put.waiting,
+            };
+            woke = Some((put.left, woken));
+        }
+        engine.wait_all(Some(Duration::from_secs(300)))?;
+        let mut report = Report::from_engine(META.id, &engine, t0.elapsed());
+        let sum = |c: Counter| -> u64 { report.processes.iter().map(|p| c.get(&p.record)).sum() };
+        let (taken, wakeups, nothing) = (
+            sum(Counter::Rounds),
+            sum(Counter::Wakeups),
+            sum(Counter::Nothing),
+        );
+        report
+            .field("scene", "condition")
+            .field(
+                "notify",
+                match how {
+                    Notify::One => "one",
+                    Notify::All => "all",
+                },
+            )
+            .field("workers", workers)
+            .field("items", items)
+            .field("items_taken", taken)
+            .field("notifies", room.shelf.cond.notifications())
+            .field("wakeups", wakeups)
+            .field("woke_to_nothing", nothing)
+            .line(format!(
+                "{workers} workers, {items} items, {} after each: {wakeups} wakeups, {nothing} found the shelf empty and waited again",
+                how.call()
             ));
         Ok(report)
     }

@@ -1,10 +1,12 @@
 //! The child's side: go in when the semaphore lets you, stay a while, come
-//! out; or wait at the event until it is set.
+//! out; or wait at the event until it is set; or wait on a condition
+//! until the shelf has an item.
 
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::engine::condition::Woken;
 use crate::engine::semaphore::Room;
 use crate::engine::{Flow, Shared, WorkerCtx};
 
@@ -16,19 +18,30 @@ crate::steps! {
         Done = 4 => "done",
         AtGate = 5 => "waits for event",
         Released = 6 => "released",
+        WaitsCond = 7 => "in cond.wait()",
+        Woken = 8 => "woken, queues",
+        Rechecks = 9 => "re-checks",
+        Working = 10 => "works on item",
+        WantsLock = 11 => "wants lock",
     }
 }
 
 crate::counters! {
     pub enum Counter {
-        /// Rounds done (semaphore) or steps done after the event (event).
+        /// Rounds done (semaphore), steps done after the event (event) or
+        /// items taken (condition).
         Rounds,
+        /// Condition: waits that ended with a notify.
+        Wakeups,
+        /// Condition: of those, the ones that found the shelf empty again.
+        Nothing,
     }
 }
 
 /// What the semaphore's `waiting_on` says a worker waits for.
 const WAITS_SEMAPHORE: u32 = 1;
 const WAITS_EVENT: u32 = 2;
+const WAITS_CONDITION: u32 = 3;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Job {
@@ -41,6 +54,14 @@ pub enum Job {
     },
     /// Wait at the event, then work `steps` paced steps.
     Event { steps: u32 },
+    /// Take items off the shelf, waiting on its condition while it is
+    /// empty, until it is closed and empty; work on each `work_steps`
+    /// paced steps and `work_ms`. With `notes`, say what each wakeup found.
+    Condition {
+        work_steps: u32,
+        work_ms: u32,
+        notes: bool,
+    },
 }
 
 pub fn worker(mut ctx: WorkerCtx) -> i32 {
@@ -61,6 +82,11 @@ pub fn worker(mut ctx: WorkerCtx) -> i32 {
             hold_steps,
         } => semaphore_rounds(&mut ctx, &room, rounds, hold_ms, hold_steps),
         Job::Event { steps } => event_gate(&mut ctx, &room, steps),
+        Job::Condition {
+            work_steps,
+            work_ms,
+            notes,
+        } => condition_items(&mut ctx, &room, work_steps, work_ms, notes),
     };
     if flow == Flow::Continue {
         ctx.set_step(Step::Done);
@@ -132,4 +158,80 @@ fn event_gate(ctx: &mut WorkerCtx, room: &Room, steps: u32) -> Flow {
         Counter::Rounds.add(ctx.data(), 1);
     }
     Flow::Continue
+}
+
+/// A consumer on the shelf, as Python writes it:
+/// `with cond: while not shelf: cond.wait()`, then take an item and work
+/// on it outside the lock. A woken worker tests the shelf again: the item
+/// it was woken for may already be gone.
+fn condition_items(
+    ctx: &mut WorkerCtx,
+    room: &Room,
+    work_steps: u32,
+    work_ms: u32,
+    notes: bool,
+) -> Flow {
+    let shelf = &room.shelf;
+    let me = std::process::id();
+    loop {
+        shelf.lock.lock_noting(me, || {
+            ctx.set_step(Step::WantsLock);
+            ctx.publish();
+        });
+        let mut woken = false;
+        while !shelf.ready() {
+            if woken {
+                Counter::Nothing.add(ctx.data(), 1);
+                if notes {
+                    let by = shelf
+                        .last_taker()
+                        .map_or(String::new(), |p| format!(" ({p} took the last)"));
+                    ctx.note(format!("woken, found the shelf empty{by}: waits again"));
+                }
+            }
+            ctx.data().waiting_on = WAITS_CONDITION;
+            ctx.set_step(Step::WaitsCond);
+            ctx.publish();
+            // No timeout: only a notify ends this wait, so every return is
+            // a wakeup (a reset kills the worker wherever it sleeps).
+            let how = shelf.cond.wait_then(&shelf.lock, me, None, |_| {
+                ctx.set_step(Step::Woken);
+                ctx.publish();
+            });
+            ctx.data().waiting_on = 0;
+            woken = how == Woken::Notified;
+            if woken {
+                Counter::Wakeups.add(ctx.data(), 1);
+            }
+            // The test itself is quick; at teaching pace it lasts a step,
+            // so the others woken with this one are seen queueing for the
+            // lock it holds.
+            if ctx.step(Step::Rechecks) == Flow::Stop {
+                shelf.lock.unlock(me);
+                return Flow::Stop;
+            }
+        }
+        let item = shelf.take(me);
+        shelf.lock.unlock(me);
+        let Some(item) = item else {
+            // Closed and empty: nothing more will come.
+            return Flow::Continue;
+        };
+        Counter::Rounds.add(ctx.data(), 1);
+        if notes {
+            ctx.note(format!("took item {item}"));
+        }
+        for _ in 0..work_steps {
+            if ctx.step(Step::Working) == Flow::Stop {
+                return Flow::Stop;
+            }
+        }
+        if work_ms > 0 {
+            ctx.set_step(Step::Working);
+            ctx.publish();
+            if ctx.control().sleep(Duration::from_millis(work_ms.into())) == Flow::Stop {
+                return Flow::Stop;
+            }
+        }
+    }
 }

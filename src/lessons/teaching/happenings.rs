@@ -147,6 +147,8 @@ happenings! {
         NeverOverLimit = "never-over-limit",
         /// Setting the event released every waiting worker at once.
         EventSet = "event-set",
+        /// A worker woken by a notify found the shelf empty, tested again and waited.
+        WokeToNothing = "woke-to-nothing",
     }
     "deadlock" => {
         /// A cycle of waits formed: DEADLOCK.

@@ -2,6 +2,7 @@
 //! of items (see `ui::stack`): what must show at 80x24 ranked `Must`, the
 //! big digits and drawings `Extra`, for when there is room.
 
+mod condition;
 mod deadlock;
 mod lock;
 mod pipe;
@@ -24,6 +25,7 @@ pub fn build<'a>(v: &'a LessonView, width: u16, theme: &'a Theme) -> (String, Ve
         Panel::Deadlock(p) => deadlock::build(p, width, theme),
         Panel::Pool(p) => pool::build(p, width, theme),
         Panel::Semaphore(p) => semaphore::build(p, width, theme),
+        Panel::Condition(p) => condition::build(p, theme),
         Panel::Queue(p) => queue::build(p, width, theme),
         Panel::Pipe(p) => pipe::build(p, width, theme),
     }

@@ -26,26 +26,38 @@ pub fn build<'a>(p: &StartPanel, _width: u16, theme: &Theme) -> (String, Vec<Ite
             ),
         ));
     }
-    for m in &p.methods {
-        items.push(Item::line(Rank::Must, method_line(m, p.value, theme)));
-    }
-    if !p.parents_after.is_empty() {
+    let parents = (!p.parents_after.is_empty()).then(|| {
         let who: Vec<String> = p
             .parents_after
             .iter()
             .map(|(who, v)| format!("{who}: {v}"))
             .collect();
-        items.push(Item::line(
-            Rank::Must,
-            Line::from(vec![
-                Span::styled("parents' global after: ", theme.muted),
-                Span::styled(who.join(" · "), theme.ok),
-                Span::styled("  (each child's += 1 stayed its own)", theme.muted),
-            ]),
-        ));
-    }
-    if let Some(h) = &p.hazard {
-        items.push(Item::line(Rank::Must, hazard_line(h, theme)));
+        Line::from(vec![
+            Span::styled("parents' global after: ", theme.muted),
+            Span::styled(who.join(" · "), theme.ok),
+            Span::styled("  (each child's += 1 stayed its own)", theme.muted),
+        ])
+    });
+    let hazard = p.hazard.as_ref().map(|h| hazard_line(h, theme));
+    // One line a method, then the parents' globals and the hazard; on a
+    // small screen the three methods share one line and the live hazard
+    // comes before the globals.
+    let mut full: Vec<Line<'a>> = p
+        .methods
+        .iter()
+        .map(|m| method_line(m, p.value, theme))
+        .collect();
+    full.extend(parents.clone());
+    full.extend(hazard.clone());
+    if !full.is_empty() {
+        let mut found = Item::text(Rank::Must, full);
+        if p.methods.len() > 1 {
+            let mut compact = vec![methods_in_one_line(&p.methods, p.value, theme)];
+            compact.extend(hazard);
+            compact.extend(parents);
+            found = found.or(Item::text(Rank::Must, compact));
+        }
+        items.push(found);
     }
     let bars = Item::text(Rank::Must, timing_lines(&p.timing, usize::MAX, theme));
     items.push(bars.or(Item::text(Rank::Must, timing_lines(&p.timing, 0, theme))));
@@ -83,6 +95,31 @@ fn method_line<'a>(m: &MethodLine, value: u64, theme: &Theme) -> Line<'a> {
         Span::styled(ms, theme.highlight),
         Span::styled(format!("  {top}"), theme.muted),
     ])
+}
+
+/// "fork sees 42 0.20 ms · spawn sees 0 3.23 ms · forkserver ...".
+fn methods_in_one_line<'a>(methods: &[MethodLine], value: u64, theme: &Theme) -> Line<'a> {
+    let mut spans = Vec::new();
+    for (i, m) in methods.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(" · ", theme.muted));
+        }
+        spans.push(Span::styled(format!("{} ", m.method.word()), theme.heading));
+        if m.seen.is_empty() {
+            spans.push(Span::styled("starting", theme.muted));
+        } else {
+            let text: Vec<String> = m.seen.iter().map(u64::to_string).collect();
+            let all_see = m.seen.iter().all(|v| *v == value);
+            spans.push(Span::styled(
+                format!("sees {}", text.join(",")),
+                if all_see { theme.ok } else { theme.warn },
+            ));
+        }
+        if let Some(ms) = m.start_ms {
+            spans.push(Span::styled(format!(" {ms:.2} ms"), theme.highlight));
+        }
+    }
+    Line::from(spans)
 }
 
 fn hazard_line<'a>(h: &HazardLine, theme: &Theme) -> Line<'a> {
