@@ -30,9 +30,12 @@ fn one_huge_chunk_runs_on_one_worker_and_chunks_of_one_spread_out() {
     let mut l = Staged::<PoolScene>::new(&common::exe());
     l.set_pace(Pace::full_speed());
     l.command(Command::ToggleFailing).unwrap(); // no failing task in this run
-    for _ in 0..12 {
-        l.command(Command::BiggerChunks).unwrap();
-    }
+    // Up to the end of the choices, where the key says why it does nothing.
+    let e = (0..12)
+        .find_map(|_| l.command(Command::BiggerChunks).err())
+        .expect("an end")
+        .to_string();
+    assert!(e.contains("chunksize 48 already"), "{e}");
     assert!(
         l.view().settings.contains("chunksize: 48"),
         "{}",
@@ -53,9 +56,12 @@ fn one_huge_chunk_runs_on_one_worker_and_chunks_of_one_spread_out() {
     assert!(p.failures.is_empty());
     let first_pids: Vec<i32> = v.rows.iter().map(|r| r.pid).collect();
 
-    for _ in 0..12 {
-        l.command(Command::SmallerChunks).unwrap();
-    }
+    // Up to the end of the choices, where the key says why it does nothing.
+    let e = (0..12)
+        .find_map(|_| l.command(Command::SmallerChunks).err())
+        .expect("an end")
+        .to_string();
+    assert!(e.contains("chunksize 1 already"), "{e}");
     l.command(Command::ToggleFailing).unwrap(); // task 13 fails again
     l.run_pause().unwrap();
     // The serial run measures the same tasks at the same pace: it is not
@@ -68,6 +74,15 @@ fn one_huge_chunk_runs_on_one_worker_and_chunks_of_one_spread_out() {
     assert_eq!(p.history[1].serial_ms, p.history[0].serial_ms);
     assert!(
         v.log.iter().any(|l| l.contains("kept from the first run")),
+        "{:?}",
+        v.log
+    );
+    // The panic told to a Python class: what Python's pool does instead.
+    assert!(
+        v.log
+            .iter()
+            .any(|l| l.contains("panicked (Rust's uncaught error)"))
+            && v.log.iter().any(|l| l.contains("pool.map raises")),
         "{:?}",
         v.log
     );

@@ -12,6 +12,7 @@ pub mod panels;
 pub mod process_table;
 pub mod stack;
 pub mod text;
+pub mod text_layout;
 pub mod theme;
 pub mod watch;
 pub mod wrap;

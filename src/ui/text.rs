@@ -3,7 +3,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::theme::Theme;
 use super::wrap;
@@ -175,18 +175,24 @@ pub fn draw(
         .title(Line::styled(" lesson ", theme.heading))
         .title_bottom(Line::styled(" PgUp/PgDn scroll ", theme.muted))
         .border_style(theme.border);
+    // Laid out once per text and width (a teacher's file may hold 1 MiB):
+    // a frame draws only the lines it shows. The lines are wrapped here
+    // (code keeps its indentation, comments stay comments), so each takes
+    // one row.
     let inner = block.inner(area);
-    let text = wrapped(content, usize::from(inner.width), theme);
+    let layout = super::text_layout::layout(content, inner.width, theme, || {
+        super::text_layout::keep(wrapped(content, usize::from(inner.width), theme))
+    });
     // Never scroll past the end: the last screenful stays visible.
-    let total = u16::try_from(text.len()).unwrap_or(u16::MAX);
-    let max = total.saturating_sub(inner.height);
-    frame.render_widget(
-        Paragraph::new(text)
-            .block(block)
-            .scroll((scroll.min(max), 0)),
-        area,
-    );
-    (inner.height, max)
+    let max = layout.total().saturating_sub(usize::from(inner.height));
+    let top = usize::from(scroll).min(max);
+    let (shown, skip) = layout.window(top, usize::from(inner.height));
+    let para = Paragraph::new(shown)
+        .wrap(Wrap { trim: false })
+        .block(block)
+        .scroll((skip, 0));
+    frame.render_widget(para, area);
+    (inner.height, u16::try_from(max).unwrap_or(u16::MAX))
 }
 
 #[cfg(test)]

@@ -461,7 +461,16 @@ impl Scene for PipeScene {
     ) -> Result<(), LessonError> {
         let no_pipe = || LessonError::not_now("no pipe open: press space first");
         match cmd {
-            Command::Duplex => self.duplex = !self.duplex,
+            Command::Duplex => {
+                self.duplex = !self.duplex;
+                if stage.is_live() {
+                    stage.log(if self.duplex {
+                        "next run: duplex, a socketpair both ways (r ends this one)"
+                    } else {
+                        "next run: a one-way pipe (r ends this one)"
+                    });
+                }
+            }
             Command::HoldReads => {
                 self.holding = !self.holding;
                 stage.log(if self.holding {

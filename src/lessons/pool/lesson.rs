@@ -201,6 +201,18 @@ impl PoolScene {
         } else {
             let line = self.summarise(r, run.serial.as_ref());
             self.note_learned(stage, r);
+            if self.fail
+                && matches!(
+                    r.pool.result(r.batch.start + FAILING_TASK),
+                    Some(Err(_))
+                )
+            {
+                // Said to a Python class: a panic is Rust's uncaught error.
+                stage.log(format!(
+                    "task {FAILING_TASK} panicked (Rust's uncaught error); its worker went on"
+                ));
+                stage.log("in Python, pool.map raises that exception again in the parent");
+            }
             stage.finish(line);
             run.phase = Phase::Done;
         }
@@ -299,15 +311,26 @@ impl PoolScene {
         }
     }
 
-    fn step_chunksize(&mut self, up: bool) {
+    /// `[` / `]`: the next chunksize down or up; at either end, says why
+    /// nothing changes.
+    fn step_chunksize(&mut self, up: bool) -> Result<(), LessonError> {
         let c = self.chunksize;
         let next = if up {
             CHUNK_CHOICES.iter().copied().find(|&x| x > c)
         } else {
             CHUNK_CHOICES.iter().rev().copied().find(|&x| x < c)
         };
-        if let Some(n) = next {
-            self.chunksize = n;
+        match next {
+            Some(n) => {
+                self.chunksize = n;
+                Ok(())
+            }
+            None if up => Err(LessonError::not_now(format!(
+                "chunksize {c} already: one chunk holds every task"
+            ))),
+            None => Err(LessonError::not_now(format!(
+                "chunksize {c} already: one task a chunk is the smallest"
+            ))),
         }
     }
 }
@@ -372,8 +395,8 @@ impl Scene for PoolScene {
         _: &mut Option<PoolRun>,
     ) -> Result<(), LessonError> {
         match cmd {
-            Command::SmallerChunks => self.step_chunksize(false),
-            Command::BiggerChunks => self.step_chunksize(true),
+            Command::SmallerChunks => self.step_chunksize(false)?,
+            Command::BiggerChunks => self.step_chunksize(true)?,
             Command::Workers => self.workers = self.workers % MAX_WORKERS + 1,
             Command::ToggleFailing => {
                 self.fail = !self.fail;

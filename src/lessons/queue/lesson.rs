@@ -292,6 +292,14 @@ impl Scene for QueueScene {
             Command::OneSentinel => self.one_sentinel = !self.one_sentinel,
             Command::EndWaiter => return Self::end_stuck(stage, run.as_mut()),
         }
+        // Only s acts on the run going on; the others set up the next one.
+        let next_run = matches!(
+            cmd,
+            Command::Producers | Command::Consumers | Command::Maxsize | Command::OneSentinel
+        );
+        if next_run && stage.is_live() {
+            stage.log("changed for the next run: space starts it when this one ends (r ends it now)");
+        }
         Ok(())
     }
 

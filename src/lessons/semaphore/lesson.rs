@@ -255,13 +255,24 @@ impl Scene for SemaphoreScene {
                 });
             }
             Command::SetEvent => {
-                let Some(room) = run.as_ref().filter(|_| self.event_scene) else {
+                if !self.event_scene {
                     return Err(LessonError::not_now("press e for the event scene first"));
+                }
+                let Some(room) = run.as_ref() else {
+                    return Err(LessonError::not_now(
+                        "no workers wait yet: press space to start them, then g",
+                    ));
                 };
+                if room.event.is_set() {
+                    return Err(LessonError::not_now(
+                        "the event is set already: every worker went through",
+                    ));
+                }
                 let waiting = room.event.waiters();
                 room.event.set();
                 stage.log(format!(
-                    "event set: {waiting} sleeping workers woken at once"
+                    "event set: {} woken at once",
+                    plural(waiting, "sleeping worker", "sleeping workers")
                 ));
             }
             Command::ConditionScene => {
