@@ -104,7 +104,7 @@ impl clap::Args for RunCmd {
 
 #[derive(Debug, clap::Args)]
 pub struct BenchCmd {
-    /// What to measure: all, or one bench's name (spawn, pool, lock, queue, pipe, watch, ui)
+    /// What to measure: all, or one bench's name (spawn, start, pool, queue, pipe, shared, lock, watch, ui)
     #[arg(default_value = "all")]
     pub what: String,
     /// Repetitions (each figure is the median of these)

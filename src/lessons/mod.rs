@@ -65,7 +65,9 @@ macro_rules! lessons {
     };
 }
 
-lessons![process, start, pool, queue, pipe, lock, semaphore, deadlock];
+lessons![
+    process, start, pool, queue, pipe, shared, lock, semaphore, deadlock
+];
 
 impl std::fmt::Debug for LessonMeta {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

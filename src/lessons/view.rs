@@ -180,4 +180,5 @@ pub enum Panel {
     Condition(super::semaphore::ConditionPanel),
     Queue(super::queue::QueuePanel),
     Pipe(super::pipe::PipePanel),
+    Shared(Box<super::shared::SharedPanel>),
 }

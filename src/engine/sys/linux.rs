@@ -609,3 +609,137 @@ pub fn set_nonblocking(fd: BorrowedFd<'_>, on: bool) -> io::Result<()> {
 pub fn pipe_capacity(fd: BorrowedFd<'_>) -> io::Result<usize> {
     Ok(rustix::pipe::fcntl_getpipe_size(fd)?)
 }
+
+// ---------------------------------------------------------------- named shared memory
+
+/// Creates the POSIX shared-memory object `name` (`/dev/shm/NAME`, as
+/// `shm_open(O_CREAT|O_EXCL)`), readable and writable by this user only, of
+/// `len` zero bytes. Fails if the name exists: a name is never reused.
+pub fn shm_create(name: &str, len: usize) -> io::Result<OwnedFd> {
+    use rustix::fs::Mode;
+    use rustix::shm::OFlags;
+    let fd = rustix::shm::open(
+        shm_path_name(name)?,
+        OFlags::CREATE | OFlags::EXCL | OFlags::RDWR,
+        Mode::RUSR | Mode::WUSR,
+    )?;
+    if let Err(e) = rustix::fs::ftruncate(&fd, len as u64) {
+        let _ = shm_unlink(name);
+        return Err(e.into());
+    }
+    dup_high(fd.as_fd())
+}
+
+/// Opens the existing shared-memory object `name` by its name alone, as
+/// another process does (`shm_open` without `O_CREAT`).
+pub fn shm_open_existing(name: &str) -> io::Result<OwnedFd> {
+    use rustix::fs::Mode;
+    use rustix::shm::OFlags;
+    let fd = rustix::shm::open(shm_path_name(name)?, OFlags::RDWR, Mode::empty())?;
+    dup_high(fd.as_fd())
+}
+
+/// Removes the name `name` from `/dev/shm`. The memory lives on while any
+/// process still has it mapped or open; a name already gone is not an error.
+pub fn shm_unlink(name: &str) -> io::Result<()> {
+    match rustix::shm::unlink(shm_path_name(name)?) {
+        Ok(()) | Err(rustix::io::Errno::NOENT) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `/NAME` from `NAME`, refusing what is not one plain file name.
+fn shm_path_name(name: &str) -> io::Result<String> {
+    let plain = !name.is_empty()
+        && name.len() < 250
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+        && !name.starts_with('.');
+    if !plain {
+        return Err(io::Error::other(format!(
+            "'{name}' is not a plain shared-memory name"
+        )));
+    }
+    Ok(format!("/{name}"))
+}
+
+/// Where POSIX shared-memory objects are files on Linux.
+pub const SHM_DIR: &str = "/dev/shm";
+
+// ---------------------------------------------------------------- death signal
+
+/// Clears this process's parent-death signal: it will outlive its parent
+/// (the resource tracker, which must clean up after forklore dies).
+pub fn clear_death_signal() -> io::Result<()> {
+    Ok(rustix::process::set_parent_process_death_signal(None)?)
+}
+
+// ---------------------------------------------------------------- unix sockets by name
+
+/// A stream socket listening on the abstract Unix address `name` (Linux):
+/// an address with no file behind it, gone when the socket closes, so
+/// nothing is left on disk if its owner is killed. Close-on-exec, above 100.
+pub fn unix_listen_abstract(name: &str, backlog: i32) -> io::Result<OwnedFd> {
+    use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
+    let addr = SocketAddrUnix::new_abstract_name(name.as_bytes())?;
+    let fd = rustix::net::socket_with(
+        AddressFamily::UNIX,
+        SocketType::STREAM,
+        SocketFlags::CLOEXEC,
+        None,
+    )?;
+    rustix::net::bind(&fd, &addr)?;
+    rustix::net::listen(&fd, backlog)?;
+    dup_high(fd.as_fd())
+}
+
+/// Connects to the abstract Unix address `name`.
+pub fn unix_connect_abstract(name: &str) -> io::Result<OwnedFd> {
+    use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
+    let addr = SocketAddrUnix::new_abstract_name(name.as_bytes())?;
+    let fd = rustix::net::socket_with(
+        AddressFamily::UNIX,
+        SocketType::STREAM,
+        SocketFlags::CLOEXEC,
+        None,
+    )?;
+    loop {
+        match rustix::net::connect(&fd, &addr) {
+            Ok(()) => break,
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    dup_high(fd.as_fd())
+}
+
+/// Takes one waiting connection (close-on-exec, non-blocking); `Ok(None)`
+/// when none waits on a non-blocking listener.
+pub fn unix_accept(listener: BorrowedFd<'_>) -> io::Result<Option<OwnedFd>> {
+    use rustix::net::SocketFlags;
+    match rustix::net::accept_with(listener, SocketFlags::CLOEXEC | SocketFlags::NONBLOCK) {
+        Ok(fd) => Ok(Some(fd)),
+        Err(rustix::io::Errno::AGAIN | rustix::io::Errno::INTR) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The PID and user id of the process at the other end of a Unix socket,
+/// as the kernel recorded them when it connected (`SO_PEERCRED`).
+pub fn peer_credentials(fd: BorrowedFd<'_>) -> io::Result<(i32, u32)> {
+    let cred = rustix::net::sockopt::socket_peercred(fd)?;
+    Ok((cred.pid.as_raw_nonzero().get(), cred.uid.as_raw()))
+}
+
+/// This process's real user id.
+pub fn getuid() -> u32 {
+    rustix::process::getuid().as_raw()
+}
+
+/// Makes a read on socket `fd` give up after `timeout` (it then reports
+/// `WouldBlock`): a client that must never hang on a server that stopped.
+pub fn set_read_timeout(fd: BorrowedFd<'_>, timeout: Duration) -> io::Result<()> {
+    use rustix::net::sockopt::{Timeout, set_socket_timeout};
+    Ok(set_socket_timeout(fd, Timeout::Recv, Some(timeout))?)
+}

@@ -298,7 +298,7 @@ impl Scene for QueueScene {
             Command::Producers | Command::Consumers | Command::Maxsize | Command::OneSentinel
         );
         if next_run && stage.is_live() {
-            stage.log("changed for the next run: space starts it when this one ends (r ends it now)");
+            stage.log("changed for the next run (r ends this one)");
         }
         Ok(())
     }

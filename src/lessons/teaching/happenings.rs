@@ -118,6 +118,20 @@ happenings! {
         /// The queue and the pipe raced to the end.
         RaceFinished = "race-finished",
     }
+    "shared" => {
+        /// A raw Value (no lock) lost updates the workers made.
+        RawLost = "raw-lost",
+        /// A synchronized Value run ended with nothing lost.
+        SynchronizedExact = "synchronized-exact",
+        /// A named block stayed in /dev/shm after every process let go of it.
+        NameOutlived = "name-outlived",
+        /// A manager run ended with every append in the manager's list.
+        ManagerExact = "manager-exact",
+        /// The manager was killed and its list and dict went with it.
+        ManagerKilled = "manager-killed",
+        /// One access of every kind was timed at full speed (f).
+        CostsMeasured = "costs-measured",
+    }
     "lock" => {
         /// A worker slept in the kernel waiting for the lock.
         LockWaited = "lock-waited",

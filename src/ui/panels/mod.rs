@@ -10,6 +10,7 @@ mod pool;
 mod process;
 mod queue;
 mod semaphore;
+mod shared;
 mod start;
 
 use super::stack::Item;
@@ -28,5 +29,6 @@ pub fn build<'a>(v: &'a LessonView, width: u16, theme: &'a Theme) -> (String, Ve
         Panel::Condition(p) => condition::build(p, theme),
         Panel::Queue(p) => queue::build(p, width, theme),
         Panel::Pipe(p) => pipe::build(p, width, theme),
+        Panel::Shared(p) => shared::build(p, theme),
     }
 }
