@@ -35,8 +35,13 @@ fn step_into_deadlock_kill_a_victim_and_the_other_finishes() {
     app.wait_text("blocked on L2", T);
     app.send("\t");
     app.send("s");
-    let screen = app.wait_text("DEADLOCK", T);
-    assert!(screen.contains("P1 → L2 → P2 → L1 → P1"), "{screen}");
+    // The banner and the cycle's last arrow can reach the terminal in
+    // different reads (a frame split under load): wait for both.
+    app.wait_text("DEADLOCK", T);
+    let screen = app.wait_for("the whole cycle drawn", T, |s| {
+        s.contains("P1 → L2 → P2 → L1 → P1")
+    });
+    assert!(screen.contains("DEADLOCK"), "{screen}");
     // Both really asleep in the kernel.
     for k in &kids {
         assert_eq!(common::stat(*k).map(|s| s.0), Some('S'), "{k} not sleeping");

@@ -90,6 +90,13 @@ impl WorkerCtx {
         &self.board
     }
 
+    /// A second mapping of the board, owned, for code that cannot borrow
+    /// this context while it runs: a pool task (the pool's loop holds the
+    /// context) that must still pause, keep the pace and notice a stop.
+    pub fn control_handle(&self) -> io::Result<Shared<Board>> {
+        Shared::attach(sys::dup_high(self.board.fd())?)
+    }
+
     /// This worker's published record, to change and then `publish`.
     pub fn data(&mut self) -> &mut RecordData {
         &mut self.data

@@ -66,7 +66,7 @@ macro_rules! lessons {
 }
 
 lessons![
-    process, start, pool, queue, pipe, shared, lock, semaphore, deadlock
+    process, start, pool, queue, pipe, shared, lock, semaphore, deadlock, errors
 ];
 
 impl std::fmt::Debug for LessonMeta {

@@ -181,4 +181,5 @@ pub enum Panel {
     Queue(super::queue::QueuePanel),
     Pipe(super::pipe::PipePanel),
     Shared(Box<super::shared::SharedPanel>),
+    Errors(Box<super::errors::ErrorsPanel>),
 }

@@ -13,6 +13,7 @@ pub mod table;
 
 use std::collections::HashMap;
 use std::io;
+use std::os::fd::BorrowedFd;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
@@ -123,6 +124,20 @@ impl Pool {
         capacity: u32,
         job: &(impl serde::Serialize + ?Sized),
     ) -> io::Result<Self> {
+        Self::start_with_fds(engine, role, workers, capacity, job, &[])
+    }
+
+    /// `start`, handing each worker `extra` descriptors after the pool's
+    /// own four (the worker takes them as its descriptors 4, 5, ...): a
+    /// pipe the lesson's tasks write to, say.
+    pub fn start_with_fds(
+        engine: &mut Engine,
+        role: &str,
+        workers: u32,
+        capacity: u32,
+        job: &(impl serde::Serialize + ?Sized),
+        extra: &[BorrowedFd<'_>],
+    ) -> io::Result<Self> {
         let cap = capacity.max(1) as usize;
         let pool = Self {
             head: Shared::create("forklore-pool")?,
@@ -139,12 +154,13 @@ impl Pool {
         };
         let mut pool = pool;
         for i in 0..workers {
-            let fds = [
+            let mut fds = vec![
                 pool.head.fd(),
                 pool.tasks.fd(),
                 pool.chunks.fd(),
                 pool.log.fd(),
             ];
+            fds.extend_from_slice(extra);
             let name = if workers == 1 {
                 role.to_string()
             } else {

@@ -180,6 +180,20 @@ happenings! {
         /// The shortest deadlocking schedule was replayed step by step.
         Replayed = "replayed",
     }
+    "errors" => {
+        /// A worker's error came home through a pipe with its traceback.
+        TracebackHome = "traceback-home",
+        /// A worker crashed (stack overflow) and only its own process died.
+        CrashAlone = "crash-alone",
+        /// get(timeout) gave up with TimeoutError while the task went on.
+        GetTimedOut = "get-timed-out",
+        /// join(timeout) returned with the worker alive; terminate() ended it.
+        HungTerminated = "hung-terminated",
+        /// Lines written in pieces to one pipe tore; through the queue none did.
+        LinesTorn = "lines-torn",
+        /// as_completed handed results out in another order than submission.
+        OrderDiffers = "order-differs",
+    }
 }
 
 impl Happening {

@@ -4,6 +4,7 @@
 
 mod condition;
 mod deadlock;
+mod errors;
 mod lock;
 mod pipe;
 mod pool;
@@ -30,5 +31,6 @@ pub fn build<'a>(v: &'a LessonView, width: u16, theme: &'a Theme) -> (String, Ve
         Panel::Queue(p) => queue::build(p, width, theme),
         Panel::Pipe(p) => pipe::build(p, width, theme),
         Panel::Shared(p) => shared::build(p, theme),
+        Panel::Errors(p) => errors::build(p, theme),
     }
 }
