@@ -43,6 +43,18 @@ pub fn build<'a>(p: &'a ErrorsPanel, theme: &'a Theme) -> (String, Vec<Item<'a>>
             }
         })
         .collect();
+    if let SceneView::Ready(lines) = &p.body {
+        // Before a run: a few lines, as tall as they wrap.
+        let lines: Vec<Line<'a>> = lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| Line::styled(l.clone(), if i == 0 { theme.text } else { theme.muted }))
+            .collect();
+        return (
+            format!("scene: {}", title.join(" · ")),
+            vec![Item::text(Rank::Must, lines)],
+        );
+    }
     let way = |h: u16| {
         Item::drawing(Rank::Must, h, move |area: Rect, buf: &mut Buffer| {
             body(buf, area, p, theme);
