@@ -19,8 +19,8 @@ use crate::printable;
     allow_negative_numbers = true
 )]
 pub struct Cli {
-    /// Colour theme: default or high-contrast (NO_COLOR turns colour off)
-    #[arg(long, global = true, default_value = "default", value_parser = ["default", "high-contrast"])]
+    /// Colour theme: default, high-contrast (its own black background) or light (its own white background); NO_COLOR turns colour off
+    #[arg(long, global = true, default_value = "default", value_parser = ["default", "high-contrast", "light"])]
     pub theme: String,
     /// A folder of edited lesson files (<id>.toml) used instead of the built-in text
     #[arg(long, global = true, env = "FORKLORE_LESSONS", value_name = "DIR")]

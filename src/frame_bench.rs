@@ -45,7 +45,10 @@ fn quantile(mut samples: Vec<Duration>, q: f64) -> Duration {
 fn frame(app: &App, term: &mut Terminal<TestBackend>, theme: &Theme) -> std::io::Result<Duration> {
     let t0 = Instant::now();
     let model = app.model();
-    term.draw(|f| ui::draw(f, &model, theme)).map_err(other)?;
+    term.draw(|f| {
+        ui::draw(f, &model, theme);
+    })
+    .map_err(other)?;
     Ok(t0.elapsed())
 }
 
@@ -148,7 +151,9 @@ fn key_latency(exe: &Path, rounds: u32, theme: &Theme) -> std::io::Result<Map<St
         app.tick();
         let model = app.model();
         let live = model.is_live();
-        if let Err(e) = term.draw(|f| ui::draw(f, &model, theme)) {
+        if let Err(e) = term.draw(|f| {
+            ui::draw(f, &model, theme);
+        }) {
             break Err(other(e));
         }
         let drawn = Instant::now();

@@ -5,7 +5,10 @@
 use std::io::{self, Write};
 use std::time::Duration;
 
-use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{
+    self, DisableMouseCapture, EnableMouseCapture, Event, KeyCode, KeyEvent, KeyEventKind,
+    KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
 use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
 use ratatui::backend::Backend;
 use ratatui::{Frame, Terminal};
@@ -29,6 +32,10 @@ pub trait Screen {
     /// Draws the frame; true if something is live (ten frames a second).
     fn draw(&mut self, frame: &mut Frame<'_>, theme: &Theme) -> bool;
     fn handle_key(&mut self, key: Key);
+    /// A left click at column `x`, row `y` (a screen may ignore it).
+    fn click(&mut self, _x: u16, _y: u16) {}
+    /// A turn of the mouse wheel at column `x`, row `y`.
+    fn wheel(&mut self, _x: u16, _y: u16, _up: bool) {}
     fn should_quit(&self) -> bool;
     /// Called once the loop ends, before the terminal is given back.
     fn quit(&mut self);
@@ -43,12 +50,22 @@ impl Screen for App {
 
     fn draw(&mut self, frame: &mut Frame<'_>, theme: &Theme) -> bool {
         let model = self.model();
-        ui::draw(frame, &model, theme);
+        // Where things went: clicks and the text's page need it.
+        let map = ui::draw(frame, &model, theme);
+        self.drawn(map);
         model.is_live()
     }
 
     fn handle_key(&mut self, key: Key) {
         App::handle_key(self, key);
+    }
+
+    fn click(&mut self, x: u16, y: u16) {
+        App::click(self, x, y);
+    }
+
+    fn wheel(&mut self, x: u16, y: u16, up: bool) {
+        App::wheel(self, x, y, up);
     }
 
     fn should_quit(&self) -> bool {
@@ -68,9 +85,19 @@ pub fn run<S: Screen>(app: &mut S, theme: &Theme) -> io::Result<()> {
             S::HEADLESS
         ))
     })?;
+    // Clicks select rows and press footer keys. ratatui's panic hook
+    // restores the terminal but knows nothing of the mouse: turn it off
+    // first, or a crash would leave the shell receiving mouse reports.
+    let _ = crossterm::execute!(io::stdout(), EnableMouseCapture);
+    let restore = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = crossterm::execute!(io::stdout(), DisableMouseCapture);
+        restore(info);
+    }));
     let result = event_loop(&mut terminal, app, theme);
     // Kill the processes before handing the terminal back.
     app.quit();
+    let _ = crossterm::execute!(io::stdout(), DisableMouseCapture);
     ratatui::restore();
     result
 }
@@ -123,6 +150,7 @@ where
                         app.handle_key(key);
                     }
                 }
+                Event::Mouse(m) => mouse(app, m),
                 Event::Resize(..) => terminal.autoresize().map_err(io::Error::other)?,
                 _ => {}
             }
@@ -148,6 +176,16 @@ impl SyncUpdate for io::Stdout {
             crossterm::queue!(self, EndSynchronizedUpdate)?;
         }
         self.flush()
+    }
+}
+
+/// A click or a turn of the wheel, handed to the app as plain positions.
+fn mouse<S: Screen>(app: &mut S, m: MouseEvent) {
+    match m.kind {
+        MouseEventKind::Down(MouseButton::Left) => app.click(m.column, m.row),
+        MouseEventKind::ScrollUp => app.wheel(m.column, m.row, true),
+        MouseEventKind::ScrollDown => app.wheel(m.column, m.row, false),
+        _ => {}
     }
 }
 

@@ -5,9 +5,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::render::render;
+use common::render::{assert_nothing_cut, assert_whole, render, words_in};
 use forklore::app::model::Model;
 use forklore::engine::KState;
+use forklore::lessons::deadlock::scenario::Scenario;
 use forklore::lessons::deadlock::{self, DeadlockPanel, LockView, ProcView};
 use forklore::lessons::view::{Banner, LessonView, Pace, Panel, RowView, RunState};
 
@@ -47,7 +48,33 @@ fn row(pid: i32, role: &str, step: &str, note: &str) -> RowView {
     }
 }
 
+/// The banner the lesson shows for an n-process cycle.
+fn banner(n: usize) -> String {
+    let names: Vec<String> = (1..=n).map(|i| format!("P{i}")).collect();
+    let locks: Vec<String> = (0..n)
+        .map(|i| {
+            let l = (i + 1) % n + 1;
+            if n == 2 {
+                format!("L{l}")
+            } else {
+                format!("F{l}")
+            }
+        })
+        .collect();
+    format!(
+        "DEADLOCK: {} wait in a circle for {}. Nobody can move. x kills the selected victim; t or o restarts with a fix",
+        names.join(", "),
+        locks.join(", ")
+    )
+}
+
 fn model(n: usize) -> Model {
+    let (id, title) = if n == 2 {
+        ("two-locks", "Two locks, opposite order")
+    } else {
+        ("dining-philosophers", "Dining philosophers (5)")
+    };
+    let scenario = Scenario::builtin(id).unwrap();
     let names: Vec<String> = (1..=n).map(|i| format!("P{i}")).collect();
     let lock = |i: usize| {
         if n == 2 {
@@ -96,7 +123,8 @@ fn model(n: usize) -> Model {
         rows,
         selected: Some(n - 1),
         panel: Panel::Deadlock(DeadlockPanel {
-            scenario: "Two locks, opposite order".into(),
+            scenario: title.into(),
+            ring: deadlock::ring(&scenario),
             fix: "none".into(),
             mode: "step mode: Tab selects, s steps".into(),
             procs,
@@ -111,10 +139,10 @@ fn model(n: usize) -> Model {
         }),
         log: vec!["P1: acquire L2".into(), "P2: acquire L1".into()],
         banner: Some(Banner {
-            text: "DEADLOCK: P1, P2 wait in a circle for L2, L1. Nobody can move.".into(),
+            text: banner(n),
             alarm: true,
         }),
-        settings: "scenario: Two locks, opposite order · fix: none".into(),
+        settings: format!("scenario: {title} · fix: none"),
         progress: None,
     };
     Model::builtin_lesson(&deadlock::META, view)
@@ -133,4 +161,58 @@ fn deadlock_philosophers_80x24() {
 #[test]
 fn deadlock_philosophers_120x40() {
     insta::assert_snapshot!(render(&model(5), 120, 40));
+}
+
+/// The key display of the lesson at 80x24 and 120x40: the banner whole,
+/// both listings (or every process's line) with its cursor, the wait-for
+/// cycle, every note whole; and at 120x40 the graph drawn as boxes.
+#[test]
+fn the_deadlock_shows_whole_at_80x24_and_120x40() {
+    for n in [2, 5] {
+        for (w, h) in [(80, 24), (120, 40)] {
+            let m = model(n);
+            let screen = assert_nothing_cut(&m, w, h);
+            // At 120 columns the lesson text takes the left 43.
+            let live_from = if w >= 100 { 43 } else { 0 };
+            let live = words_in(&screen, live_from, usize::from(w));
+            assert_whole(&live, &banner(n), &screen);
+            for i in 0..n {
+                let b = if n == 2 {
+                    format!("L{}", (i + 1) % n + 1)
+                } else {
+                    format!("F{}", (i + 1) % n + 1)
+                };
+                let a = if n == 2 {
+                    format!("L{}", i + 1)
+                } else {
+                    format!("F{}", i + 1)
+                };
+                assert_whole(&live, &format!("blocked on {b}; holds {a}"), &screen);
+                // The listing line of the step each one is stuck at.
+                assert!(
+                    screen.contains(&format!("▶ acquire {b}"))
+                        || screen.contains(&format!("▶acquire {b}")),
+                    "{screen}"
+                );
+            }
+            assert!(screen.contains("⟲ CYCLE, all blocked: P1 →"), "{screen}");
+            if h == 40 {
+                assert!(
+                    screen.contains("║ P1 ║"),
+                    "the graph drawn as boxes:\n{screen}"
+                );
+                assert!(screen.contains("═▶") && screen.contains("◀═"), "{screen}");
+            }
+        }
+    }
+}
+
+#[test]
+fn deadlock_two_locks_80x24() {
+    insta::assert_snapshot!(render(&model(2), 80, 24));
+}
+
+#[test]
+fn deadlock_two_locks_120x40() {
+    insta::assert_snapshot!(render(&model(2), 120, 40));
 }

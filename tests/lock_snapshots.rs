@@ -5,12 +5,13 @@ mod common;
 
 use std::time::Duration;
 
-use common::render::render;
-use forklore::app::model::Model;
+use common::render::{assert_nothing_cut, assert_whole, render, words_in};
+use forklore::app::model::{Model, Screen};
 use forklore::engine::{ExitKind, KState, ProcRow, RecordData};
 use forklore::lessons::lock::{
     self, Counter, Distribution, Listing, LockPanel, Snapshot, Step, WorkerAt, mark_under_lock,
 };
+use forklore::lessons::teaching::{CheckView, TeachView};
 use forklore::lessons::view::{Banner, LessonView, Pace, Panel, Reading, RowView, RunState};
 
 /// One worker: the engine's row, with its record as the worker wrote it,
@@ -358,4 +359,125 @@ fn one_bar_lock_on() {
 #[test]
 fn spread_80x24_fits_its_bars() {
     insta::assert_snapshot!(render(&distribution(false), 80, 24));
+}
+
+/// Mid-race at 80x24 and 120x40: every line of the listing, the read, the
+/// add and the write where the race is, with the workers at them; every
+/// note whole; and with room, the counter in big digits.
+#[test]
+fn the_race_shows_whole_at_80x24_and_120x40() {
+    for lock_on in [false, true] {
+        for (w, h) in [(80, 24), (120, 40)] {
+            let m = teaching(lock_on);
+            let screen = assert_nothing_cut(&m, w, h);
+            for code in [
+                "for _ in range(n):",
+                "v = counter",
+                "v = v + 1",
+                "counter = v",
+            ] {
+                assert!(screen.contains(code), "{code:?} missing:\n{screen}");
+            }
+            if lock_on {
+                assert!(screen.contains("v = v + 1         ◀ 4001 v=42"), "{screen}");
+            } else {
+                assert!(
+                    screen.contains("v = counter       ◀ 4001 v=57, 4002 v=57"),
+                    "{screen}"
+                );
+                assert!(screen.contains("counter = v       ◀ 4003 v=57"), "{screen}");
+            }
+            let live = words_in(&screen, if w >= 100 { 43 } else { 0 }, usize::from(w));
+            for note in ["no lock!", "★ holds lock", "waits for lock"] {
+                if m_has_note(&m, note) {
+                    assert_whole(&live, note, &screen);
+                }
+            }
+            if h == 40 {
+                assert!(
+                    screen.contains("counter    should be    lost updates"),
+                    "{screen}"
+                );
+            }
+        }
+    }
+    assert_nothing_cut(&dead_holder(), 80, 24);
+    assert_nothing_cut(&distribution(false), 80, 24);
+}
+
+/// The lock lesson's goal and checklist as the teaching layer gives them,
+/// the first item ticked.
+fn with_checklist(mut m: Model) -> Model {
+    let items = [
+        "See a worker sleep on the lock",
+        "Lock off (l): lose an update",
+        "Lock back on (l): losses stop",
+        "Kill the holder (x): lock freed",
+        "Lock off, 20 runs (m): a spread",
+    ];
+    if let Screen::Lesson(l) = &mut m.screen {
+        l.teach = Some(TeachView {
+            goal: Some("Lose updates without the lock, keep them all with it".into()),
+            items: items
+                .iter()
+                .enumerate()
+                .map(|(i, t)| CheckView {
+                    text: (*t).into(),
+                    ticked: i == 0,
+                })
+                .collect(),
+            ..TeachView::default()
+        });
+    }
+    m
+}
+
+/// The checklist on top costs the key display nothing at 80x24: it is
+/// one line there (the count and the next thing to do), every worker row
+/// and the whole listing stay; at 120x40 the whole list is shown.
+#[test]
+fn the_checklist_leaves_the_race_whole_at_80x24() {
+    let m = with_checklist(teaching(false));
+    let small = assert_nothing_cut(&m, 80, 24);
+    assert!(
+        small.contains(" checklist 1/5  next: Lock off (l): lose an update"),
+        "{small}"
+    );
+    assert!(!small.contains("See a worker sleep"), "{small}");
+    for pid in 4001..=4004 {
+        assert!(
+            small.contains(&format!("│ {pid} 4000 worker"))
+                || small.contains(&format!("│>{pid} 4000 worker")),
+            "row {pid} missing:\n{small}"
+        );
+    }
+    for code in [
+        "for _ in range(n):",
+        "v = counter",
+        "v = v + 1",
+        "counter = v",
+    ] {
+        assert!(small.contains(code), "{code:?} missing:\n{small}");
+    }
+    let big = assert_nothing_cut(&m, 120, 40);
+    assert!(big.contains("[x] See a worker sleep on the lock"), "{big}");
+    assert!(big.contains("checklist 1/5"), "{big}");
+    insta::assert_snapshot!(small);
+}
+
+fn m_has_note(m: &Model, note: &str) -> bool {
+    match &m.screen {
+        forklore::app::model::Screen::Lesson(l) => l.view.rows.iter().any(|r| r.note == note),
+        forklore::app::model::Screen::Menu(_) => false,
+    }
+}
+
+#[test]
+fn lock_off_80x24() {
+    insta::assert_snapshot!(render(&teaching(false), 80, 24));
+}
+
+#[test]
+fn lock_off_120x40() {
+    insta::assert_snapshot!(render(&teaching(false), 120, 40));
 }

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::render::render;
+use common::render::{assert_nothing_cut, render};
 use forklore::app::model::Model;
 use forklore::engine::KState;
 use forklore::engine::pool::TaskState;
@@ -167,5 +167,40 @@ fn event_scene_80x24() {
         &Model::builtin_lesson(&semaphore::META, semaphore_view(true)),
         80,
         24
+    ));
+}
+
+/// Pool and semaphore at 80x24 and 120x40: nothing cut (the pool's
+/// settings title carries "failing" on a line of its own when it does not
+/// fit), the grid and the semaphore's places shown.
+#[test]
+fn pool_and_semaphore_show_whole_at_80x24_and_120x40() {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let screen = assert_nothing_cut(&Model::builtin_lesson(&pool::META, pool_view()), w, h);
+        assert!(screen.contains("failing: 13"), "{screen}");
+        assert!(screen.contains("task 13 failed in"), "{screen}");
+        for scene in [false, true] {
+            let m = Model::builtin_lesson(&semaphore::META, semaphore_view(scene));
+            let screen = assert_nothing_cut(&m, w, h);
+            let key = if scene {
+                "waiting at the event"
+            } else {
+                "limit K = 2"
+            };
+            assert!(screen.contains(key), "{screen}");
+        }
+    }
+    // With room, the semaphore's count is in big digits for the back row.
+    let m = Model::builtin_lesson(&semaphore::META, semaphore_view(false));
+    let screen = render(&m, 120, 40);
+    assert!(screen.contains("inside    limit K"), "{screen}");
+}
+
+#[test]
+fn semaphore_lesson_120x40() {
+    insta::assert_snapshot!(render(
+        &Model::builtin_lesson(&semaphore::META, semaphore_view(false)),
+        120,
+        40
     ));
 }

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::render::render;
+use common::render::{assert_nothing_cut, assert_whole, render, words_in};
 use forklore::app::model::Model;
 use forklore::engine::KState;
 use forklore::lessons::pipe::{self, PipePanel, RacePanel, RaceSide};
@@ -41,8 +41,7 @@ fn view(rows: Vec<RowView>, panel: Panel, banner: Option<Banner>, settings: &str
     }
 }
 
-#[test]
-fn queue_full_with_a_blocked_producer() {
+fn queue_full_with_a_blocked_producer_model() -> Model {
     let panel = QueuePanel {
         maxsize: 6,
         items: (4..10).map(|i| (format!("p0 #{i}"), 4002)).collect(),
@@ -66,11 +65,15 @@ fn queue_full_with_a_blocked_producer() {
         ),
     ];
     let v = view(rows, Panel::Queue(panel), None, "P 1 · C 1 · maxsize 6");
-    insta::assert_snapshot!(render(&Model::builtin_lesson(&queue::META, v), 130, 36));
+    Model::builtin_lesson(&queue::META, v)
 }
 
 #[test]
-fn queue_one_consumer_waits_forever() {
+fn queue_full_with_a_blocked_producer() {
+    insta::assert_snapshot!(render(&queue_full_with_a_blocked_producer_model(), 130, 36));
+}
+
+fn queue_one_consumer_waits_forever_model() -> Model {
     let panel = QueuePanel {
         maxsize: 6,
         sentinels: "at the end the last producer puts 1 STOP for 2 consumers: one too few".into(),
@@ -107,11 +110,15 @@ fn queue_one_consumer_waits_forever() {
         Some(banner),
         "P 1 · C 2 · one STOP",
     );
-    insta::assert_snapshot!(render(&Model::builtin_lesson(&queue::META, v), 100, 32));
+    Model::builtin_lesson(&queue::META, v)
 }
 
 #[test]
-fn pipe_full_buffer_blocked_writer() {
+fn queue_one_consumer_waits_forever() {
+    insta::assert_snapshot!(render(&queue_one_consumer_waits_forever_model(), 100, 32));
+}
+
+fn pipe_full_buffer_blocked_writer_model() -> Model {
     let panel = PipePanel {
         in_kernel: 65_530,
         capacity: Some(65_536),
@@ -138,11 +145,15 @@ fn pipe_full_buffer_blocked_writer() {
         None,
         "one-way · reads held · flood",
     );
-    insta::assert_snapshot!(render(&Model::builtin_lesson(&pipe::META, v), 130, 32));
+    Model::builtin_lesson(&pipe::META, v)
 }
 
 #[test]
-fn pipe_race() {
+fn pipe_full_buffer_blocked_writer() {
+    insta::assert_snapshot!(render(&pipe_full_buffer_blocked_writer_model(), 130, 32));
+}
+
+fn pipe_race_model() -> Model {
     let panel = PipePanel {
         race: Some(RacePanel {
             messages: 1_000_000,
@@ -160,5 +171,55 @@ fn pipe_race() {
         ..PipePanel::default()
     };
     let v = view(vec![], Panel::Pipe(panel), None, "one-way");
-    insta::assert_snapshot!(render(&Model::builtin_lesson(&pipe::META, v), 100, 30));
+    Model::builtin_lesson(&pipe::META, v)
+}
+
+#[test]
+fn pipe_race() {
+    insta::assert_snapshot!(render(&pipe_race_model(), 100, 30));
+}
+
+/// The queue's key moments at 80x24 and 120x40: full with its producer
+/// blocked, and a consumer waiting forever with the banner saying what to
+/// press; every note and the banner whole, the slots all shown.
+#[test]
+fn queue_and_pipe_show_whole_at_80x24_and_120x40() {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let screen = assert_nothing_cut(&queue_full_with_a_blocked_producer_model(), w, h);
+        assert!(screen.contains("6 of 6 slots used"), "{screen}");
+        assert_eq!(
+            screen.matches("by 4002").count(),
+            6,
+            "every slot:\n{screen}"
+        );
+        assert!(screen.contains("blocked: full: 4002"), "{screen}");
+        let screen = assert_nothing_cut(&queue_one_consumer_waits_forever_model(), w, h);
+        let live = words_in(&screen, if w >= 100 { 43 } else { 0 }, usize::from(w));
+        assert_whole(
+            &live,
+            "consumer 4002 waits forever: only one STOP for two consumers. Press e to put the missing STOP",
+            &screen,
+        );
+        assert_whole(&live, "took 16: waits forever (e ends it)", &screen);
+        let screen = assert_nothing_cut(&pipe_full_buffer_blocked_writer_model(), w, h);
+        let live = words_in(&screen, if w >= 100 { 43 } else { 0 }, usize::from(w));
+        assert_whole(&live, "write() waits: the kernel buffer is full", &screen);
+        assert!(screen.contains("writer blocked"), "{screen}");
+        assert_nothing_cut(&pipe_race_model(), w, h);
+    }
+}
+
+#[test]
+fn queue_full_80x24() {
+    insta::assert_snapshot!(render(&queue_full_with_a_blocked_producer_model(), 80, 24));
+}
+
+#[test]
+fn queue_full_120x40() {
+    insta::assert_snapshot!(render(&queue_full_with_a_blocked_producer_model(), 120, 40));
+}
+
+#[test]
+fn queue_waits_forever_80x24() {
+    insta::assert_snapshot!(render(&queue_one_consumer_waits_forever_model(), 80, 24));
 }

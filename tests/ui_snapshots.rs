@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::render::render;
+use common::render::{assert_nothing_cut, assert_whole, render, words_in};
 use forklore::app::keymap;
 use forklore::app::model::{MenuItem, MenuModel, Model, Screen};
 use forklore::engine::{ExitKind, KState};
@@ -101,6 +101,7 @@ fn menu_model() -> Model {
             id: "x",
             title: (*t).into(),
             summary: format!("what lesson {} is about", i + 1),
+            sections: vec![format!("the first part of lesson {}", i + 1)],
             done: i == 0,
             checklist: (0, 0),
             predictions: (0, 0),
@@ -145,4 +146,143 @@ fn help_overlay() {
 #[test]
 fn too_small() {
     insta::assert_snapshot!(render(&menu_model(), 70, 20));
+}
+
+/// Every style of a theme, as the terminal gets it: what a theme change
+/// changes is reviewed here.
+fn style_sheet(name: &str) -> String {
+    let t = forklore::ui::theme::Theme::load(name, true).unwrap();
+    let styles = [
+        ("base", t.base),
+        ("title", t.title),
+        ("heading", t.heading),
+        ("text", t.text),
+        ("muted", t.muted),
+        ("border", t.border),
+        ("key", t.key),
+        ("selected", t.selected),
+        ("highlight", t.highlight),
+        ("ok", t.ok),
+        ("warn", t.warn),
+        ("alarm", t.alarm),
+        ("code", t.code),
+        ("running", t.running),
+        ("sleeping", t.sleeping),
+        ("stopped", t.stopped),
+        ("zombie", t.zombie),
+        ("gone", t.gone),
+    ];
+    styles
+        .iter()
+        .map(|(k, s)| {
+            format!(
+                "{k:<10} fg {:<12} bg {:<12} {:?}",
+                s.fg.map_or("-".into(), |c| c.to_string()),
+                s.bg.map_or("-".into(), |c| c.to_string()),
+                s.add_modifier
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn each_theme_snapshot() {
+    for name in forklore::ui::theme::names() {
+        insta::assert_snapshot!(format!("theme_{name}"), style_sheet(name));
+    }
+}
+
+/// high-contrast and light paint every cell with their own background (a
+/// light terminal no longer shows high-contrast's white on its white);
+/// default leaves the terminal's own.
+#[test]
+fn themes_with_a_background_paint_every_cell() {
+    use ratatui::style::Color;
+    let model = process_model(false, false);
+    for name in forklore::ui::theme::names() {
+        let theme = forklore::ui::theme::Theme::load(name, true).unwrap();
+        let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 30)).unwrap();
+        term.draw(|f| {
+            forklore::ui::draw(f, &model, &theme);
+        })
+        .unwrap();
+        let buf = term.backend().buffer();
+        let bare = buf
+            .content()
+            .iter()
+            .filter(|c| c.bg == Color::Reset)
+            .count();
+        if theme.base.bg.is_some() {
+            assert_eq!(bare, 0, "{name}: cells left on the terminal's background");
+            // And the words are the same as in every other theme.
+            assert_eq!(
+                (0..30)
+                    .map(|y| (0..100).map(|x| buf[(x, y)].symbol()).collect::<String>())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+                    .trim_end(),
+                common::render::render(&model, 100, 30)
+                    .lines()
+                    .map(|l| format!("{l:<100}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+                    .trim_end()
+            );
+        } else {
+            assert!(bare > 0, "{name} keeps the terminal's background");
+        }
+    }
+}
+
+/// The process lesson's long notes ("killed by SIGKILL, zombie: J joins")
+/// whole at 80x24, 100x30 (where the NOTE column was 4 characters wide)
+/// and 120x40, with or without the text column.
+#[test]
+fn process_notes_are_whole_at_every_size() {
+    for text in [false, true] {
+        for (w, h) in [(80, 24), (100, 30), (120, 40)] {
+            let m = process_model(text, false);
+            let screen = assert_nothing_cut(&m, w, h);
+            // From 100 columns the text sits beside the table (`i` hides
+            // it); below, `i` swaps the text in instead of the table.
+            let wide = w >= 100;
+            if !wide && text {
+                continue;
+            }
+            let from = if wide && !text {
+                (usize::from(w) * 36 / 100).clamp(34, 60)
+            } else {
+                0
+            };
+            let live = words_in(&screen, from, usize::from(w));
+            for note in ["stopped: p resumes", "killed by SIGKILL, zombie: J joins"] {
+                assert_whole(&live, note, &screen);
+            }
+        }
+    }
+}
+
+#[test]
+fn process_lesson_100x30() {
+    insta::assert_snapshot!(render(&process_model(false, false), 100, 30));
+}
+
+#[test]
+fn the_menu_at_80x24_and_120x40_uses_its_rows() {
+    let state = tempfile::tempdir().unwrap();
+    let app = forklore::app::App::new(
+        std::path::Path::new(env!("CARGO_BIN_EXE_forklore")),
+        None,
+        Some(state.path()),
+    );
+    let model = app.model();
+    for (w, h) in [(80, 24), (120, 40)] {
+        let screen = assert_nothing_cut(&model, w, h);
+        let blank = screen
+            .lines()
+            .filter(|l| l.trim_matches(|c: char| c == '│' || c == ' ').is_empty())
+            .count();
+        assert!(blank < usize::from(h) / 2, "{blank} empty rows:\n{screen}");
+    }
 }

@@ -2,7 +2,8 @@
 //! the footer and the help overlay are generated from both, so a key that
 //! works is a key that is shown.
 
-use crate::lessons::{Key, KeyHelp};
+use super::model::FooterEntry;
+use crate::lessons::{Key, KeyHelp, LESSONS};
 
 /// What a global key does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,7 +138,7 @@ pub const GLOBAL: &[Binding] = &[
     bind(
         &[Key::PageUp],
         "scroll",
-        "Scroll the lesson text up",
+        "Scroll the lesson text a page up",
         Action::ScrollUp,
         Scope::Lesson,
         false,
@@ -145,7 +146,7 @@ pub const GLOBAL: &[Binding] = &[
     bind(
         &[Key::PageDown],
         "scroll",
-        "Scroll the lesson text down",
+        "Scroll the lesson text a page down",
         Action::ScrollDown,
         Scope::Lesson,
         false,
@@ -191,18 +192,18 @@ fn key_names(keys: &[Key]) -> String {
 /// Footer entries `(keys, label)`: the lesson's keys first (what this
 /// lesson is about), then the global ones. Entries sharing a label merge
 /// ("[/] workers").
-pub fn footer(in_lesson: bool, lesson_keys: &[KeyHelp]) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    let mut push = |keys: String, label: &str| match out.last_mut() {
-        Some((k, l)) if l == label => {
-            k.push('/');
-            k.push_str(&keys);
-        }
-        _ => out.push((keys, label.to_string())),
+pub fn footer(in_lesson: bool, lesson_keys: &[KeyHelp]) -> Vec<FooterEntry> {
+    let mut out: Vec<FooterEntry> = Vec::new();
+    let mut push = |keys: &[Key], label: &str| match out.last_mut() {
+        Some(e) if e.label == label => e.keys.extend_from_slice(keys),
+        _ => out.push(FooterEntry {
+            keys: keys.to_vec(),
+            label: label.to_string(),
+        }),
     };
     if in_lesson {
         for k in lesson_keys {
-            push(key_names(k.keys), k.label);
+            push(k.keys, k.label);
         }
     }
     for b in GLOBAL
@@ -214,9 +215,36 @@ pub fn footer(in_lesson: bool, lesson_keys: &[KeyHelp]) -> Vec<(String, String)>
         } else {
             b.label
         };
-        push(key_names(b.keys), label);
+        push(b.keys, label);
     }
     out
+}
+
+/// The lesson a digit key opens in the menu: 1 to 9 the first nine, 0 the
+/// tenth.
+pub fn lesson_digit(c: char) -> Option<usize> {
+    match c {
+        '1'..='9' => Some(c as usize - '1' as usize),
+        '0' => Some(9),
+        _ => None,
+    }
+    .filter(|&i| i < LESSONS.len())
+}
+
+/// The help line for the digit keys, from the number of lessons.
+fn digits_help(lessons: usize) -> Option<(String, String)> {
+    match lessons {
+        0 => None,
+        1 => Some(("1".into(), "Open lesson 1".into())),
+        2..=9 => Some((
+            format!("1-{lessons}"),
+            format!("Open lesson 1 to {lessons}"),
+        )),
+        _ => Some((
+            "1-9, 0".into(),
+            "Open lesson 1 to 9; 0 opens lesson 10".into(),
+        )),
+    }
 }
 
 /// Help overlay lines `(keys, what it does)`, the lesson's first.
@@ -231,7 +259,7 @@ pub fn help(in_lesson: bool, lesson_keys: &[KeyHelp]) -> Vec<(String, String)> {
         out.push((key_names(b.keys), b.help.to_string()));
     }
     if !in_lesson {
-        out.push(("1-9".into(), "Open lesson number 1 to 9".into()));
+        out.extend(digits_help(LESSONS.len()));
     }
     out
 }
@@ -257,15 +285,21 @@ mod tests {
     fn footer_in_menu_says_quit_and_in_lesson_back() {
         let menu = footer(false, &[]);
         assert!(
-            menu.iter().any(|(k, l)| k == "q/Esc" && l == "quit"),
+            menu.iter()
+                .any(|e| e.keys_text() == "q/Esc" && e.label == "quit"),
             "{menu:?}"
         );
         let lesson = footer(true, &[]);
         assert!(
-            lesson.iter().any(|(k, l)| k == "q/Esc" && l == "back"),
+            lesson
+                .iter()
+                .any(|e| e.keys_text() == "q/Esc" && e.label == "back"),
             "{lesson:?}"
         );
-        assert!(lesson.iter().any(|(k, _)| k == "space"), "{lesson:?}");
+        assert!(
+            lesson.iter().any(|e| e.keys_text() == "space"),
+            "{lesson:?}"
+        );
     }
 
     #[test]
@@ -283,6 +317,43 @@ mod tests {
             },
         ];
         let f = footer(true, KEYS);
-        assert_eq!(f[0], ("[/]".to_string(), "workers".to_string()));
+        assert_eq!(f[0].keys_text(), "[/]");
+        assert_eq!(f[0].keys, [Key::Char('['), Key::Char(']')]);
+        assert_eq!(f[0].label, "workers");
+    }
+
+    #[test]
+    fn the_digit_help_follows_the_number_of_lessons() {
+        assert_eq!(
+            digits_help(7),
+            Some(("1-7".into(), "Open lesson 1 to 7".into()))
+        );
+        let ten = digits_help(10).unwrap();
+        assert_eq!(ten.0, "1-9, 0");
+        assert!(ten.1.contains("0 opens lesson 10"), "{ten:?}");
+        let shown = help(false, &[]);
+        let n = LESSONS.len();
+        assert!(
+            shown
+                .iter()
+                .any(|(_, h)| h.contains(&format!("to {}", n.min(9)))),
+            "{shown:?}"
+        );
+    }
+
+    #[test]
+    fn digits_open_the_lessons_there_are() {
+        assert_eq!(lesson_digit('1'), Some(0));
+        assert_eq!(lesson_digit('a'), None);
+        let n = LESSONS.len();
+        let last = if n >= 10 {
+            '0'
+        } else {
+            char::from(b'0' + n as u8)
+        };
+        assert_eq!(lesson_digit(last), Some(n - 1));
+        if n < 10 {
+            assert_eq!(lesson_digit('0'), None);
+        }
     }
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use keymap::Action;
-use model::{MenuItem, MenuModel, Model, Screen};
+use model::{MenuItem, MenuModel, Model, Screen, ScreenMap, Target};
 use progress::Progress;
 
 use crate::lessons::content::{self, Content, ContentError};
@@ -27,9 +27,10 @@ struct OpenLesson {
 pub struct App {
     exe: PathBuf,
     lessons_dir: Option<PathBuf>,
-    /// Menu lines, read from the lesson files once.
-    summaries: Vec<String>,
-    /// Each lesson's checklist and questions, from the same files.
+    /// Each lesson's menu line and section headings, read from the lesson
+    /// files once.
+    summaries: Vec<(String, Vec<String>)>,
+    /// Each lesson's checklist, questions and challenges, from the same files.
     plans: Vec<Plan>,
     progress: Progress,
     cursor: usize,
@@ -38,7 +39,14 @@ pub struct App {
     message: Option<String>,
     confirm_clear: bool,
     quit: bool,
+    /// Where the last frame drew things (clicks, the text's page).
+    screen: ScreenMap,
 }
+
+/// Rows the lesson text scrolls for a page when no frame has been drawn.
+const DEFAULT_PAGE: u16 = 10;
+/// Rows one turn of the mouse wheel scrolls the text.
+const WHEEL_ROWS: u16 = 3;
 
 impl App {
     /// `exe` is the binary workers re-execute; `lessons_dir` holds a
@@ -57,9 +65,12 @@ impl App {
             // checklist is the one the lesson will use.
             let (summary, checklist) = match content::load(m.id, m.content, lessons_dir.as_deref())
             {
-                Ok(c) => (c.summary.clone(), Plan::of(&c)),
+                Ok(c) => {
+                    let headings = c.sections.iter().map(|s| s.heading.clone()).collect();
+                    ((c.summary.clone(), headings), Plan::of(&c))
+                }
                 Err(e) => (
-                    format!("(lesson file broken: {e})"),
+                    (format!("(lesson file broken: {e})"), Vec::new()),
                     content::load(m.id, m.content, None)
                         .map(|c| Plan::of(&c))
                         .unwrap_or_default(),
@@ -80,6 +91,7 @@ impl App {
             message: warning,
             confirm_clear: false,
             quit: false,
+            screen: ScreenMap::default(),
         }
     }
 
@@ -171,9 +183,8 @@ impl App {
                 }
                 self.keep_learned();
             }
-            (None, Key::Char(c @ '1'..='9')) => {
-                let index = c as usize - '1' as usize;
-                if index < lessons::LESSONS.len() {
+            (None, Key::Char(c)) => {
+                if let Some(index) = keymap::lesson_digit(c) {
                     self.open_index(index);
                 }
             }
@@ -227,14 +238,78 @@ impl App {
                 }
             }
             Action::ScrollUp | Action::ScrollDown => {
+                // A page: the rows of text on screen, less one kept for
+                // context.
+                let page = match self.screen.text_page {
+                    0 => DEFAULT_PAGE,
+                    rows => rows.saturating_sub(1).max(1),
+                };
+                self.scroll(action == Action::ScrollUp, page);
+            }
+        }
+    }
+
+    fn scroll(&mut self, up: bool, rows: u16) {
+        let Some(open) = &mut self.open else { return };
+        let max = if self.screen.text_page == 0 {
+            u16::MAX
+        } else {
+            self.screen.text_max_scroll
+        };
+        open.scroll = if up {
+            open.scroll.min(max).saturating_sub(rows)
+        } else {
+            open.scroll.saturating_add(rows).min(max)
+        };
+    }
+
+    /// What the last frame drew where; the terminal loop hands it over
+    /// after each draw.
+    pub fn drawn(&mut self, map: ScreenMap) {
+        self.screen = map;
+    }
+
+    /// A left click at column `x`, row `y`: the same as the key or the
+    /// move that reaches what is drawn there.
+    pub fn click(&mut self, x: u16, y: u16) {
+        if self.help {
+            self.help = false;
+            return;
+        }
+        match self.screen.at(x, y) {
+            Some(Target::Key(key)) => self.handle_key(key),
+            Some(Target::Row(row)) => {
                 if let Some(open) = &mut self.open {
-                    open.scroll = if action == Action::ScrollUp {
-                        open.scroll.saturating_sub(5)
-                    } else {
-                        open.scroll.saturating_add(5)
-                    };
+                    let now = open.lesson.view().selected.unwrap_or(0);
+                    let delta = i32::try_from(row).unwrap_or(0) - i32::try_from(now).unwrap_or(0);
+                    if delta != 0 {
+                        open.lesson.select(delta);
+                    }
                 }
             }
+            Some(Target::MenuItem(i)) => {
+                if self.open.is_none() {
+                    if self.cursor == i {
+                        self.open_index(i);
+                    } else {
+                        self.cursor = i;
+                    }
+                }
+            }
+            Some(Target::Text) | None => {}
+        }
+    }
+
+    /// The mouse wheel at column `x`, row `y`: scrolls the lesson text
+    /// under it, else moves like the arrow keys.
+    pub fn wheel(&mut self, x: u16, y: u16, up: bool) {
+        if self.help {
+            return;
+        }
+        if self.screen.at(x, y) == Some(Target::Text) {
+            self.scroll(up, WHEEL_ROWS);
+        } else {
+            self.act(if up { Action::Up } else { Action::Down });
         }
     }
 
@@ -321,7 +396,7 @@ impl App {
             .iter()
             .enumerate()
             .zip(&self.summaries)
-            .map(|((i, m), summary)| {
+            .map(|((i, m), (summary, sections))| {
                 let checked = self.progress.saved(m.id).ticked;
                 let plan = self.plans.get(i).cloned().unwrap_or_default();
                 let record = self.progress.lesson(m.id);
@@ -331,6 +406,7 @@ impl App {
                     id: m.id,
                     title: m.title.to_string(),
                     summary: summary.clone(),
+                    sections: sections.clone(),
                     done: self.progress.is_done(m.id),
                     checklist: (
                         list.iter().filter(|h| checked.contains(h)).count(),

@@ -5,7 +5,81 @@ use std::rc::Rc;
 use super::keymap;
 use crate::lessons::content::{Content, ContentError};
 use crate::lessons::teaching::TeachView;
-use crate::lessons::{KeyHelp, LESSONS, LessonMeta, LessonView};
+use crate::lessons::{Key, KeyHelp, LESSONS, LessonMeta, LessonView};
+
+/// One footer entry: the keys and the word for what they do ("[/] workers").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FooterEntry {
+    pub keys: Vec<Key>,
+    pub label: String,
+}
+
+impl FooterEntry {
+    /// The keys as the footer writes them: "[/]", "q/Esc".
+    pub fn keys_text(&self) -> String {
+        self.keys
+            .iter()
+            .map(|k| k.label())
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+}
+
+/// What a click can land on. The UI says where it drew each; the app turns
+/// a click into the same thing a key would do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// A key in the footer: the click presses it.
+    Key(Key),
+    /// Row `n` of the process table: the click selects it.
+    Row(usize),
+    /// Lesson `n` (from 0) in the menu: the click opens it.
+    MenuItem(usize),
+    /// The lesson's text column (the wheel scrolls it).
+    Text,
+}
+
+/// A rectangle of the screen and what is drawn there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spot {
+    pub x: u16,
+    pub y: u16,
+    pub width: u16,
+    pub height: u16,
+    pub target: Target,
+}
+
+/// Where the last frame put things: what a click can reach, and the lesson
+/// text's page (rows on screen) and how far it can scroll.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScreenMap {
+    pub spots: Vec<Spot>,
+    pub text_page: u16,
+    pub text_max_scroll: u16,
+    /// An overlay covers the screen: a click only closes it.
+    pub overlay: bool,
+}
+
+impl ScreenMap {
+    pub fn add(&mut self, x: u16, y: u16, width: u16, height: u16, target: Target) {
+        self.spots.push(Spot {
+            x,
+            y,
+            width,
+            height,
+            target,
+        });
+    }
+
+    /// What is drawn at column `x`, row `y` (the last drawn wins).
+    pub fn at(&self, x: u16, y: u16) -> Option<Target> {
+        self.spots
+            .iter()
+            .rev()
+            .find(|s| x >= s.x && x < s.x + s.width && y >= s.y && y < s.y + s.height)
+            .map(|s| s.target)
+    }
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct MenuItem {
@@ -13,6 +87,8 @@ pub struct MenuItem {
     pub id: &'static str,
     pub title: String,
     pub summary: String,
+    /// The headings of the lesson's text: what it covers.
+    pub sections: Vec<String>,
     pub done: bool,
     /// Checklist items ticked, of all.
     pub checklist: (usize, usize),
@@ -52,8 +128,8 @@ pub enum Screen {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Model {
     pub screen: Screen,
-    /// `(keys, label)` pairs for the footer.
-    pub footer: Vec<(String, String)>,
+    /// The footer's entries, in order.
+    pub footer: Vec<FooterEntry>,
     /// `(keys, what it does)` when the help overlay is open.
     pub help: Option<Vec<(String, String)>>,
     /// A one-line message: an error, a confirmation to give.

@@ -119,21 +119,26 @@ impl PidLock {
         self.word.load(Ordering::Relaxed) & WAITERS != 0
     }
 
-    /// Frees a lock still held by `dead_pid` and wakes every waiter so one
-    /// takes it. Only the parent calls this, after seeing that `dead_pid`
-    /// has exited (and before reaping it, so the PID cannot be reused yet).
-    pub fn recover(&self, dead_pid: u32) -> bool {
+    /// After `dead_pid` exited: frees the lock if it still holds it, and
+    /// wakes every sleeper either way. Returns whether it freed the lock.
+    ///
+    /// Waking all, not one, even when the dead process held nothing: an
+    /// unlock wakes a single sleeper, and a process killed after that wake
+    /// reached it but before it took the lock (or killed between its own
+    /// release and its wake) takes the wake-up to its grave. The others would
+    /// then sleep on a free lock for ever. A sleeper woken for nothing checks
+    /// the word and sleeps again, so the extra wake-ups cost only a syscall.
+    ///
+    /// Only the parent calls this, after seeing that `dead_pid` has exited
+    /// (and before reaping it, so the PID cannot be reused yet).
+    pub fn after_death(&self, dead_pid: u32) -> bool {
         let cur = self.word.load(Ordering::Acquire);
-        if cur & PID_MASK != dead_pid {
-            return false;
-        }
-        let freed = self
-            .word
-            .compare_exchange(cur, 0, Ordering::AcqRel, Ordering::Relaxed)
-            .is_ok();
-        if freed {
-            sys::futex_wake(&self.word, u32::MAX);
-        }
+        let freed = cur & PID_MASK == dead_pid
+            && self
+                .word
+                .compare_exchange(cur, 0, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok();
+        sys::futex_wake(&self.word, u32::MAX);
         freed
     }
 }
@@ -174,5 +179,45 @@ mod tests {
             assert!(waited && told);
             assert_eq!(holder, Some(8));
         });
+    }
+
+    #[test]
+    fn after_death_wakes_a_sleeper_whose_wake_up_died_with_another() {
+        let l = new_lock();
+        assert!(l.try_lock(7));
+        std::thread::scope(|s| {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let l = &l;
+            s.spawn(move || {
+                l.lock(8);
+                let _ = tx.send(l.holder());
+            });
+            while !l.has_waiters() {
+                std::thread::yield_now();
+            }
+            // Give the waiter time to be asleep in the kernel.
+            std::thread::sleep(Duration::from_millis(50));
+            // 7 unlocks and its one wake-up goes to process 9, which is
+            // killed before it takes the lock: the word is free, nobody is
+            // woken.
+            l.word.store(0, Ordering::Release);
+            assert!(!l.after_death(9), "9 held nothing");
+            let got = rx.recv_timeout(Duration::from_secs(10));
+            if got.is_err() {
+                // Let the scope end: free the sleeper the test failed to wake.
+                sys::futex_wake(&l.word, u32::MAX);
+            }
+            assert_eq!(got, Ok(Some(8)), "the sleeper was not woken");
+        });
+    }
+
+    #[test]
+    fn after_death_frees_a_lock_its_dead_holder_kept() {
+        let l = new_lock();
+        assert!(l.try_lock(7));
+        assert!(!l.after_death(8), "8 is not the holder");
+        assert_eq!(l.holder(), Some(7));
+        assert!(l.after_death(7));
+        assert_eq!(l.holder(), None);
     }
 }

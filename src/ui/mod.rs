@@ -1,41 +1,52 @@
 //! Drawing only: every function here takes the app's `Model` (plain data)
 //! and paints it. Nothing here starts a process or reads `/proc`.
 
+pub mod big;
 pub mod challenge;
 pub mod checklist;
 pub mod footer;
+pub mod graph;
 pub mod help;
 pub mod lesson;
 pub mod menu;
 pub mod panels;
 pub mod process_table;
 pub mod question;
+pub mod stack;
 pub mod teach;
 pub mod text;
 pub mod text_layout;
 pub mod theme;
 pub mod watch;
+pub mod wrap;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Block, Paragraph};
 
-use crate::app::model::{Model, Screen};
+use crate::app::model::{Model, Screen, ScreenMap};
 use theme::Theme;
 
 /// The smallest terminal every screen fits in.
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
 
-pub fn draw(frame: &mut Frame<'_>, model: &Model, theme: &Theme) {
+/// Draws `model`; returns where it put what a click can reach.
+pub fn draw(frame: &mut Frame<'_>, model: &Model, theme: &Theme) -> ScreenMap {
     let area = frame.area();
+    let mut map = ScreenMap::default();
+    // A theme with a background of its own paints every cell with it.
+    frame.render_widget(Block::default().style(theme.base), area);
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         draw_too_small(frame, area, theme);
-        return;
+        return map;
     }
-    let footer_lines = footer::height(&model.footer, area.width);
-    let message_lines = u16::from(model.message.is_some());
+    let footer_lines = footer::height_keys(&model.footer, area.width);
+    let message_lines = model.message.as_ref().map_or(0, |m| {
+        let h = wrap::height(m, usize::from(area.width.saturating_sub(1)));
+        u16::try_from(h).unwrap_or(1).min(3)
+    });
     let [body, message, foot] = Layout::vertical([
         Constraint::Min(1),
         Constraint::Length(message_lines),
@@ -43,19 +54,22 @@ pub fn draw(frame: &mut Frame<'_>, model: &Model, theme: &Theme) {
     ])
     .areas(area);
     match &model.screen {
-        Screen::Menu(menu) => menu::draw(frame, body, menu, model, theme),
-        Screen::Lesson(lesson) => lesson::draw(frame, body, lesson, theme),
+        Screen::Menu(menu) => menu::draw(frame, body, menu, model, theme, &mut map),
+        Screen::Lesson(lesson) => lesson::draw(frame, body, lesson, theme, &mut map),
     }
     if let Some(msg) = &model.message {
-        frame.render_widget(
-            Paragraph::new(Line::styled(format!(" {msg}"), theme.warn)),
-            message,
-        );
+        let lines: Vec<Line<'_>> = wrap::words(msg, usize::from(area.width.saturating_sub(1)))
+            .into_iter()
+            .map(|l| Line::styled(format!(" {l}"), theme.warn))
+            .collect();
+        frame.render_widget(Paragraph::new(lines), message);
     }
-    footer::draw(frame, foot, &model.footer, theme);
+    footer::draw_keys(frame, foot, &model.footer, theme, &mut map);
     if let Some(lines) = &model.help {
         help::draw(frame, area, lines, theme);
+        map.overlay = true;
     }
+    map
 }
 
 fn draw_too_small(frame: &mut Frame<'_>, area: Rect, theme: &Theme) {

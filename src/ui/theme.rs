@@ -15,13 +15,14 @@ const BUILTIN: &[(&str, &str)] = &[
         "high-contrast",
         include_str!("../../assets/themes/high-contrast.toml"),
     ),
+    ("light", include_str!("../../assets/themes/light.toml")),
 ];
 
 pub fn names() -> Vec<&'static str> {
     BUILTIN.iter().map(|(n, _)| *n).collect()
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StyleSpec {
     fg: Option<String>,
@@ -44,6 +45,9 @@ struct ThemeFile {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Theme {
     pub name: String,
+    /// Every cell starts in this style: a theme with a background of its
+    /// own paints the whole screen, so it never depends on the terminal's.
+    pub base: Style,
     pub title: Style,
     pub heading: Style,
     pub text: Style,
@@ -79,8 +83,24 @@ impl Theme {
                 .ok_or_else(|| format!("theme {name}: no style '{key}'"))?;
             to_style(spec, color).map_err(|e| format!("theme {name}, style {key}: {e}"))
         };
+        // The base style's background is the screen itself: without
+        // colour it is simply dropped, never turned into reverse video.
+        let base = match file.styles.get("base") {
+            Some(spec) if color => to_style(spec, true),
+            Some(spec) => to_style(
+                &StyleSpec {
+                    fg: None,
+                    bg: None,
+                    ..spec.clone()
+                },
+                false,
+            ),
+            None => Ok(Style::default()),
+        }
+        .map_err(|e| format!("theme {name}, style base: {e}"))?;
         Ok(Self {
             name: file.name.clone(),
+            base,
             title: get("title")?,
             heading: get("heading")?,
             text: get("text")?,
@@ -145,6 +165,107 @@ fn to_style(spec: &StyleSpec, color: bool) -> Result<Style, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// xterm's RGB for a colour (the 256-colour cube and grey ramp are the
+    /// same in every xterm-compatible terminal; the first 16 are xterm's).
+    fn rgb(c: Color) -> (f64, f64, f64) {
+        const SIXTEEN: [(u8, u8, u8); 16] = [
+            (0, 0, 0),
+            (205, 0, 0),
+            (0, 205, 0),
+            (205, 205, 0),
+            (0, 0, 238),
+            (205, 0, 205),
+            (0, 205, 205),
+            (229, 229, 229),
+            (127, 127, 127),
+            (255, 0, 0),
+            (0, 255, 0),
+            (255, 255, 0),
+            (92, 92, 255),
+            (255, 0, 255),
+            (0, 255, 255),
+            (255, 255, 255),
+        ];
+        let level = |v: u8| if v == 0 { 0 } else { 55 + 40 * v };
+        let (r, g, b) = match c {
+            Color::Rgb(r, g, b) => (r, g, b),
+            Color::Indexed(i @ 0..=15) => SIXTEEN[usize::from(i)],
+            Color::Indexed(i @ 16..=231) => {
+                let i = i - 16;
+                (level(i / 36), level((i / 6) % 6), level(i % 6))
+            }
+            Color::Indexed(i) => {
+                let v = 8 + 10 * (i - 232);
+                (v, v, v)
+            }
+            other => panic!("use xterm-256 numbers in themes with a background, not {other:?}"),
+        };
+        (f64::from(r), f64::from(g), f64::from(b))
+    }
+
+    /// WCAG 2 contrast ratio of two colours.
+    fn contrast(a: Color, b: Color) -> f64 {
+        let lum = |c: Color| {
+            let (r, g, b) = rgb(c);
+            let ch = |v: f64| {
+                let v = v / 255.0;
+                if v <= 0.039_28 {
+                    v / 12.92
+                } else {
+                    ((v + 0.055) / 1.055).powf(2.4)
+                }
+            };
+            0.2126 * ch(r) + 0.7152 * ch(g) + 0.0722 * ch(b)
+        };
+        let (x, y) = (lum(a), lum(b));
+        (x.max(y) + 0.05) / (x.min(y) + 0.05)
+    }
+
+    fn styles(t: &Theme) -> Vec<(&'static str, Style)> {
+        vec![
+            ("title", t.title),
+            ("heading", t.heading),
+            ("text", t.text),
+            ("muted", t.muted),
+            ("border", t.border),
+            ("key", t.key),
+            ("selected", t.selected),
+            ("highlight", t.highlight),
+            ("ok", t.ok),
+            ("warn", t.warn),
+            ("alarm", t.alarm),
+            ("code", t.code),
+            ("running", t.running),
+            ("sleeping", t.sleeping),
+            ("stopped", t.stopped),
+            ("zombie", t.zombie),
+            ("gone", t.gone),
+        ]
+    }
+
+    #[test]
+    fn themes_with_a_background_keep_every_style_readable_on_it() {
+        for (name, least) in [("high-contrast", 7.0), ("light", 4.5)] {
+            let t = Theme::load(name, true).unwrap();
+            let (Some(fg), Some(bg)) = (t.base.fg, t.base.bg) else {
+                panic!("{name} needs a background and a foreground of its own");
+            };
+            assert!(contrast(fg, bg) >= least, "{name}: base");
+            for (style, s) in styles(&t) {
+                let c = contrast(s.fg.unwrap_or(fg), s.bg.unwrap_or(bg));
+                assert!(c >= least, "{name}: {style} is {c:.1}:1, under {least}:1");
+            }
+        }
+    }
+
+    #[test]
+    fn no_color_drops_the_background_without_reversing_the_screen() {
+        let t = Theme::load("high-contrast", false).unwrap();
+        assert_eq!(t.base, Style::default());
+        let t = Theme::load("light", true).unwrap();
+        assert_eq!(t.base.bg, Some(Color::Indexed(231)));
+    }
 
     #[test]
     fn every_builtin_theme_loads() {

@@ -403,14 +403,23 @@ pub struct ProcStat {
 }
 
 pub fn proc_stat(pid: i32) -> Option<ProcStat> {
-    let stat = procfs::process::Process::new(pid).ok()?.stat().ok()?;
+    let process = procfs::process::Process::new(pid).ok()?;
+    let stat = process.stat().ok()?;
     let ticks = procfs::ticks_per_second().max(1);
     let cpu_ticks = stat.utime + stat.stime;
+    let sampled = Duration::from_micros(cpu_ticks * 1_000_000 / ticks);
+    // `stat` counts in clock ticks (10 ms): at teaching pace a worker's
+    // CPU would read 0.00 s for minutes, and a busy one could not be told
+    // from one asleep. `schedstat` counts nanoseconds, but of the main
+    // thread only, so the larger of the two is the better figure.
+    let exact = process
+        .schedstat()
+        .map_or(Duration::ZERO, |s| Duration::from_nanos(s.sum_exec_runtime));
     Some(ProcStat {
         state: stat.state,
         ppid: stat.ppid,
         pgid: stat.pgrp,
-        cpu: Duration::from_micros(cpu_ticks * 1_000_000 / ticks),
+        cpu: sampled.max(exact),
     })
 }
 

@@ -14,7 +14,7 @@ mod worker;
 
 pub use explore::running as explores_running;
 pub use lesson::{Command, DeadlockScene, Live};
-pub use panel::{DeadlockPanel, LockView, ProcView};
+pub use panel::{DeadlockPanel, LockView, ProcView, RingNode, ring};
 
 use super::{LessonMeta, RunEntry, Staged};
 

@@ -4,6 +4,7 @@
 //! process's row in the process table.
 
 use super::parent::{PState, Table};
+use super::scenario::{Scenario, Step};
 use super::worker::Counter;
 use crate::engine::ProcRow;
 use crate::lessons::view::{Banner, Reading};
@@ -29,6 +30,42 @@ pub struct LockView {
     pub in_cycle: bool,
 }
 
+/// A place round the wait-for graph's ring: process or lock `n`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RingNode {
+    Proc(usize),
+    Lock(usize),
+}
+
+/// The scenario's processes and locks in an order round a ring that puts
+/// each lock a process will wait for right after it, and so (in the usual
+/// scenarios) each lock next to both its holder and its waiter: each
+/// process, then the locks it takes after its first, then the locks not
+/// placed yet. For the dining philosophers: P1 F2 P2 F3 ... P5 F1.
+pub fn ring(s: &Scenario) -> Vec<RingNode> {
+    let mut placed = vec![false; s.locks.len()];
+    let mut out = Vec::new();
+    for (i, p) in s.processes.iter().enumerate() {
+        out.push(RingNode::Proc(i));
+        let taken = p.steps.iter().filter_map(|st| match st {
+            Step::Acquire { lock, .. } => Some(*lock),
+            _ => None,
+        });
+        for l in taken.skip(1) {
+            if let Some(done) = placed.get_mut(l).filter(|d| !**d) {
+                *done = true;
+                out.push(RingNode::Lock(l));
+            }
+        }
+    }
+    for (l, done) in placed.iter().enumerate() {
+        if !done {
+            out.push(RingNode::Lock(l));
+        }
+    }
+    out
+}
+
 /// What the deadlock panel shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeadlockPanel {
@@ -37,6 +74,8 @@ pub struct DeadlockPanel {
     pub mode: String,
     pub procs: Vec<ProcView>,
     pub locks: Vec<LockView>,
+    /// The order the graph drawing puts processes and locks round its ring.
+    pub ring: Vec<RingNode>,
     /// The wait-for graph, one chain a line: "P3 → L1 → P1".
     pub graph: Vec<String>,
     /// "P1 → L2 → P2 → L1 → P1" while a cycle stands.
@@ -60,6 +99,7 @@ impl DeadlockPanel {
             mode,
             procs: Vec::new(),
             locks: Vec::new(),
+            ring: Vec::new(),
             graph: Vec::new(),
             cycle: None,
             deadlock: false,
@@ -88,6 +128,7 @@ impl DeadlockPanel {
                 retries: t.retries(i),
             })
             .collect();
+        self.ring = ring(s);
         let waits = t.waits();
         self.locks = s
             .locks

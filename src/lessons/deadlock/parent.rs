@@ -198,7 +198,7 @@ impl Table {
                 continue;
             }
             for l in 0..self.locks.len() {
-                if self.locks[l].recover(pid.unsigned_abs()) {
+                if self.locks[l].after_death(pid.unsigned_abs()) {
                     self.recovered.push((i, l));
                 }
             }

@@ -243,7 +243,7 @@ impl LockRun {
                 let Ok(upid) = u32::try_from(pid) else {
                     continue;
                 };
-                if self.shared.lock.recover(upid) {
+                if self.shared.lock.after_death(upid) {
                     if let Some(d) = self.dead.iter_mut().find(|d| d.pid == pid) {
                         d.recovered = true;
                     }
@@ -251,6 +251,9 @@ impl LockRun {
                         "forklore took the lock back from dead PID {pid} and woke the waiters"
                     ));
                 }
+            } else if let Ok(upid) = u32::try_from(pid) {
+                // It held nothing, but it may have taken a wake-up with it.
+                self.shared.lock.after_death(upid);
             }
             let _ = engine.join(pid);
         }

@@ -232,7 +232,6 @@ impl Teaching {
                     ticked,
                 })
                 .collect(),
-            hidden_items: None,
             question: self.quiz.question_view(),
             waiting: self.quiz.waiting_texts(),
             verdict: self.quiz.verdict().map(|v| VerdictView {
@@ -267,9 +266,6 @@ pub struct CheckView {
 pub struct TeachView {
     pub goal: Option<String>,
     pub items: Vec<CheckView>,
-    /// (ticked, all) of items not drawn for want of room (the count on the
-    /// goal line still tells them).
-    pub hidden_items: Option<(usize, usize)>,
     /// The question waiting for an answer (an overlay).
     pub question: Option<QuestionView>,
     /// Predictions made, waiting for their run to tell.
@@ -283,9 +279,6 @@ pub struct TeachView {
 impl TeachView {
     /// (ticked, all)
     pub fn count(&self) -> (usize, usize) {
-        if let Some(c) = self.hidden_items {
-            return c;
-        }
         (
             self.items.iter().filter(|i| i.ticked).count(),
             self.items.len(),

@@ -2,12 +2,10 @@
 //! many were in vain, who sleeps in `wait()`, who was woken and queues for
 //! the lock, who tests the shelf again.
 
-use ratatui::Frame;
-use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use crate::lessons::semaphore::ConditionPanel;
+use crate::ui::stack::{Item, Rank};
 use crate::ui::theme::Theme;
 
 fn pids(list: &[i32]) -> String {
@@ -21,7 +19,9 @@ fn pids(list: &[i32]) -> String {
     }
 }
 
-pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &ConditionPanel, theme: &Theme) {
+/// The panel's title and its items: the shelf and who waits in `wait()`
+/// must show; who queues, who re-checks and the keys when there is room.
+pub fn build<'a>(p: &ConditionPanel, theme: &Theme) -> (String, Vec<Item<'a>>) {
     let lock = match p.holder {
         Some(pid) => format!("lock held by {pid}"),
         None => "lock free".to_string(),
@@ -80,11 +80,18 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &ConditionPanel, theme: &Theme
             theme.muted,
         ),
     ];
-    let block = Block::bordered()
-        .title(Line::styled(" condition ", theme.heading))
-        .border_style(theme.border);
-    frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: true }).block(block),
-        area,
-    );
+    let ranks = [
+        Rank::Must,
+        Rank::Must,
+        Rank::Must,
+        Rank::Must,
+        Rank::Should,
+        Rank::Should,
+    ];
+    let items = lines
+        .into_iter()
+        .zip(ranks)
+        .map(|(l, r)| Item::line(r, l))
+        .collect();
+    ("condition".to_string(), items)
 }

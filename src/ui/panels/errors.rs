@@ -3,16 +3,17 @@
 //! that wait with a timeout, two streams of log lines side by side, and the
 //! same tasks in submission and in completion order.
 
-use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use crate::lessons::errors::{
     ErrorsPanel, FuturesView, LogLine, LoggingView, RaiseView, SceneView, TimeoutView, Tone,
     TracebackView, Which,
 };
+use crate::ui::stack::{Item, Rank};
 use crate::ui::theme::Theme;
 
 fn tone(theme: &Theme, t: Tone) -> Style {
@@ -25,27 +26,48 @@ fn tone(theme: &Theme, t: Tone) -> Style {
     }
 }
 
-pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &ErrorsPanel, theme: &Theme) {
-    let mut title = vec![Span::styled(" scene: ", theme.heading)];
-    for (i, w) in Which::ALL.iter().enumerate() {
-        if i > 0 {
-            title.push(Span::styled(" · ", theme.muted));
-        }
-        if *w == p.scene {
-            title.push(Span::styled(
-                w.word(),
-                theme.highlight.add_modifier(Modifier::REVERSED),
-            ));
-        } else {
-            title.push(Span::styled(w.word(), theme.muted));
-        }
+/// Rows the scene's view may take, largest first: it fits itself to the
+/// rows it is given (the newest calls, the last log lines).
+const HEIGHTS: [u16; 6] = [16, 12, 9, 7, 5, 3];
+
+/// The panel's title (the scenes, the one on screen in brackets) and the
+/// scene's view as a drawing, as tall as there is room for.
+pub fn build<'a>(p: &'a ErrorsPanel, theme: &'a Theme) -> (String, Vec<Item<'a>>) {
+    let title: Vec<String> = Which::ALL
+        .iter()
+        .map(|w| {
+            if *w == p.scene {
+                format!("[{}]", w.word())
+            } else {
+                w.word().to_string()
+            }
+        })
+        .collect();
+    if let SceneView::Ready(lines) = &p.body {
+        // Before a run: a few lines, as tall as they wrap.
+        let lines: Vec<Line<'a>> = lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| Line::styled(l.clone(), if i == 0 { theme.text } else { theme.muted }))
+            .collect();
+        return (
+            format!("scene: {}", title.join(" · ")),
+            vec![Item::text(Rank::Must, lines)],
+        );
     }
-    title.push(Span::raw(" "));
-    let block = Block::bordered()
-        .title(Line::from(title))
-        .border_style(theme.border);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    let way = |h: u16| {
+        Item::drawing(Rank::Must, h, move |area: Rect, buf: &mut Buffer| {
+            body(buf, area, p, theme);
+        })
+    };
+    let mut item = way(HEIGHTS[0]);
+    for h in &HEIGHTS[1..] {
+        item = item.or(way(*h));
+    }
+    (format!("scene: {}", title.join(" · ")), vec![item])
+}
+
+fn body(buf: &mut Buffer, inner: Rect, p: &ErrorsPanel, theme: &Theme) {
     match &p.body {
         SceneView::Ready(lines) => {
             let lines: Vec<Line<'_>> = lines
@@ -55,12 +77,12 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &ErrorsPanel, theme: &Theme) {
                     Line::styled(l.as_str(), if i == 0 { theme.text } else { theme.muted })
                 })
                 .collect();
-            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+            render_to(buf, Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
         }
-        SceneView::Raise(v) => raise(frame, inner, v, theme),
-        SceneView::Timeout(v) => timeout(frame, inner, v, theme),
-        SceneView::Logging(v) => logging(frame, inner, v, theme),
-        SceneView::Futures(v) => futures(frame, inner, v, theme),
+        SceneView::Raise(v) => raise(buf, inner, v, theme),
+        SceneView::Timeout(v) => timeout(buf, inner, v, theme),
+        SceneView::Logging(v) => logging(buf, inner, v, theme),
+        SceneView::Futures(v) => futures(buf, inner, v, theme),
     }
 }
 
@@ -73,7 +95,7 @@ fn line_rows(line: &Line<'_>, width: u16) -> usize {
     rows_for(line.width(), width)
 }
 
-fn raise(frame: &mut Frame<'_>, area: Rect, v: &RaiseView, theme: &Theme) {
+fn raise(buf: &mut Buffer, area: Rect, v: &RaiseView, theme: &Theme) {
     let width = area.width;
     let rows = |ls: &[Line<'_>]| ls.iter().map(|l| line_rows(l, width)).sum::<usize>();
     // One line for every callback, in the order the parent ran them.
@@ -129,7 +151,7 @@ fn raise(frame: &mut Frame<'_>, area: Rect, v: &RaiseView, theme: &Theme) {
         left -= rows(&chosen);
         lines.extend(chosen);
     }
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+    render_to(buf, Paragraph::new(lines).wrap(Wrap { trim: false }), area);
 }
 
 fn traceback_full<'a>(tb: &'a TracebackView, theme: &Theme) -> Vec<Line<'a>> {
@@ -180,7 +202,7 @@ fn error_line<'a>(tb: &'a TracebackView, place: bool, theme: &Theme) -> Line<'a>
     Line::from(spans)
 }
 
-fn timeout(frame: &mut Frame<'_>, area: Rect, v: &TimeoutView, theme: &Theme) {
+fn timeout(buf: &mut Buffer, area: Rect, v: &TimeoutView, theme: &Theme) {
     let width = v
         .calls
         .iter()
@@ -212,7 +234,7 @@ fn timeout(frame: &mut Frame<'_>, area: Rect, v: &TimeoutView, theme: &Theme) {
     }
     let skip = calls.len().saturating_sub(room);
     lines.extend(calls.into_iter().skip(skip));
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+    render_to(buf, Paragraph::new(lines).wrap(Wrap { trim: false }), area);
 }
 
 /// `text` cut to `width` characters, an ellipsis marking the cut.
@@ -275,7 +297,7 @@ fn log_column<'a>(
     out
 }
 
-fn logging(frame: &mut Frame<'_>, area: Rect, v: &LoggingView, theme: &Theme) {
+fn logging(buf: &mut Buffer, area: Rect, v: &LoggingView, theme: &Theme) {
     let [left, _, right] = Layout::horizontal([
         Constraint::Fill(1),
         Constraint::Length(1),
@@ -304,11 +326,11 @@ fn logging(frame: &mut Frame<'_>, area: Rect, v: &LoggingView, theme: &Theme) {
         right,
         theme,
     );
-    frame.render_widget(Paragraph::new(direct), left);
-    frame.render_widget(Paragraph::new(queued), right);
+    render_to(buf, Paragraph::new(direct), left);
+    render_to(buf, Paragraph::new(queued), right);
 }
 
-fn futures(frame: &mut Frame<'_>, area: Rect, v: &FuturesView, theme: &Theme) {
+fn futures(buf: &mut Buffer, area: Rect, v: &FuturesView, theme: &Theme) {
     let [left, _, right] = Layout::horizontal([
         Constraint::Fill(1),
         Constraint::Length(1),
@@ -357,6 +379,10 @@ fn futures(frame: &mut Frame<'_>, area: Rect, v: &FuturesView, theme: &Theme) {
             r.push(Line::styled(fit(&text, w), theme.ok));
         }
     }
-    frame.render_widget(Paragraph::new(l), left);
-    frame.render_widget(Paragraph::new(r), right);
+    render_to(buf, Paragraph::new(l), left);
+    render_to(buf, Paragraph::new(r), right);
+}
+
+fn render_to(buf: &mut Buffer, w: impl Widget, area: Rect) {
+    w.render(area, buf);
 }

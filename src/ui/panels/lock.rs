@@ -2,15 +2,17 @@
 //! counter against what it should be, lost updates, increments per second,
 //! full-speed timings and the spread of final values over repeated runs.
 
-use ratatui::Frame;
-use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use crate::lessons::lock::{Distribution, Listing, LockPanel};
 use crate::lessons::words::plural;
+use crate::ui::big::{self, Figure};
+use crate::ui::stack::{Item, Rank};
 use crate::ui::theme::Theme;
+
+/// Column where the cursors ("◀ 4001 v=42") start beside the code.
+const CURSOR_AT: usize = 22;
 
 const SPARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
@@ -68,24 +70,56 @@ fn lock_line<'a>(p: &LockPanel, theme: &Theme) -> Line<'a> {
 }
 
 /// The loop each worker runs, with the PIDs of the workers at each line
-/// (as the lesson placed them).
-fn listing<'a>(p: &LockPanel, theme: &Theme) -> Vec<Line<'a>> {
+/// (as the lesson placed them): every line must show, the read, add and
+/// write where the race is above all. A long cursor wraps under itself.
+fn listing<'a>(p: &LockPanel, theme: &Theme) -> Vec<Item<'a>> {
     match &p.listing {
         Listing::Idle => Vec::new(),
-        Listing::FullSpeed => vec![Line::styled(
-            "full speed: too fast to follow step by step",
-            theme.muted,
+        Listing::FullSpeed => vec![Item::line(
+            Rank::Must,
+            Line::styled("full speed: too fast to follow step by step", theme.muted),
         )],
         Listing::Code(lines) => lines
             .iter()
             .map(|l| {
-                Line::from(vec![
-                    Span::styled(format!("{:<22}", l.code), theme.code),
-                    Span::styled(l.cursor.clone(), theme.highlight),
-                ])
+                let lead = l.code.len() - l.code.trim_start().len();
+                Item::code(
+                    Rank::Must,
+                    vec![Line::from(vec![
+                        Span::styled(format!("{:<CURSOR_AT$}", l.code), theme.code),
+                        Span::styled(l.cursor.clone(), theme.highlight),
+                    ])],
+                    CURSOR_AT + 2 - lead,
+                )
             })
             .collect(),
     }
+}
+
+/// The counter, what it should be and the updates lost, in big digits.
+fn figures(p: &LockPanel, theme: &Theme) -> Vec<Figure> {
+    let s = &p.snap;
+    let lost_style = if s.lost > 0 { theme.warn } else { theme.ok };
+    vec![
+        Figure {
+            value: grouped(s.counter),
+            label: "counter".into(),
+            style: theme.highlight,
+            label_style: theme.muted,
+        },
+        Figure {
+            value: grouped(s.writes),
+            label: "should be".into(),
+            style: theme.text,
+            label_style: theme.muted,
+        },
+        Figure {
+            value: grouped(s.lost),
+            label: "lost updates".into(),
+            style: lost_style,
+            label_style: theme.muted,
+        },
+    ]
 }
 
 fn dist_lines<'a>(d: &Distribution, width: usize, max_bins: u64, theme: &Theme) -> Vec<Line<'a>> {
@@ -145,26 +179,42 @@ fn dist_lines<'a>(d: &Distribution, width: usize, max_bins: u64, theme: &Theme) 
     out
 }
 
-pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &LockPanel, theme: &Theme) {
-    let width = usize::from(area.width.saturating_sub(2));
+pub fn build<'a>(p: &LockPanel, width: u16, theme: &Theme) -> (String, Vec<Item<'a>>) {
+    let width = usize::from(width);
     let s = &p.snap;
-    let mut lines = vec![lock_line(p, theme)];
+    let mut items = vec![Item::line(Rank::Must, lock_line(p, theme))];
     if p.expected > 0 {
-        lines.push(Line::from(vec![
-            Span::styled("counter ", theme.muted),
-            Span::styled(grouped(s.counter), theme.highlight),
-            Span::styled("   should be ", theme.muted),
-            Span::raw(grouped(s.writes)),
-            Span::styled(format!("   goal {}", grouped(p.expected)), theme.muted),
-        ]));
+        let figs = figures(p, theme);
+        if big::row_width(&figs) <= width {
+            items.push(Item::drawing(
+                Rank::Extra,
+                big::HEIGHT + 1,
+                move |area, buf| {
+                    big::draw(&figs, area, buf);
+                },
+            ));
+        }
+        items.push(Item::line(
+            Rank::Must,
+            Line::from(vec![
+                Span::styled("counter ", theme.muted),
+                Span::styled(grouped(s.counter), theme.highlight),
+                Span::styled("   should be ", theme.muted),
+                Span::raw(grouped(s.writes)),
+                Span::styled(format!("   goal {}", grouped(p.expected)), theme.muted),
+            ]),
+        ));
         let lost_style = if s.lost > 0 { theme.warn } else { theme.ok };
-        lines.push(Line::from(vec![
-            Span::styled(format!("lost updates {}", grouped(s.lost)), lost_style),
-            Span::styled(
-                format!(" ({} while the lock was off)", grouped(p.lost_off)),
-                theme.muted,
-            ),
-        ]));
+        items.push(Item::line(
+            Rank::Must,
+            Line::from(vec![
+                Span::styled(format!("lost updates {}", grouped(s.lost)), lost_style),
+                Span::styled(
+                    format!(" ({} while the lock was off)", grouped(p.lost_off)),
+                    theme.muted,
+                ),
+            ]),
+        ));
         for d in &p.dead {
             let what = if d.half_done {
                 "its increment in progress died with it"
@@ -172,45 +222,64 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &LockPanel, theme: &Theme) {
                 "it was between increments"
             };
             let lock = if d.recovered { "; lock taken back" } else { "" };
-            lines.push(Line::styled(
-                format!("dead {} wrote {}: {what}{lock}", d.pid, grouped(d.writes)),
-                theme.warn,
+            items.push(Item::line(
+                Rank::Must,
+                Line::styled(
+                    format!("dead {} wrote {}: {what}{lock}", d.pid, grouped(d.writes)),
+                    theme.warn,
+                ),
             ));
         }
         if p.missing_from_dead > 0 {
-            lines.push(Line::styled(
-                format!(
-                    "never made by dead workers: {} (the goal minus these is reachable)",
-                    grouped(p.missing_from_dead)
+            items.push(Item::line(
+                Rank::Should,
+                Line::styled(
+                    format!(
+                        "never made by dead workers: {} (the goal minus these is reachable)",
+                        grouped(p.missing_from_dead)
+                    ),
+                    theme.muted,
                 ),
-                theme.muted,
             ));
         }
         let code = listing(p, theme);
         // A finished run has no cursors and no rate to show.
         if !code.is_empty() {
-            lines.extend(code);
+            items.extend(code);
             let now = p.rate.last().copied().unwrap_or(0);
-            lines.push(Line::from(vec![
-                Span::styled("increments/s ", theme.muted),
-                Span::styled(sparkline(&p.rate, width.saturating_sub(26)), theme.ok),
-                Span::raw(format!(" {}", grouped(now))),
-            ]));
+            items.push(Item::line(
+                Rank::Should,
+                Line::from(vec![
+                    Span::styled("increments/s ", theme.muted),
+                    Span::styled(sparkline(&p.rate, width.saturating_sub(26)), theme.ok),
+                    Span::raw(format!(" {}", grouped(now))),
+                ]),
+            ));
         }
     } else {
-        lines.push(Line::styled(
-            "space: a run at teaching pace · f: one at full speed · m: 20 at full speed",
-            theme.muted,
+        items.push(Item::line(
+            Rank::Must,
+            Line::styled(
+                "space: a run at teaching pace · f: one at full speed · m: 20 at full speed",
+                theme.muted,
+            ),
         ));
     }
     if let Some((done, total)) = p.repeating {
-        lines.push(Line::styled(
-            format!("repeating: run {} of {total}", done + 1),
-            theme.highlight,
+        items.push(Item::line(
+            Rank::Must,
+            Line::styled(
+                format!("repeating: run {} of {total}", done + 1),
+                theme.highlight,
+            ),
         ));
     } else if let Some(d) = &p.dist {
-        let room = usize::from(area.height.saturating_sub(2)).saturating_sub(lines.len() + 3);
-        lines.extend(dist_lines(d, width, room.clamp(1, 6) as u64, theme));
+        // As many bars as there is room for, from six down to one.
+        let mut spread = Item::text(Rank::Must, dist_lines(d, width, 6, theme));
+        for bins in [5, 4, 3, 2, 1] {
+            spread = spread.or(Item::text(Rank::Must, dist_lines(d, width, bins, theme)));
+        }
+        items.push(spread);
     }
     if p.time_on_us.is_some() || p.time_off_us.is_some() {
         let on = p.time_on_us.map_or("press f".to_string(), ms);
@@ -227,25 +296,29 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &LockPanel, theme: &Theme) {
                 theme.muted,
             ));
         }
-        lines.push(Line::from(spans));
+        // Beside the spread of full-speed runs it is part of what they
+        // show: what the lock costs.
+        let rank = if p.dist.is_some() {
+            Rank::Must
+        } else {
+            Rank::Should
+        };
+        items.push(Item::line(rank, Line::from(spans)));
     }
     if let Some(pid) = p.frozen {
-        lines.push(Line::styled(
-            format!("{pid} is stopped (T): p lets it go on"),
-            Style::default().patch(theme.stopped),
+        items.push(Item::line(
+            Rank::Must,
+            Line::styled(
+                format!("{pid} is stopped (T): p lets it go on"),
+                Style::default().patch(theme.stopped),
+            ),
         ));
     }
-    let title = format!(
-        " shared counter · {} next run ",
-        plural(p.workers_next, "worker", "workers")
-    );
-    let block = Block::bordered()
-        .title(Line::styled(title, theme.heading))
-        .border_style(theme.border);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(block),
-        area,
-    );
+    (
+        format!(
+            "shared counter · {} next run",
+            plural(p.workers_next, "worker", "workers")
+        ),
+        items,
+    )
 }

@@ -1,12 +1,11 @@
 //! The pipe lesson's panel: the bytes in the kernel buffer (a gauge and its
 //! recent history), what crossed, EOF / EPIPE named, and the race.
 
-use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Sparkline, Wrap};
+use ratatui::widgets::{Sparkline, Widget};
 
 use crate::lessons::pipe::{PipePanel, RacePanel};
+use crate::ui::stack::{Item, Rank};
 use crate::ui::theme::Theme;
 
 fn bar(done: u64, total: u64, width: usize) -> String {
@@ -50,7 +49,7 @@ fn race_lines<'a>(r: &RacePanel, width: usize, theme: &Theme) -> Vec<Line<'a>> {
     ]
 }
 
-pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &PipePanel, theme: &Theme) {
+pub fn build<'a>(p: &'a PipePanel, width: u16, theme: &Theme) -> (String, Vec<Item<'a>>) {
     let title = if p.race.is_some() {
         " race: the queue against a pipe "
     } else if p.duplex {
@@ -58,18 +57,13 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &PipePanel, theme: &Theme) {
     } else {
         " pipe: one way through the kernel "
     };
-    let block = Block::bordered()
-        .title(Line::styled(title, theme.heading))
-        .border_style(theme.border);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    let width = usize::from(inner.width);
+    let title = title.trim().to_string();
+    let width = usize::from(width);
     if let Some(r) = &p.race {
-        frame.render_widget(
-            Paragraph::new(race_lines(r, width, theme)).wrap(Wrap { trim: false }),
-            inner,
+        return (
+            title,
+            vec![Item::text(Rank::Must, race_lines(r, width, theme))],
         );
-        return;
     }
     let cap = p.capacity.map_or_else(String::new, |c| format!(" of {c}"));
     let mut lines = vec![Line::from(vec![
@@ -137,17 +131,21 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &PipePanel, theme: &Theme) {
     for (text, style) in status {
         lines.push(Line::styled(text, style));
     }
-    let spark_h = u16::from(inner.height > u16::try_from(lines.len()).unwrap_or(0) + 2) * 2;
-    let [text, spark] =
-        Layout::vertical([Constraint::Min(1), Constraint::Length(spark_h)]).areas(inner);
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), text);
-    if spark_h > 0 {
-        let [label, line] =
-            Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(spark);
-        frame.render_widget(
-            Paragraph::new(Line::styled("bytes in the kernel, recent", theme.muted)),
-            label,
-        );
-        frame.render_widget(Sparkline::default().data(&p.history).style(theme.ok), line);
-    }
+    let mut items = vec![Item::text(Rank::Must, lines)];
+    let (ok, muted) = (theme.ok, theme.muted);
+    items.push(Item::drawing(Rank::Extra, 2, move |area, buf| {
+        buf.set_string(area.x, area.y, "bytes in the kernel, recent", muted);
+        if area.height > 1 {
+            let line = ratatui::layout::Rect {
+                y: area.y + 1,
+                height: 1,
+                ..area
+            };
+            Sparkline::default()
+                .data(&p.history)
+                .style(ok)
+                .render(line, buf);
+        }
+    }));
+    (title, items)
 }

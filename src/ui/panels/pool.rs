@@ -2,15 +2,13 @@
 //! pending chunks, each worker busy or idle, serial against pool times, the
 //! failing task's error, and earlier runs for comparing chunksizes.
 
-use ratatui::Frame;
-use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use crate::engine::pool::TaskState;
 use crate::lessons::pool::PoolPanel;
 use crate::lessons::words::plural;
+use crate::ui::stack::{Item, Rank};
 use crate::ui::theme::Theme;
 
 /// Wide enough for a 5-digit PID, a mark and a space.
@@ -21,9 +19,10 @@ fn worker_style(theme: &Theme, i: usize) -> Style {
     palette[i % palette.len()]
 }
 
-pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &PoolPanel, theme: &Theme) {
-    let mut lines = vec![header(p, theme)];
-    let per_row = usize::from((area.width.saturating_sub(2) / CELL).clamp(1, 12));
+pub fn build<'a>(p: &PoolPanel, width: u16, theme: &Theme) -> (String, Vec<Item<'a>>) {
+    let mut items = vec![Item::line(Rank::Must, header(p, theme))];
+    let mut lines = Vec::new();
+    let per_row = usize::from((width / CELL).clamp(1, 12));
     for row in p.cells.chunks(per_row) {
         let spans: Vec<Span<'_>> = row
             .iter()
@@ -42,6 +41,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &PoolPanel, theme: &Theme) {
             .collect();
         lines.push(Line::from(spans));
     }
+    items.push(Item::text(Rank::Must, std::mem::take(&mut lines)));
     if !p.workers.is_empty() {
         let mut spans = Vec::new();
         for (i, w) in p.workers.iter().enumerate() {
@@ -62,21 +62,24 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &PoolPanel, theme: &Theme) {
                 plural(w.chunks, "chunk", "chunks")
             )));
         }
-        lines.push(Line::from(spans));
+        items.push(Item::line(Rank::Should, Line::from(spans)));
     }
-    lines.push(times(p, theme));
+    items.push(Item::line(Rank::Must, times(p, theme)));
     for (task, pid, msg) in &p.failures {
-        lines.push(Line::from(vec![
-            Span::styled(format!("task {task} failed in {pid}: "), theme.alarm),
-            Span::raw(msg.clone()),
-            Span::styled(
-                format!(
-                    "  (the other {} tasks finished)",
-                    p.cells.len().saturating_sub(p.failures.len())
+        items.push(Item::line(
+            Rank::Must,
+            Line::from(vec![
+                Span::styled(format!("task {task} failed in {pid}: "), theme.alarm),
+                Span::raw(msg.clone()),
+                Span::styled(
+                    format!(
+                        "  (the other {} tasks finished)",
+                        p.cells.len().saturating_sub(p.failures.len())
+                    ),
+                    theme.muted,
                 ),
-                theme.muted,
-            ),
-        ]));
+            ]),
+        ));
     }
     if !p.history.is_empty() {
         lines.push(Line::styled(
@@ -96,18 +99,10 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &PoolPanel, theme: &Theme) {
             )));
         }
     }
-    let block = Block::bordered()
-        .title(Line::styled(
-            " tasks and the PID that ran each ",
-            theme.heading,
-        ))
-        .border_style(theme.border);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(block),
-        area,
-    );
+    if !lines.is_empty() {
+        items.push(Item::text(Rank::Should, lines));
+    }
+    ("tasks and the PID that ran each".into(), items)
 }
 
 fn header<'a>(p: &PoolPanel, theme: &Theme) -> Line<'a> {

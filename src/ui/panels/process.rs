@@ -1,15 +1,13 @@
 //! The process lesson's panel: the parent's x against each child's own x.
 
-use ratatui::Frame;
-use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use crate::lessons::process::ProcessPanel;
 use crate::lessons::view::LessonView;
+use crate::ui::stack::{Item, Rank};
 use crate::ui::theme::Theme;
 
-pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &ProcessPanel, v: &LessonView, theme: &Theme) {
+pub fn build<'a>(p: &ProcessPanel, v: &LessonView, theme: &Theme) -> (String, Vec<Item<'a>>) {
     let mut lines = vec![Line::from(vec![
         Span::styled("forklore (the parent) ", theme.muted),
         Span::styled(format!("x = {}", p.parent_x), theme.highlight),
@@ -24,7 +22,8 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &ProcessPanel, v: &LessonView,
         let parts: Vec<String> = p
             .child_x
             .iter()
-            .map(|(pid, _, x)| format!("{pid}: x = {x}"))
+            // No-break spaces: "4001: x = 3" never splits across lines.
+            .map(|(pid, _, x)| format!("{pid}:\u{a0}x\u{a0}=\u{a0}{x}"))
             .collect();
         lines.push(Line::from(vec![
             Span::styled("each child's own x  ", theme.muted),
@@ -51,11 +50,8 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &ProcessPanel, v: &LessonView,
             theme.muted,
         ),
     ]));
-    let block = Block::bordered()
-        .title(Line::styled(" memory and zombies ", theme.heading))
-        .border_style(theme.border);
-    frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: true }).block(block),
-        area,
-    );
+    (
+        "memory and zombies".into(),
+        vec![Item::text(Rank::Must, lines)],
+    )
 }

@@ -1,12 +1,12 @@
 //! The queue lesson's panel: the slots as boxes (item and the PID that put
 //! it), who is blocked on what, the STOP sentinels, and throughput.
 
-use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Sparkline, Wrap};
+use ratatui::widgets::{Sparkline, Widget};
 
 use crate::lessons::queue::QueuePanel;
+use crate::ui::big::{self, Figure};
+use crate::ui::stack::{Item, Rank};
 use crate::ui::theme::Theme;
 
 const BOX_W: usize = 12;
@@ -65,27 +65,56 @@ fn pids(v: &[i32]) -> String {
         .join(" ")
 }
 
-pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &QueuePanel, theme: &Theme) {
-    let block = Block::bordered()
-        .title(Line::styled(" the queue (shared memory) ", theme.heading))
-        .border_style(theme.border);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    let per_row = (usize::from(inner.width) / BOX_W).max(1);
-    let mut lines = vec![Line::from(vec![
-        Span::styled(
-            format!("{} of {} slots used", p.items.len(), p.maxsize),
-            theme.highlight,
-        ),
-        Span::styled(
-            format!(
-                " · put {} · taken {} · most at once {} · next to get: left",
-                p.puts, p.gets, p.max_depth
+pub fn build<'a>(p: &'a QueuePanel, width: u16, theme: &Theme) -> (String, Vec<Item<'a>>) {
+    let per_row = (usize::from(width) / BOX_W).max(1);
+    let mut items = Vec::new();
+    // For the back row: how full the queue is.
+    let figures = vec![
+        Figure {
+            value: p.items.len().to_string(),
+            label: "in the queue".into(),
+            style: theme.highlight,
+            label_style: theme.muted,
+        },
+        Figure {
+            value: p.maxsize.to_string(),
+            label: "slots".into(),
+            style: theme.text,
+            label_style: theme.muted,
+        },
+        Figure {
+            value: p.max_depth.to_string(),
+            label: "most at once".into(),
+            style: theme.text,
+            label_style: theme.muted,
+        },
+    ];
+    if big::row_width(&figures) <= usize::from(width) {
+        items.push(Item::drawing(
+            Rank::Extra,
+            big::HEIGHT + 1,
+            move |area, buf| {
+                big::draw(&figures, area, buf);
+            },
+        ));
+    }
+    items.push(Item::line(
+        Rank::Must,
+        Line::from(vec![
+            Span::styled(
+                format!("{} of {} slots used", p.items.len(), p.maxsize),
+                theme.highlight,
             ),
-            theme.muted,
-        ),
-    ])];
-    lines.extend(boxes(p, per_row, theme));
+            Span::styled(
+                format!(
+                    " · put {} · taken {} · most at once {} · next to get: left",
+                    p.puts, p.gets, p.max_depth
+                ),
+                theme.muted,
+            ),
+        ]),
+    ));
+    items.push(Item::text(Rank::Must, boxes(p, per_row, theme)));
     let wait_line = |word: &str, who: &[i32], on: &str| {
         if who.is_empty() {
             Line::styled(format!("{word}: nobody"), theme.muted)
@@ -96,41 +125,54 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &QueuePanel, theme: &Theme) {
             ])
         }
     };
-    lines.push(wait_line(
-        "blocked: full",
-        &p.blocked_full,
-        "a consumer frees a slot",
+    items.push(Item::line(
+        Rank::Must,
+        wait_line("blocked: full", &p.blocked_full, "a consumer frees a slot"),
     ));
-    lines.push(wait_line(
-        "blocked: empty",
-        &p.blocked_empty,
-        "a producer puts an item",
+    items.push(Item::line(
+        Rank::Must,
+        wait_line(
+            "blocked: empty",
+            &p.blocked_empty,
+            "a producer puts an item",
+        ),
     ));
-    lines.push(Line::styled(p.sentinels.clone(), theme.text));
+    items.push(Item::line(
+        Rank::Must,
+        Line::styled(p.sentinels.clone(), theme.text),
+    ));
     if !p.stuck.is_empty() {
-        lines.push(Line::styled(
-            format!(
-                "{} waits forever: no producer is left to put anything (e ends it)",
-                pids(&p.stuck)
+        items.push(Item::line(
+            Rank::Must,
+            Line::styled(
+                format!(
+                    "{} waits forever: no producer is left to put anything (e ends it)",
+                    pids(&p.stuck)
+                ),
+                theme.alarm,
             ),
-            theme.alarm,
         ));
     }
-    let spark_h = u16::from(inner.height > u16::try_from(lines.len()).unwrap_or(0) + 2) * 2;
-    let [text, spark] =
-        Layout::vertical([Constraint::Min(1), Constraint::Length(spark_h)]).areas(inner);
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), text);
-    if spark_h > 0 {
-        let now = p.rate.last().copied().unwrap_or(0);
-        let [label, line] =
-            Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(spark);
-        frame.render_widget(
-            Paragraph::new(Line::styled(
-                format!("items taken per second: {now}"),
-                theme.muted,
-            )),
-            label,
+    let now = p.rate.last().copied().unwrap_or(0);
+    let (ok, muted) = (theme.ok, theme.muted);
+    items.push(Item::drawing(Rank::Extra, 2, move |area, buf| {
+        buf.set_string(
+            area.x,
+            area.y,
+            format!("items taken per second: {now}"),
+            muted,
         );
-        frame.render_widget(Sparkline::default().data(&p.rate).style(theme.ok), line);
-    }
+        if area.height > 1 {
+            let line = ratatui::layout::Rect {
+                y: area.y + 1,
+                height: 1,
+                ..area
+            };
+            Sparkline::default()
+                .data(&p.rate)
+                .style(ok)
+                .render(line, buf);
+        }
+    }));
+    ("the queue (shared memory)".into(), items)
 }

@@ -1,12 +1,11 @@
 //! The semaphore lesson's panel: the room with its K places, who is inside,
 //! who waits, the most ever inside; or the event and who waits at it.
 
-use ratatui::Frame;
-use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use crate::lessons::semaphore::SemaphorePanel;
+use crate::ui::big::{self, Figure};
+use crate::ui::stack::{Item, Rank};
 use crate::ui::theme::Theme;
 
 fn pids(list: &[i32]) -> String {
@@ -20,24 +19,46 @@ fn pids(list: &[i32]) -> String {
     }
 }
 
-pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &SemaphorePanel, theme: &Theme) {
-    let lines = if p.event_scene {
-        event_lines(p, theme)
-    } else {
-        semaphore_lines(p, theme)
-    };
-    let title = if p.event_scene {
-        " event "
-    } else {
-        " semaphore "
-    };
-    let block = Block::bordered()
-        .title(Line::styled(title, theme.heading))
-        .border_style(theme.border);
-    frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: true }).block(block),
-        area,
-    );
+pub fn build<'a>(p: &SemaphorePanel, width: u16, theme: &Theme) -> (String, Vec<Item<'a>>) {
+    if p.event_scene {
+        return (
+            "event".into(),
+            vec![Item::text(Rank::Must, event_lines(p, theme))],
+        );
+    }
+    // For the back row: how many are inside, against the limit.
+    let figures = vec![
+        Figure {
+            value: p.inside.len().to_string(),
+            label: "inside".into(),
+            style: theme.ok,
+            label_style: theme.muted,
+        },
+        Figure {
+            value: p.limit.to_string(),
+            label: "limit K".into(),
+            style: theme.highlight,
+            label_style: theme.muted,
+        },
+        Figure {
+            value: p.waiting.len().to_string(),
+            label: "waiting".into(),
+            style: theme.warn,
+            label_style: theme.muted,
+        },
+    ];
+    let mut items = Vec::new();
+    if big::row_width(&figures) <= usize::from(width) {
+        items.push(Item::drawing(
+            Rank::Extra,
+            big::HEIGHT + 1,
+            move |area, buf| {
+                big::draw(&figures, area, buf);
+            },
+        ));
+    }
+    items.push(Item::text(Rank::Must, semaphore_lines(p, theme)));
+    ("semaphore".into(), items)
 }
 
 fn semaphore_lines<'a>(p: &SemaphorePanel, theme: &Theme) -> Vec<Line<'a>> {

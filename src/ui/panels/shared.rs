@@ -3,58 +3,56 @@
 //! named block in /dev/shm and who maps it, the manager's list, dict and
 //! round trips, and what one access of each kind costs.
 
-use ratatui::Frame;
-use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::lock::grouped;
 use crate::lessons::shared::{Kind, ManagerView, NamedView, SharedPanel, ns_words};
 use crate::lessons::words::plural;
+use crate::ui::stack::{Item, Rank};
 use crate::ui::theme::Theme;
 
-pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &SharedPanel, theme: &Theme) {
-    // Most important first: on a small screen the last lines are cut.
-    let mut lines = Vec::new();
+/// The panel's title and its items: the counter (and each worker's slot,
+/// the Value's lock) must show; the named block and the manager when there
+/// is room; once measured, the costs right under the counter.
+pub fn build<'a>(p: &SharedPanel, theme: &Theme) -> (String, Vec<Item<'a>>) {
+    let mut items = Vec::new();
     if p.started {
-        lines.push(counter_line(p, theme));
+        items.push(Item::line(Rank::Must, counter_line(p, theme)));
         match p.kind {
-            Kind::Raw => lines.push(array_line(p, theme)),
+            Kind::Raw => items.push(Item::line(Rank::Must, array_line(p, theme))),
             Kind::Synchronized => {
-                lines.push(lock_line(p, theme));
-                lines.push(array_line(p, theme));
+                items.push(Item::line(Rank::Must, lock_line(p, theme)));
+                items.push(Item::line(Rank::Must, array_line(p, theme)));
             }
             Kind::Named => {}
             Kind::Manager => {}
         }
         if let Some(n) = &p.named {
-            lines.extend(named_lines(n, theme));
+            items.push(Item::text(Rank::Should, named_lines(n, theme)));
         }
         if let Some(m) = &p.manager {
-            lines.extend(manager_lines(m, theme));
+            items.push(Item::text(Rank::Should, manager_lines(m, theme)));
         }
     } else {
-        lines.push(Line::styled(
-            "space starts the run; c changes the kind",
-            theme.muted,
+        items.push(Item::line(
+            Rank::Must,
+            Line::styled("space starts the run; c changes the kind", theme.muted),
         ));
     }
-    // Once measured, the costs are what the lesson is about: on a screen
-    // too short for every line they go right under the counter.
+    // Once measured, the costs are what the lesson is about: right under
+    // the counter, and shown whatever the room.
     let cost = cost_line(p, theme);
-    let inner = usize::from(area.height.saturating_sub(2));
-    if p.started && p.costs_fresh && lines.len() >= inner {
-        lines.insert(1, cost);
+    if p.started && p.costs_fresh {
+        items.insert(1, Item::line(Rank::Must, cost));
     } else {
-        lines.push(cost);
+        items.push(Item::line(Rank::Should, cost));
     }
-    let block = Block::bordered()
-        .title(title(p, theme))
-        .border_style(theme.border);
-    frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: true }).block(block),
-        area,
-    );
+    let title: String = title(p, theme)
+        .spans
+        .iter()
+        .map(|s| s.content.as_ref())
+        .collect();
+    (title.trim().to_string(), items)
 }
 
 /// The kind, what it is in Python, the run's size, and what the next run

@@ -3,72 +3,66 @@
 //! ran), the parents' globals afterwards, the hazard, the timings, and the
 //! guard in forklore's own `main`.
 
-use ratatui::Frame;
-use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use crate::lessons::start::{HazardLine, MethodLine, StartPanel, TimingView, TopRan};
+use crate::ui::stack::{Item, Rank};
 use crate::ui::theme::Theme;
 
-pub fn draw(frame: &mut Frame<'_>, area: Rect, p: &StartPanel, theme: &Theme) {
-    let room = usize::from(area.height.saturating_sub(2));
-    let mut lines = Vec::new();
+/// The panel's title and its items: the methods, the parents' globals and
+/// the hazard always; the timings as bars, or one line when short of
+/// room; forklore's own guard when there is room.
+pub fn build<'a>(p: &StartPanel, _width: u16, theme: &Theme) -> (String, Vec<Item<'a>>) {
+    let mut items = Vec::new();
     if p.methods.is_empty() {
-        lines.push(Line::styled(
-            format!(
-                "space: each parent sets global = {}, then one child starts by fork, by spawn, by forkserver ({} each)",
-                p.value, p.children_next
+        items.push(Item::line(
+            Rank::Must,
+            Line::styled(
+                format!(
+                    "space: each parent sets global = {}, then one child starts by fork, by spawn, by forkserver ({} each)",
+                    p.value, p.children_next
+                ),
+                theme.muted,
             ),
-            theme.muted,
         ));
     }
-    let needed = p.methods.len()
-        + usize::from(!p.parents_after.is_empty())
-        + usize::from(p.hazard.is_some());
-    // A small screen (80x24 leaves two lines) gets the three methods on
-    // one line, and the hazard before the parents' globals: live first.
-    let compact = needed > room && p.methods.len() > 1;
-    if compact {
-        lines.push(methods_in_one_line(&p.methods, p.value, theme));
-        if let Some(h) = &p.hazard {
-            lines.push(hazard_line(h, theme));
-        }
-    } else {
-        for m in &p.methods {
-            lines.push(method_line(m, p.value, theme));
-        }
-    }
-    if !p.parents_after.is_empty() {
+    let parents = (!p.parents_after.is_empty()).then(|| {
         let who: Vec<String> = p
             .parents_after
             .iter()
             .map(|(who, v)| format!("{who}: {v}"))
             .collect();
-        lines.push(Line::from(vec![
+        Line::from(vec![
             Span::styled("parents' global after: ", theme.muted),
             Span::styled(who.join(" · "), theme.ok),
             Span::styled("  (each child's += 1 stayed its own)", theme.muted),
-        ]));
+        ])
+    });
+    let hazard = p.hazard.as_ref().map(|h| hazard_line(h, theme));
+    // One line a method, then the parents' globals and the hazard; on a
+    // small screen the three methods share one line and the live hazard
+    // comes before the globals.
+    let mut full: Vec<Line<'a>> = p
+        .methods
+        .iter()
+        .map(|m| method_line(m, p.value, theme))
+        .collect();
+    full.extend(parents.clone());
+    full.extend(hazard.clone());
+    if !full.is_empty() {
+        let mut found = Item::text(Rank::Must, full);
+        if p.methods.len() > 1 {
+            let mut compact = vec![methods_in_one_line(&p.methods, p.value, theme)];
+            compact.extend(hazard);
+            compact.extend(parents);
+            found = found.or(Item::text(Rank::Must, compact));
+        }
+        items.push(found);
     }
-    if let Some(h) = p.hazard.as_ref().filter(|_| !compact) {
-        lines.push(hazard_line(h, theme));
-    }
-    let rest = room.saturating_sub(lines.len());
-    lines.extend(timing_lines(&p.timing, rest, theme));
-    let rest = room.saturating_sub(lines.len());
-    if rest >= 4 {
-        lines.extend(guard_lines(theme));
-    }
-    let block = Block::bordered()
-        .title(Line::styled(" three ways to start a child ", theme.heading))
-        .border_style(theme.border);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(block),
-        area,
-    );
+    let bars = Item::text(Rank::Must, timing_lines(&p.timing, usize::MAX, theme));
+    items.push(bars.or(Item::text(Rank::Must, timing_lines(&p.timing, 0, theme))));
+    items.push(Item::text(Rank::Extra, guard_lines(theme)));
+    ("three ways to start a child".to_string(), items)
 }
 
 fn method_line<'a>(m: &MethodLine, value: u64, theme: &Theme) -> Line<'a> {
