@@ -67,10 +67,9 @@ pub fn draw(
     let title_h = u16::try_from(title.len()).unwrap_or(1);
     // Under the checklist: the challenge bar and the last prediction
     // beside the run's answer, whole, before the live view is measured.
-    let strip = m
-        .teach
-        .as_ref()
-        .map_or_else(Vec::new, |t| teach::strip(t, area.width, area.height, theme));
+    let strip = m.teach.as_ref().map_or_else(Vec::new, |t| {
+        teach::strip(t, area.width, area.height, theme)
+    });
     let strip_h = u16::try_from(strip.len()).unwrap_or(0);
     // Side by side from 100 columns; below that the live view gets the
     // whole width and `i` swaps in the text instead.

@@ -32,9 +32,7 @@ fn ratio((n, m): (usize, usize)) -> String {
 
 /// Whether the menu shows predictions and challenges beside the checklist.
 fn all_figures(items: &[MenuItem]) -> bool {
-    items
-        .iter()
-        .any(|i| i.predictions.1 + i.challenges.1 > 0)
+    items.iter().any(|i| i.predictions.1 + i.challenges.1 > 0)
 }
 
 /// One lesson's figures, as wide as their heading.
