@@ -131,22 +131,10 @@ pub struct ForkerLink {
 /// A socket pair: forklore's link, and the end to hand the forker (as one of
 /// its descriptors: `Engine::spawn(.., &[end.as_fd()])`).
 pub fn link() -> io::Result<(ForkerLink, OwnedFd)> {
-    use rustix::net::{AddressFamily, SocketFlags, SocketType, socketpair};
-    let (mine, theirs) = socketpair(
-        AddressFamily::UNIX,
-        SocketType::SEQPACKET,
-        SocketFlags::CLOEXEC,
-        None,
-    )?;
-    let mine = sys::dup_high(mine.as_fd())?;
+    let (mine, theirs) = sys::seqpacket_pair_cloexec()?;
     // A forker that stops answering (stopped, killed) is given up on rather
     // than hanging forklore.
-    rustix::net::sockopt::set_socket_timeout(
-        &mine,
-        rustix::net::sockopt::Timeout::Recv,
-        Some(REPLY_TIMEOUT),
-    )?;
-    let theirs = sys::dup_high(theirs.as_fd())?;
+    sys::set_read_timeout(mine.as_fd(), REPLY_TIMEOUT)?;
     Ok((
         ForkerLink {
             sock: mine,

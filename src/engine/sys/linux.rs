@@ -590,13 +590,21 @@ pub fn pipe_cloexec() -> io::Result<(OwnedFd, OwnedFd)> {
 
 /// A connected pair of stream sockets: each end reads and writes.
 pub fn socketpair_cloexec() -> io::Result<(OwnedFd, OwnedFd)> {
-    use rustix::net::{AddressFamily, SocketFlags, SocketType};
-    let (a, b) = rustix::net::socketpair(
-        AddressFamily::UNIX,
-        SocketType::STREAM,
-        SocketFlags::CLOEXEC,
-        None,
-    )?;
+    unix_pair(rustix::net::SocketType::STREAM)
+}
+
+/// A connected pair of SEQPACKET sockets (each send one message, its
+/// boundary kept): forklore's link to a helper process (the zygote, a
+/// forker), one request and one reply at a time.
+pub fn seqpacket_pair_cloexec() -> io::Result<(OwnedFd, OwnedFd)> {
+    unix_pair(rustix::net::SocketType::SEQPACKET)
+}
+
+/// A connected pair of Unix sockets of type `ty`, both above 100 and
+/// close-on-exec like the pipes.
+fn unix_pair(ty: rustix::net::SocketType) -> io::Result<(OwnedFd, OwnedFd)> {
+    use rustix::net::{AddressFamily, SocketFlags};
+    let (a, b) = rustix::net::socketpair(AddressFamily::UNIX, ty, SocketFlags::CLOEXEC, None)?;
     Ok((dup_high(a.as_fd())?, dup_high(b.as_fd())?))
 }
 

@@ -201,22 +201,10 @@ impl Lease {
 
 /// Starts `exe __zygote PID` from the keeper thread.
 fn start(exe: &Path) -> io::Result<Running> {
-    use rustix::net::{AddressFamily, SocketFlags, SocketType, socketpair};
-    let (mine, theirs) = socketpair(
-        AddressFamily::UNIX,
-        SocketType::SEQPACKET,
-        SocketFlags::CLOEXEC,
-        None,
-    )?;
-    let mine = sys::dup_high(mine.as_fd())?;
+    let (mine, theirs) = sys::seqpacket_pair_cloexec()?;
     // A zygote that stops answering (stopped by SIGSTOP, say) is given up
     // on, and workers are re-executed, rather than forklore hanging.
-    rustix::net::sockopt::set_socket_timeout(
-        &mine,
-        rustix::net::sockopt::Timeout::Recv,
-        Some(REPLY_TIMEOUT),
-    )?;
-    let theirs = sys::dup_high(theirs.as_fd())?;
+    sys::set_read_timeout(mine.as_fd(), REPLY_TIMEOUT)?;
     let exe_owned = exe.to_path_buf();
     let pid = on_keeper_thread(move || {
         let me = sys::getpid();

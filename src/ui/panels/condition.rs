@@ -4,20 +4,10 @@
 
 use ratatui::text::{Line, Span};
 
+use super::semaphore::{pids, who};
 use crate::lessons::semaphore::ConditionPanel;
 use crate::ui::stack::{Item, Rank};
 use crate::ui::theme::Theme;
-
-fn pids(list: &[i32]) -> String {
-    if list.is_empty() {
-        "nobody".into()
-    } else {
-        list.iter()
-            .map(i32::to_string)
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
-}
 
 /// The panel's title and its items: the shelf and who waits in `wait()`
 /// must show; who queues, who re-checks and the keys when there is room.
@@ -50,18 +40,20 @@ pub fn build<'a>(p: &ConditionPanel, theme: &Theme) -> (String, Vec<Item<'a>>) {
                 },
             ),
         ]),
-        Line::from(vec![
-            Span::styled("in wait(): ", theme.warn),
-            Span::raw(pids(&p.waiting)),
-            Span::styled(
-                format!("  ({} inside wait, {lock})", p.sleepers),
-                theme.muted,
-            ),
-        ]),
-        Line::from(vec![
-            Span::styled("woken, queue for the lock: ", theme.warn),
-            Span::raw(pids(&p.woken)),
-        ]),
+        who(
+            "in wait(): ",
+            theme.warn,
+            &p.waiting,
+            Some(format!("  ({} inside wait, {lock})", p.sleepers)),
+            theme,
+        ),
+        who(
+            "woken, queue for the lock: ",
+            theme.warn,
+            &p.woken,
+            None,
+            theme,
+        ),
         Line::from(vec![
             Span::styled("re-checks the shelf: ", theme.ok),
             Span::raw(pids(&p.rechecking)),

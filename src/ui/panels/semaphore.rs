@@ -1,6 +1,7 @@
 //! The semaphore lesson's panel: the room with its K places, who is inside,
 //! who waits, the most ever inside; or the event and who waits at it.
 
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use crate::lessons::semaphore::SemaphorePanel;
@@ -8,7 +9,8 @@ use crate::ui::big::{self, Figure};
 use crate::ui::stack::{Item, Rank};
 use crate::ui::theme::Theme;
 
-fn pids(list: &[i32]) -> String {
+/// The PIDs in `list`, or "nobody".
+pub(super) fn pids(list: &[i32]) -> String {
     if list.is_empty() {
         "nobody".into()
     } else {
@@ -17,6 +19,20 @@ fn pids(list: &[i32]) -> String {
             .collect::<Vec<_>>()
             .join(" ")
     }
+}
+
+/// One row of who is where, as the semaphore and condition scenes list
+/// them: `label`, the PIDs in `list` (or "nobody"), then `note` muted.
+pub(super) fn who<'a>(
+    label: &'static str,
+    style: Style,
+    list: &[i32],
+    note: Option<String>,
+    theme: &Theme,
+) -> Line<'a> {
+    let mut spans = vec![Span::styled(label, style), Span::raw(pids(list))];
+    spans.extend(note.map(|n| Span::styled(n, theme.muted)));
+    Line::from(spans)
 }
 
 pub fn build<'a>(p: &SemaphorePanel, width: u16, theme: &Theme) -> (String, Vec<Item<'a>>) {
@@ -88,18 +104,8 @@ fn semaphore_lines<'a>(p: &SemaphorePanel, theme: &Theme) -> Vec<Line<'a>> {
             Span::raw(places),
             Span::styled(format!("  value {} (places left)", p.value), theme.muted),
         ]),
-        Line::from(vec![
-            Span::styled("inside:  ", theme.ok),
-            Span::raw(pids(&p.inside)),
-        ]),
-        Line::from(vec![
-            Span::styled("waiting: ", theme.warn),
-            Span::raw(pids(&p.waiting)),
-            Span::styled(
-                format!("  ({} asleep on the futex)", p.sleepers),
-                theme.muted,
-            ),
-        ]),
+        who("inside:  ", theme.ok, &p.inside, None, theme),
+        who("waiting: ", theme.warn, &p.waiting, Some(asleep(p)), theme),
         Line::from(vec![
             Span::styled(
                 format!("most ever inside at once: {}", p.max_inside),
@@ -140,18 +146,19 @@ fn event_lines<'a>(p: &SemaphorePanel, theme: &Theme) -> Vec<Line<'a>> {
                 Span::styled("not set", theme.warn)
             },
         ]),
-        Line::from(vec![
-            Span::styled("waiting at the event: ", theme.warn),
-            Span::raw(pids(&p.at_gate)),
-            Span::styled(
-                format!("  ({} asleep on the futex)", p.sleepers),
-                theme.muted,
-            ),
-        ]),
-        Line::from(vec![
-            Span::styled("released, working: ", theme.ok),
-            Span::raw(pids(&p.released)),
-        ]),
+        who(
+            "waiting at the event: ",
+            theme.warn,
+            &p.at_gate,
+            Some(asleep(p)),
+            theme,
+        ),
+        who("released, working: ", theme.ok, &p.released, None, theme),
         Line::styled("g sets the event: all waiters go at once", theme.muted),
     ]
+}
+
+/// How many sleep in the kernel, for the rows of who waits.
+fn asleep(p: &SemaphorePanel) -> String {
+    format!("  ({} asleep on the futex)", p.sleepers)
 }
