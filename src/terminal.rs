@@ -207,6 +207,7 @@ pub fn translate(k: KeyEvent) -> Option<Key> {
         KeyCode::Right => Key::Right,
         KeyCode::PageUp => Key::PageUp,
         KeyCode::PageDown => Key::PageDown,
+        KeyCode::Backspace => Key::Backspace,
         _ => return None,
     })
 }

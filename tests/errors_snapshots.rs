@@ -319,6 +319,7 @@ fn with_checklist(mut m: Model, ticked: usize) -> Model {
                 ticked: i < ticked,
             })
             .collect(),
+        ..TeachView::default()
     });
     m
 }

@@ -426,6 +426,7 @@ fn with_checklist(mut m: Model) -> Model {
                     ticked: i == 0,
                 })
                 .collect(),
+            ..TeachView::default()
         });
     }
     m

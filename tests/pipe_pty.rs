@@ -48,7 +48,14 @@ fn the_buffer_figure_moves_fills_near_64k_then_epipe() {
     assert!(screen.contains("of 65536"), "{screen}");
     assert_eq!(common::stat(sender).map(|s| s.0), Some('S'));
     app.send("x");
+    // Predict, then check (issue 11): x waits for the answer.
+    let screen = app.wait_text("predict, then check", T);
+    assert!(screen.contains("1  it fails with EPIPE"), "{screen}");
+    app.send("1");
     app.wait_text("EPIPE: the sender's write() failed", T);
+    let screen = app.wait_text("the run: it fails with EPIPE", T);
+    assert!(screen.contains("predicted it fails with EPIPE"), "{screen}");
+    assert!(screen.contains("right"), "{screen}");
     common::assert_no_leftovers(&[sender]);
 }
 

@@ -58,6 +58,10 @@ fn one_stop_for_two_consumers_is_shown_waiting_and_e_ends_it() {
     app.send("o");
     app.wait_text("one STOP", T);
     app.send(" ");
+    // Predict, then check: space waits for the answer (issue 11).
+    let screen = app.wait_text("predict, then check", T);
+    assert!(screen.contains("3  both"), "{screen}");
+    app.send("2");
     let pid = app.pid();
     let screen = app.wait_for("a consumer waiting forever", T, |s| {
         s.contains("waits forever")
@@ -65,6 +69,11 @@ fn one_stop_for_two_consumers_is_shown_waiting_and_e_ends_it() {
     let waiting = live_children_on_screen(&screen, pid);
     assert_eq!(waiting.len(), 1, "{screen}");
     assert!(screen.contains("blocked: empty"), "{screen}");
+    // The prediction beside the real run's answer, the item ticked.
+    let screen = app.wait_text("the run: one", T);
+    assert!(screen.contains("predicted one"), "{screen}");
+    assert!(screen.contains("right"), "{screen}");
+    assert!(screen.contains("[x] One STOP for two"), "{screen}");
     app.send("e");
     app.wait_text("finished", T);
     common::assert_no_leftovers(&waiting);

@@ -29,19 +29,6 @@ fn no_block_of(pid: i32) {
     });
 }
 
-/// Every process of forklore `pid`, grandchildren of it included.
-fn descendants(pid: i32) -> Vec<i32> {
-    let mut all = Vec::new();
-    let mut next = vec![pid];
-    while let Some(p) = next.pop() {
-        for k in common::children_of(p) {
-            all.push(k);
-            next.push(k);
-        }
-    }
-    all
-}
-
 /// A headless named run, frozen (SIGSTOP) the moment its block appears in
 /// /dev/shm, before it can remove it itself; retried in the rare case the
 /// run ended first. Returns forklore, its PID and its processes.
@@ -57,7 +44,7 @@ fn frozen_named_run() -> (std::process::Child, i32, Vec<i32>) {
         });
         kill(Pid::from_raw(pid), Signal::SIGSTOP).unwrap();
         if seen && !entries_of(pid).is_empty() {
-            let kids = descendants(pid);
+            let kids = common::descendants(pid);
             return (fl, pid, kids);
         }
         let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
@@ -94,9 +81,10 @@ fn sigkill_during_a_manager_run_leaves_no_process() {
     no_block_of(pid);
 }
 
-#[test]
-fn sigkill_to_the_app_with_a_name_kept_removes_the_block() {
-    let mut app = Pty::spawn(&["open", "shared"], 120, 40);
+/// The app on the shared lesson, switched to the named kind with its name
+/// kept (`n`), the run not started.
+fn app_keeping_a_name(cols: u16, rows: u16) -> Pty {
+    let mut app = Pty::spawn(&["open", "shared"], cols, rows);
     app.wait_text("Shared state", T);
     for _ in 0..4 {
         if app.screen().contains("kind: named ") {
@@ -106,11 +94,24 @@ fn sigkill_to_the_app_with_a_name_kept_removes_the_block() {
     }
     app.wait_text("kind: named ", T);
     app.send("n");
+    app
+}
+
+/// A named run that keeps its name, once its block is in /dev/shm: the app,
+/// its PID and its processes.
+fn app_attached_by_name() -> (Pty, i32, Vec<i32>) {
+    let mut app = app_keeping_a_name(120, 40);
     app.send(" ");
     let pid = app.pid();
     app.wait_text("attached by name", T);
     assert_eq!(entries_of(pid).len(), 1);
-    let kids = descendants(pid);
+    let kids = common::descendants(pid);
+    (app, pid, kids)
+}
+
+#[test]
+fn sigkill_to_the_app_with_a_name_kept_removes_the_block() {
+    let (mut app, pid, kids) = app_attached_by_name();
     kill(Pid::from_raw(pid), Signal::SIGKILL).unwrap();
     assert!(app.wait_exit(Duration::from_secs(5)));
     no_block_of(pid);
@@ -121,21 +122,7 @@ fn sigkill_to_the_app_with_a_name_kept_removes_the_block() {
 #[test]
 fn sigterm_or_sighup_to_the_app_with_a_name_kept_removes_the_block() {
     for sig in [Signal::SIGTERM, Signal::SIGHUP] {
-        let mut app = Pty::spawn(&["open", "shared"], 120, 40);
-        app.wait_text("Shared state", T);
-        for _ in 0..4 {
-            if app.screen().contains("kind: named ") {
-                break;
-            }
-            app.send("c");
-        }
-        app.wait_text("kind: named ", T);
-        app.send("n");
-        app.send(" ");
-        let pid = app.pid();
-        app.wait_text("attached by name", T);
-        assert_eq!(entries_of(pid).len(), 1, "{sig}");
-        let kids = descendants(pid);
+        let (mut app, pid, kids) = app_attached_by_name();
         kill(Pid::from_raw(pid), sig).unwrap();
         assert!(app.wait_exit(Duration::from_secs(5)), "{sig}");
         assert_eq!(entries_of(pid), Vec::<String>::new(), "{sig}");
@@ -148,16 +135,7 @@ fn sigterm_or_sighup_to_the_app_with_a_name_kept_removes_the_block() {
 /// the block, and no process of the run is left.
 #[test]
 fn quitting_after_a_name_was_left_behind_removes_it() {
-    let mut app = Pty::spawn(&["open", "shared"], 80, 24);
-    app.wait_text("Shared state", T);
-    for _ in 0..4 {
-        if app.screen().contains("kind: named ") {
-            break;
-        }
-        app.send("c");
-    }
-    app.wait_text("kind: named ", T);
-    app.send("n");
+    let mut app = app_keeping_a_name(80, 24);
     for _ in 0..6 {
         app.send("+");
     }
@@ -165,7 +143,7 @@ fn quitting_after_a_name_was_left_behind_removes_it() {
     let pid = app.pid();
     app.send(" ");
     let kids = common::wait_for(T, "the tracker and the workers", || {
-        let kids = descendants(pid);
+        let kids = common::descendants(pid);
         (kids.len() >= 5).then_some(kids)
     });
     // The log says so (at 80 x 24 the panel is short).

@@ -31,20 +31,8 @@ struct Census {
     shm_entries: usize,
 }
 
-fn descendants(pid: i32) -> Vec<i32> {
-    let mut out = Vec::new();
-    let mut todo = vec![pid];
-    while let Some(p) = todo.pop() {
-        for k in common::children_of(p) {
-            out.push(k);
-            todo.push(k);
-        }
-    }
-    out
-}
-
 fn census(pid: i32) -> Census {
-    let kids = descendants(pid);
+    let kids = common::descendants(pid);
     let zombies = kids
         .iter()
         .filter(|k| common::stat(**k).is_some_and(|(s, _)| s == 'Z'))
@@ -151,7 +139,7 @@ fn open_run_reset_quit_cycles_leave_nothing_behind() {
         common::wait_for(
             T,
             &format!("cycle {cycle}: back at the menu with no child"),
-            || descendants(pid).is_empty().then_some(()),
+            || common::descendants(pid).is_empty().then_some(()),
         );
         if (cycle + 1) % 100 == 0 {
             eprintln!(

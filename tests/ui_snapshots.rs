@@ -104,6 +104,8 @@ fn menu_model() -> Model {
             sections: vec![format!("the first part of lesson {}", i + 1)],
             done: i == 0,
             checklist: (0, 0),
+            predictions: (0, 0),
+            challenges: (0, 0),
         })
         .collect();
     Model {

@@ -2,34 +2,13 @@
 //! events, stuck detection with its patterns, and nothing left behind.
 
 mod common;
+mod watch_common;
 
-use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
-
-/// `python3` if this machine has it; else the test says so and is skipped.
-fn python() -> Option<&'static str> {
-    let ok = Command::new("python3")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        eprintln!("SKIPPED: python3 is not installed here; `forklore watch` tests need it");
-    }
-    ok.then_some("python3")
-}
-
-fn example(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("examples/python")
-        .join(name)
-        .to_string_lossy()
-        .into_owned()
-}
+use watch_common::{descendants, example, python, shm_files, still_there};
 
 fn watch(args: &[&str]) -> Output {
     let mut all = vec!["watch", "--json"];
@@ -269,36 +248,6 @@ fn a_program_that_is_not_python_is_watched_too() {
     common::assert_no_leftovers(&common::pids_in(&v));
 }
 
-/// Live descendants of `pid` (children, grandchildren...).
-fn descendants(pid: i32) -> Vec<i32> {
-    let mut out = Vec::new();
-    let mut todo = vec![pid];
-    while let Some(p) = todo.pop() {
-        for c in common::children_of(p) {
-            out.push(c);
-            todo.push(c);
-        }
-    }
-    out
-}
-
-/// /dev/shm files the processes map.
-fn shm_files(pids: &[i32]) -> Vec<String> {
-    let mut out: Vec<String> = pids
-        .iter()
-        .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/maps")).ok())
-        .flat_map(|maps| {
-            maps.lines()
-                .filter_map(|l| l.split_whitespace().nth(5).map(str::to_string))
-                .filter(|path| path.starts_with("/dev/shm/"))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    out.sort();
-    out.dedup();
-    out
-}
-
 #[test]
 fn sigterm_to_forklore_leaves_no_process_and_nothing_in_dev_shm() {
     let Some(py) = python() else {
@@ -327,9 +276,6 @@ fn sigterm_to_forklore_leaves_no_process_and_nothing_in_dev_shm() {
     let status = child.wait().expect("forklore exits");
     assert_eq!(status.code(), Some(128 + 15));
     common::assert_no_leftovers(&pids);
-    let left: Vec<&String> = shm
-        .iter()
-        .filter(|f| std::path::Path::new(f.trim_end_matches(" (deleted)")).exists())
-        .collect();
+    let left = still_there(&shm);
     assert!(left.is_empty(), "left in /dev/shm: {left:?}");
 }

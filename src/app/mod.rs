@@ -13,7 +13,7 @@ use model::{MenuItem, MenuModel, Model, Screen, ScreenMap, Target};
 use progress::Progress;
 
 use crate::lessons::content::{self, Content, ContentError};
-use crate::lessons::teaching::Happening;
+use crate::lessons::teaching::{ChallengeId, Happening};
 use crate::lessons::{self, Key, Lesson, LessonError, LessonMeta};
 
 struct OpenLesson {
@@ -30,8 +30,8 @@ pub struct App {
     /// Each lesson's menu line and section headings, read from the lesson
     /// files once.
     summaries: Vec<(String, Vec<String>)>,
-    /// Each lesson's checklist events, from the same files.
-    checklists: Vec<Vec<Happening>>,
+    /// Each lesson's checklist, questions and challenges, from the same files.
+    plans: Vec<Plan>,
     progress: Progress,
     cursor: usize,
     open: Option<OpenLesson>,
@@ -59,7 +59,7 @@ impl App {
             .and_then(|id| lessons::LESSONS.iter().position(|m| m.id == id))
             .unwrap_or(0);
         let mut summaries = Vec::new();
-        let mut checklists = Vec::new();
+        let mut plans = Vec::new();
         for m in lessons::LESSONS {
             // A broken teacher's file: the menu says so; the built-in
             // checklist is the one the lesson will use.
@@ -67,23 +67,23 @@ impl App {
             {
                 Ok(c) => {
                     let headings = c.sections.iter().map(|s| s.heading.clone()).collect();
-                    ((c.summary.clone(), headings), checklist_of(&c))
+                    ((c.summary.clone(), headings), Plan::of(&c))
                 }
                 Err(e) => (
                     (format!("(lesson file broken: {e})"), Vec::new()),
                     content::load(m.id, m.content, None)
-                        .map(|c| checklist_of(&c))
+                        .map(|c| Plan::of(&c))
                         .unwrap_or_default(),
                 ),
             };
             summaries.push(summary);
-            checklists.push(checklist);
+            plans.push(checklist);
         }
         Self {
             exe: exe.to_path_buf(),
             lessons_dir,
             summaries,
-            checklists,
+            plans,
             progress,
             cursor,
             open: None,
@@ -160,6 +160,14 @@ impl App {
             self.help = false;
             return;
         }
+        // A question waiting for an answer takes every key.
+        if let Some(open) = &mut self.open
+            && let Some(result) = open.lesson.answer(key)
+        {
+            self.message = result.err().map(|e| e.to_string());
+            self.keep_learned();
+            return;
+        }
         if key != Key::Char('R') {
             self.confirm_clear = false;
         }
@@ -210,11 +218,15 @@ impl App {
                     self.progress.clear();
                     self.save_progress();
                     self.confirm_clear = false;
-                    self.message = Some("every done mark cleared, and every checklist".into());
+                    self.message = Some(
+                        "every done mark cleared, every checklist, prediction and challenge".into(),
+                    );
                 } else {
                     self.confirm_clear = true;
-                    self.message =
-                        Some("press R again to clear every done mark, and every checklist".into());
+                    self.message = Some(
+                        "press R again to clear every done mark, checklist, prediction and challenge"
+                            .into(),
+                    );
                 }
             }
             Action::RunPause | Action::Reset | Action::Faster | Action::Slower => {
@@ -386,7 +398,9 @@ impl App {
             .zip(&self.summaries)
             .map(|((i, m), (summary, sections))| {
                 let checked = self.progress.saved(m.id).ticked;
-                let list = self.checklists.get(i).map_or(&[][..], Vec::as_slice);
+                let plan = self.plans.get(i).cloned().unwrap_or_default();
+                let record = self.progress.lesson(m.id);
+                let list = &plan.checklist;
                 MenuItem {
                     number: i + 1,
                     id: m.id,
@@ -398,6 +412,20 @@ impl App {
                         list.iter().filter(|h| checked.contains(h)).count(),
                         list.len(),
                     ),
+                    predictions: (
+                        plan.questions
+                            .iter()
+                            .filter(|q| record.answers.get(*q).is_some_and(|a| a.right))
+                            .count(),
+                        plan.questions.len(),
+                    ),
+                    challenges: (
+                        plan.challenges
+                            .iter()
+                            .filter(|c| record.challenges.get(c.name()).is_some_and(|s| s.won > 0))
+                            .count(),
+                        plan.challenges.len(),
+                    ),
                 }
             })
             .collect();
@@ -408,7 +436,23 @@ impl App {
     }
 }
 
-/// The events of a lesson file's checklist, in its order.
-fn checklist_of(c: &Content) -> Vec<Happening> {
-    c.checklist.iter().map(|i| *i.event.get_ref()).collect()
+/// What a lesson file asks of the student, for the menu's counts.
+#[derive(Debug, Clone, Default)]
+struct Plan {
+    /// The events of its checklist, in its order.
+    checklist: Vec<Happening>,
+    /// Its questions' ids.
+    questions: Vec<String>,
+    /// Its challenges.
+    challenges: Vec<ChallengeId>,
+}
+
+impl Plan {
+    fn of(c: &Content) -> Self {
+        Self {
+            checklist: c.checklist.iter().map(|i| *i.event.get_ref()).collect(),
+            questions: c.questions.iter().map(|q| q.id.get_ref().clone()).collect(),
+            challenges: c.challenges.iter().map(|f| *f.id.get_ref()).collect(),
+        }
+    }
 }

@@ -92,6 +92,10 @@ pub struct MenuItem {
     pub done: bool,
     /// Checklist items ticked, of all.
     pub checklist: (usize, usize),
+    /// Predictions judged right, of the lesson's questions.
+    pub predictions: (usize, usize),
+    /// Challenges won at least once, of the lesson's challenges.
+    pub challenges: (usize, usize),
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -1,5 +1,6 @@
 //! Which lessons are done and which was open last, and per lesson what the
-//! student did (checklist items ticked), kept between runs in
+//! student did (checklist items ticked, predictions judged), kept between
+//! runs in
 //! `$FORKLORE_STATE_DIR`, else `$XDG_STATE_HOME/forklore`, else
 //! `~/.local/state/forklore`.
 
@@ -11,7 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::lessons::content::{ContentError, parse_toml};
-use crate::lessons::teaching::{Happening, Learned, Saved};
+use crate::lessons::teaching::{ChallengeId, Happening, Learned, Saved, Score};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Progress {
@@ -34,6 +35,27 @@ pub struct LessonProgress {
     /// it) is ignored, not an error.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub checked: Vec<String>,
+    /// Predictions judged, by question id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub answers: BTreeMap<String, Prediction>,
+    /// Challenge scores, by challenge name (unknown names ignored).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub challenges: BTreeMap<String, Score>,
+}
+
+/// A prediction and what the real run gave.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Prediction {
+    pub predicted: String,
+    pub real: String,
+    pub right: bool,
+}
+
+impl LessonProgress {
+    /// Predictions judged right, of those judged.
+    pub fn right(&self) -> usize {
+        self.answers.values().filter(|a| a.right).count()
+    }
 }
 
 pub fn state_dir() -> Option<PathBuf> {
@@ -111,6 +133,12 @@ impl Progress {
                 .iter()
                 .filter_map(|n| Happening::from_name(n))
                 .collect(),
+            judged: l.answers.keys().cloned().collect(),
+            scores: l
+                .challenges
+                .iter()
+                .filter_map(|(n, s)| ChallengeId::from_name(n).map(|c| (c, *s)))
+                .collect(),
         }
     }
 
@@ -124,6 +152,22 @@ impl Progress {
                 }
                 l.checked.push(h.name().to_string());
                 true
+            }
+            Learned::Scored(id, score) => {
+                l.challenges.insert(id.name().to_string(), *score) != Some(*score)
+            }
+            Learned::Predicted {
+                id,
+                predicted,
+                real,
+                right,
+            } => {
+                let p = Prediction {
+                    predicted: predicted.clone(),
+                    real: real.clone(),
+                    right: *right,
+                };
+                l.answers.insert(id.clone(), p.clone()) != Some(p)
             }
         }
     }
@@ -208,6 +252,48 @@ mod tests {
         assert!(q.saved("queue").ticked.is_empty());
         q.clear();
         assert!(q.saved("lock").ticked.is_empty());
+    }
+
+    #[test]
+    fn a_judged_prediction_survives_a_restart_and_is_not_asked_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut p, _) = Progress::load(Some(dir.path()));
+        let judged = Learned::Predicted {
+            id: "finals".into(),
+            predicted: "below".into(),
+            real: "below (20 runs)".into(),
+            right: true,
+        };
+        assert!(p.learn("lock", &judged));
+        assert!(
+            !p.learn("lock", &judged),
+            "the same verdict changes nothing"
+        );
+        p.save().unwrap();
+        let (q, warn) = Progress::load(Some(dir.path()));
+        assert!(warn.is_none(), "{warn:?}");
+        assert_eq!(q.saved("lock").judged, vec!["finals".to_string()]);
+        assert_eq!(q.lesson("lock").right(), 1);
+        assert_eq!(q.lesson("queue").right(), 0);
+    }
+
+    #[test]
+    fn a_challenge_score_survives_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut p, _) = Progress::load(Some(dir.path()));
+        let s = Score {
+            won: 1,
+            failed: 2,
+            best: Some(6),
+        };
+        assert!(p.learn("lock", &Learned::Scored(ChallengeId::LoseOneUpdate, s)));
+        p.save().unwrap();
+        let (q, warn) = Progress::load(Some(dir.path()));
+        assert!(warn.is_none(), "{warn:?}");
+        assert_eq!(
+            q.saved("lock").scores,
+            vec![(ChallengeId::LoseOneUpdate, s)]
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod child;
 pub mod condition;
 pub mod events;
 pub mod forker;
+pub mod gate;
 pub mod lock;
 pub mod pipe;
 pub mod pool;

@@ -9,9 +9,11 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::teaching::CheckItem;
+use super::teaching::challenge::ChallengeFile;
+use super::teaching::prediction::Question;
 
 /// The readable part of a lesson.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Content {
     pub title: String,
@@ -31,6 +33,14 @@ pub struct Content {
     /// The checklist (`[[check]]`): items ticked by real happenings.
     #[serde(default, rename = "check")]
     pub checklist: Vec<CheckItem>,
+    /// Predictions asked before a key (`[[question]]`), checked against
+    /// what the real run measures.
+    #[serde(default, rename = "question")]
+    pub questions: Vec<Question>,
+    /// Challenges the lesson implements (`[[challenge]]`): goal, most
+    /// steps, hints.
+    #[serde(default, rename = "challenge")]
+    pub challenges: Vec<ChallengeFile>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -113,7 +123,9 @@ pub fn load(id: &str, builtin: &str, dir: Option<&Path>) -> Result<Content, Cont
 }
 
 /// Parses lesson `id`'s file and checks what TOML alone cannot: that each
-/// checklist event is one this lesson emits, and is listed once.
+/// checklist event is one this lesson emits, and is listed once; that each
+/// question is asked before a key of this lesson, about a figure this
+/// lesson measures, with answers that figure can give.
 pub fn parse_lesson(id: &str, text: &str, file: &Path) -> Result<Content, ContentError> {
     let content: Content = parse_toml(text, file)?;
     let at = |span: std::ops::Range<usize>, problem: String| {
@@ -144,6 +156,65 @@ pub fn parse_lesson(id: &str, text: &str, file: &Path) -> Result<Content, Conten
                 item.event.span(),
                 format!("event \"{h}\" ticks another item already: one item per event"),
             ));
+        }
+    }
+    let keys: Option<Vec<String>> = super::find(id).map(|m| {
+        let mut k: Vec<String> = (m.keys)()
+            .iter()
+            .flat_map(|h| h.keys.iter().map(|k| k.label()))
+            .collect();
+        k.push("space".into());
+        k
+    });
+    for (i, q) in content.questions.iter().enumerate() {
+        q.check(id).map_err(|(span, why)| at(span, why))?;
+        if let Some(keys) = &keys
+            && !keys.contains(q.before.get_ref())
+        {
+            return Err(at(
+                q.before.span(),
+                format!(
+                    "\"{}\" is not a key of the {id} lesson (its keys: {})",
+                    q.before.get_ref(),
+                    keys.join(" ")
+                ),
+            ));
+        }
+        if content.questions[..i]
+            .iter()
+            .any(|o| o.id.get_ref() == q.id.get_ref())
+        {
+            return Err(at(
+                q.id.span(),
+                format!(
+                    "question id \"{}\" is used twice in this file",
+                    q.id.get_ref()
+                ),
+            ));
+        }
+    }
+    for (i, c) in content.challenges.iter().enumerate() {
+        let cid = *c.id.get_ref();
+        if cid.lesson() != id {
+            return Err(at(
+                c.id.span(),
+                format!(
+                    "challenge \"{cid}\" is played in the {} lesson, not in {id}",
+                    cid.lesson()
+                ),
+            ));
+        }
+        if content.challenges[..i]
+            .iter()
+            .any(|o| o.id.get_ref() == c.id.get_ref())
+        {
+            return Err(at(
+                c.id.span(),
+                format!("challenge \"{cid}\" is declared twice"),
+            ));
+        }
+        if c.max_steps == 0 {
+            return Err(at(c.id.span(), "max_steps must be 1 or more".into()));
         }
     }
     Ok(content)
@@ -240,6 +311,40 @@ mod tests {
         assert_eq!(err.line, Some(5), "{err}");
         assert!(err.problem.contains("process lesson"), "{err}");
         assert!(parse_lesson("process", text, Path::new("x.toml")).is_ok());
+    }
+
+    const QUESTION: &str = "title = \"x\"\nsummary = \"y\"\n\n[[question]]\nid = \"q\"\nbefore = \"m\"\nask = \"?\"\nmeasure = \"finals-vs-expected\"\nchoices = [{ text = \"a\", is = \"less\" }, { text = \"b\", is = \"equal\" }]\n";
+
+    #[test]
+    fn a_question_is_checked_against_the_lesson_keys_and_measures() {
+        assert!(parse_lesson("lock", QUESTION, Path::new("x.toml")).is_ok());
+        let err = parse_lesson(
+            "lock",
+            &QUESTION.replace("\"m\"", "\"z\""),
+            Path::new("x.toml"),
+        )
+        .unwrap_err();
+        assert_eq!((err.line, err.column), (Some(6), Some(10)), "{err}");
+        assert!(
+            err.problem.contains("not a key of the lock lesson"),
+            "{err}"
+        );
+        let err = parse_lesson(
+            "lock",
+            &QUESTION.replace("\"less\"", "\"fewer\""),
+            Path::new("x.toml"),
+        )
+        .unwrap_err();
+        assert_eq!(err.line, Some(9), "{err}");
+        assert!(err.problem.contains("\"fewer\" is not a value"), "{err}");
+        let err = parse_lesson(
+            "lock",
+            &QUESTION.replace("finals-vs-expected", "finals"),
+            Path::new("x.toml"),
+        )
+        .unwrap_err();
+        assert_eq!(err.line, Some(8), "{err}");
+        assert!(err.problem.contains("unknown measure"), "{err}");
     }
 
     #[test]

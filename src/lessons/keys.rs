@@ -17,6 +17,8 @@ pub enum Key {
     Right,
     PageUp,
     PageDown,
+    /// Only a typed answer reads it (a prediction's number).
+    Backspace,
 }
 
 impl Key {
@@ -35,6 +37,7 @@ impl Key {
             Self::Right => "→".into(),
             Self::PageUp => "PgUp".into(),
             Self::PageDown => "PgDn".into(),
+            Self::Backspace => "Backspace".into(),
         }
     }
 }

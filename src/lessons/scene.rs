@@ -11,7 +11,7 @@ use super::content::Content;
 use super::error::LessonError;
 use super::keys::{Key, KeyHelp, LessonKey, command_for, helps};
 use super::stage::Stage;
-use super::teaching::{Learned, Saved, TeachView};
+use super::teaching::{Learned, Reply, Saved, TeachView};
 use super::view::{Banner, LessonView, Pace, Panel, Progress, Reading, RowView};
 use crate::engine::{Event, ProcRow};
 
@@ -110,6 +110,10 @@ pub fn restart<S: Scene>(
 pub trait Lesson {
     /// A key the app does not use itself: None if the lesson has no such key.
     fn press(&mut self, key: Key) -> Option<Result<(), LessonError>>;
+    /// A key while a question waits for an answer (it gets every key then):
+    /// None when no question is asked. Answered or skipped (Esc), the key
+    /// the question was asked before goes ahead.
+    fn answer(&mut self, key: Key) -> Option<Result<(), LessonError>>;
     /// Space: start a run, or pause/resume the one going on.
     fn run_pause(&mut self) -> Result<(), LessonError>;
     /// `r`: kill everything of this run and go back to the start.
@@ -139,11 +143,19 @@ pub trait Lesson {
     fn take_learned(&mut self) -> Vec<Learned>;
 }
 
+/// A key held back while its question waits for an answer.
+#[derive(Debug, Clone, Copy)]
+enum Held<C> {
+    Command(C),
+    RunPause,
+}
+
 /// A scene on its stage, with the run going on.
 pub struct Staged<S: Scene> {
     stage: Stage,
     scene: S,
     run: Option<S::Run>,
+    held: Option<Held<S::Command>>,
 }
 
 impl<S: Scene> Staged<S> {
@@ -152,6 +164,7 @@ impl<S: Scene> Staged<S> {
             stage: Stage::new(S::ID, exe, Pace::from_millis(S::PACE_MS)),
             scene: S::new(),
             run: None,
+            held: None,
         };
         me.open_running();
         me
@@ -194,6 +207,13 @@ impl<S: Scene> Staged<S> {
         &self.stage
     }
 
+    /// Asks the question due before `key`, if any: true if the key must
+    /// wait for the answer.
+    fn ask_before(&mut self, key: &str) -> bool {
+        let settings = self.scene.settings();
+        self.stage.teaching_mut().ask_before(key, &settings)
+    }
+
     /// The run going on, if any (tests read its shared memory).
     pub fn run(&self) -> Option<&S::Run> {
         self.run.as_ref()
@@ -203,15 +223,40 @@ impl<S: Scene> Staged<S> {
 impl<S: Scene> Lesson for Staged<S> {
     fn press(&mut self, key: Key) -> Option<Result<(), LessonError>> {
         let cmd = command_for(S::KEYS, key)?;
+        if self.ask_before(&key.label()) {
+            self.held = Some(Held::Command(cmd));
+            return Some(Ok(()));
+        }
         Some(self.command(cmd))
     }
 
+    fn answer(&mut self, key: Key) -> Option<Result<(), LessonError>> {
+        if !self.stage.teaching().asking() {
+            return None;
+        }
+        match self.stage.teaching_mut().answer_key(key) {
+            Reply::Waiting => Some(Ok(())),
+            Reply::Answered | Reply::Skipped => match self.held.take() {
+                Some(Held::Command(cmd)) => Some(self.command(cmd)),
+                Some(Held::RunPause) => Some(self.scene.run_pause(&mut self.stage, &mut self.run)),
+                None => Some(Ok(())),
+            },
+        }
+    }
+
     fn run_pause(&mut self) -> Result<(), LessonError> {
+        // A question before space is asked when space starts a run.
+        if !self.stage.is_live() && self.ask_before("space") {
+            self.held = Some(Held::RunPause);
+            return Ok(());
+        }
         self.scene.run_pause(&mut self.stage, &mut self.run)
     }
 
     fn reset(&mut self) {
         self.run = None;
+        self.held = None;
+        self.stage.teaching_mut().challenge_leave();
         self.stage.reset();
         self.scene.reset();
         if let Some(pace) = self.scene.pace_after_reset() {

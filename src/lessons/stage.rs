@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use nix::sys::signal::Signal;
 
 use super::error::{LessonError, no_run};
-use super::teaching::{Happening, Teaching};
+use super::teaching::{Happening, Measure, Outcome, Teaching};
 use super::view::{Pace, RunState};
 use crate::engine::{Engine, Event, KState, ProcRow};
 
@@ -47,6 +47,12 @@ impl Stage {
     /// if it has one, is ticked.
     pub fn happened(&mut self, h: Happening) {
         self.teaching.happened(h);
+    }
+
+    /// The run measured `m` (a figure a prediction may be waiting for);
+    /// `detail` says in a few words how ("20 runs, lowest 271 204").
+    pub fn measured(&mut self, m: Measure, outcome: Outcome, detail: &str) {
+        self.teaching.measured(m, outcome, detail);
     }
 
     pub fn teaching(&self) -> &Teaching {

@@ -36,15 +36,12 @@ pub fn lines<'a>(c: &'a ChallengeView, theme: &Theme) -> Vec<Line<'a>> {
             status.push(Span::styled("your move", theme.text));
         }
         TryState::Won => {
-            status.push(Span::styled(
-                format!("WON in {} steps", c.steps),
-                theme.ok,
-            ));
-            status.push(Span::styled(" · r: again, C: leave", theme.muted));
+            status.push(Span::styled(format!("WON in {} steps", c.steps), theme.ok));
+            status.push(Span::styled(" · c: again, r: leave", theme.muted));
         }
         TryState::Lost(why) => {
             status.push(Span::styled(format!("not this time: {why}"), theme.warn));
-            status.push(Span::styled(" · r: try again", theme.muted));
+            status.push(Span::styled(" · c: try again", theme.muted));
         }
     }
     out.push(Line::from(status));

@@ -138,6 +138,7 @@ mod tests {
                     ticked: false,
                 })
                 .collect(),
+            ..TeachView::default()
         }
     }
 

@@ -16,7 +16,7 @@ use ratatui::widgets::{Block, Paragraph};
 use super::process_table::Table;
 use super::stack::{self, Item, Rank};
 use super::theme::Theme;
-use super::{checklist, panels, text, wrap};
+use super::{checklist, panels, teach, text, wrap};
 use crate::app::model::{LessonModel, ScreenMap, Target};
 use crate::lessons::teaching::TeachView;
 use crate::lessons::view::{LessonView, RunState};
@@ -65,6 +65,12 @@ pub fn draw(
 ) {
     let title = header(m, area.width, theme);
     let title_h = u16::try_from(title.len()).unwrap_or(1);
+    // Under the checklist: the challenge bar and the last prediction
+    // beside the run's answer, whole, before the live view is measured.
+    let strip = m.teach.as_ref().map_or_else(Vec::new, |t| {
+        teach::strip(t, area.width, area.height, theme)
+    });
+    let strip_h = u16::try_from(strip.len()).unwrap_or(0);
     // Side by side from 100 columns; below that the live view gets the
     // whole width and `i` swaps in the text instead.
     let wide = area.width >= TEXT_BESIDE_FROM;
@@ -86,7 +92,12 @@ pub fn draw(
         .filter(|t| !t.is_empty())
         .map(|t| checklist::height(t, area.width));
     let full = match (full_h, live_w) {
-        (Some(h), Some(w)) => live_fits(w, area.height.saturating_sub(title_h + h), &m.view, theme),
+        (Some(h), Some(w)) => live_fits(
+            w,
+            area.height.saturating_sub(title_h + h + strip_h),
+            &m.view,
+            theme,
+        ),
         _ => true,
     };
     let compact = match (&m.teach, full) {
@@ -98,9 +109,10 @@ pub fn draw(
     } else {
         u16::try_from(compact.len()).unwrap_or(0)
     };
-    let [top, head, body] = Layout::vertical([
+    let [top, head, under, body] = Layout::vertical([
         Constraint::Length(title_h),
         Constraint::Length(head_h),
+        Constraint::Length(strip_h),
         Constraint::Min(1),
     ])
     .areas(area);
@@ -109,6 +121,7 @@ pub fn draw(
         Some(t) if full && head_h > 0 => checklist::draw(frame, head, t, theme),
         _ => frame.render_widget(Paragraph::new(compact), head),
     }
+    frame.render_widget(Paragraph::new(strip), under);
     if !show_text {
         live(frame, body, &m.view, theme, map);
     } else if !wide {
@@ -118,6 +131,10 @@ pub fn draw(
             Layout::horizontal([Constraint::Length(text_w), Constraint::Min(60)]).areas(body);
         text_column(frame, left, m, theme, map);
         live(frame, right, &m.view, theme, map);
+    }
+    // The question waiting for an answer goes over everything.
+    if let Some(t) = &m.teach {
+        teach::overlay(frame, area, t, theme);
     }
 }
 

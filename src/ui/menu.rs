@@ -15,8 +15,39 @@ use crate::app::model::{MenuItem, MenuModel, Model, ScreenMap, Target};
 
 /// Columns before a lesson's title: " 1 [done] ".
 const TITLE_AT: usize = 12;
-/// Width of the per-lesson checklist figure at the right of its line.
-const STATS_W: usize = 7;
+/// The per-lesson figures at the right of each line, under these headings
+/// (the right edges line up): the checklist alone, or with predictions
+/// right and challenges won once a lesson has any.
+const HEAD_CHECKLIST: &str = " checklist ";
+const HEAD_ALL: &str = " checklist  right  won ";
+
+/// `n/m`, or nothing when the lesson has none.
+fn ratio((n, m): (usize, usize)) -> String {
+    if m == 0 {
+        String::new()
+    } else {
+        format!("{n}/{m}")
+    }
+}
+
+/// Whether the menu shows predictions and challenges beside the checklist.
+fn all_figures(items: &[MenuItem]) -> bool {
+    items.iter().any(|i| i.predictions.1 + i.challenges.1 > 0)
+}
+
+/// One lesson's figures, as wide as their heading.
+fn stats(item: &MenuItem, all: bool) -> String {
+    if all {
+        format!(
+            "  {:>9}  {:>5}  {:>3} ",
+            ratio(item.checklist),
+            ratio(item.predictions),
+            ratio(item.challenges)
+        )
+    } else {
+        format!(" {:>9} ", ratio(item.checklist))
+    }
+}
 
 pub fn draw(
     frame: &mut Frame<'_>,
@@ -63,11 +94,14 @@ pub fn draw(
     let about_min = 4u16;
     // One line a lesson, or each with its summary under it when the screen
     // has room for all of them and a few lines about the selected one.
+    let all_figs = all_figures(&menu.items);
     let rows_with = |summaries: bool| -> Vec<Vec<Line<'_>>> {
         menu.items
             .iter()
             .enumerate()
-            .map(|(i, item)| item_lines(item, i == menu.cursor, summaries, inner_w, theme))
+            .map(|(i, item)| {
+                item_lines(item, i == menu.cursor, summaries, all_figs, inner_w, theme)
+            })
             .collect()
     };
     let full = rows_with(true);
@@ -85,8 +119,10 @@ pub fn draw(
     let mut block = Block::bordered()
         .title(Line::styled(" lessons ", theme.heading))
         .border_style(theme.border);
-    if menu.items.iter().any(|i| i.checklist.1 > 0) {
-        block = block.title(Line::styled(" checklist ", theme.muted).right_aligned());
+    if all_figs {
+        block = block.title(Line::styled(HEAD_ALL, theme.muted).right_aligned());
+    } else if menu.items.iter().any(|i| i.checklist.1 > 0) {
+        block = block.title(Line::styled(HEAD_CHECKLIST, theme.muted).right_aligned());
     }
     let inner = block.inner(list);
     frame.render_widget(block, list);
@@ -123,6 +159,7 @@ fn item_lines<'a>(
     item: &'a MenuItem,
     selected: bool,
     summary: bool,
+    all_figs: bool,
     width: usize,
     theme: &Theme,
 ) -> Vec<Line<'a>> {
@@ -139,21 +176,21 @@ fn item_lines<'a>(
     if selected {
         first = first.style(theme.selected);
     }
-    let (ticked, all) = item.checklist;
-    let mut out = if all == 0 {
+    let none = item.checklist.1 + item.predictions.1 + item.challenges.1 == 0;
+    let mut out = if none {
         wrap::line(&first, width, TITLE_AT)
     } else {
-        // The figure sits at the right edge of the first line; the title
-        // wraps before it.
-        let room = width.saturating_sub(STATS_W).max(TITLE_AT + 4);
+        // The figures sit at the right edge of the first line; the title
+        // wraps before them.
+        let figures = stats(item, all_figs);
+        let room = width
+            .saturating_sub(wrap::width(&figures))
+            .max(TITLE_AT + 4);
         let mut out = wrap::line(&first, room, TITLE_AT);
         if let Some(l) = out.first_mut() {
             let pad = room.saturating_sub(l.width());
             l.spans.push(Span::raw(" ".repeat(pad)));
-            l.spans.push(Span::styled(
-                format!("{:>STATS_W$}", format!("{ticked}/{all}")),
-                theme.muted,
-            ));
+            l.spans.push(Span::styled(figures, theme.muted));
         }
         out
     };
@@ -192,6 +229,20 @@ fn draw_about(frame: &mut Frame<'_>, area: Rect, item: &MenuItem, lessons: usize
     if all > 0 {
         lines.push(Line::styled(
             format!("checklist {ticked} of {all} ticked"),
+            theme.muted,
+        ));
+    }
+    let (right, asked) = item.predictions;
+    if asked > 0 {
+        lines.push(Line::styled(
+            format!("{right} of {asked} predictions right"),
+            theme.muted,
+        ));
+    }
+    let (won, games) = item.challenges;
+    if games > 0 {
+        lines.push(Line::styled(
+            format!("{won} of {games} challenges won"),
             theme.muted,
         ));
     }

@@ -2,6 +2,7 @@
 //! and paints it. Nothing here starts a process or reads `/proc`.
 
 pub mod big;
+pub mod challenge;
 pub mod checklist;
 pub mod footer;
 pub mod graph;
@@ -10,7 +11,9 @@ pub mod lesson;
 pub mod menu;
 pub mod panels;
 pub mod process_table;
+pub mod question;
 pub mod stack;
+pub mod teach;
 pub mod text;
 pub mod text_layout;
 pub mod theme;

@@ -42,10 +42,9 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, q: &QuestionView, theme: &Theme) 
             .title(Line::styled(" predict, then check ", theme.heading))
             .border_style(theme.highlight),
     );
-    let inner = width.saturating_sub(2);
-    let h = u16::try_from(para.line_count(inner))
-        .unwrap_or(u16::MAX)
-        .saturating_add(2);
+    // line_count counts the block's borders too: the box is as tall as
+    // what it holds (it had two empty rows at the bottom).
+    let h = u16::try_from(para.line_count(width)).unwrap_or(u16::MAX);
     let rect = super::centered(area, width, h);
     frame.render_widget(Clear, rect);
     frame.render_widget(para, rect);

@@ -80,6 +80,19 @@ pub fn children_of(pid: i32) -> Vec<i32> {
         .collect()
 }
 
+/// Live descendants of `pid` (children, grandchildren...), from /proc.
+pub fn descendants(pid: i32) -> Vec<i32> {
+    let mut all = Vec::new();
+    let mut next = vec![pid];
+    while let Some(p) = next.pop() {
+        for k in children_of(p) {
+            all.push(k);
+            next.push(k);
+        }
+    }
+    all
+}
+
 /// Waits (up to 5 s) until none of `pids` exists any more, not even as a
 /// zombie; fails naming the ones left.
 pub fn assert_no_leftovers(pids: &[i32]) {

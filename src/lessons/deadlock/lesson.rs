@@ -15,7 +15,7 @@ use crate::lessons::error::{LessonError, no_run};
 use crate::lessons::keys::{Key, LessonKey};
 use crate::lessons::scene::{Scene, restart};
 use crate::lessons::stage::Stage;
-use crate::lessons::teaching::Happening;
+use crate::lessons::teaching::{ChallengeId, Happening, Measure, Outcome};
 use crate::lessons::words::plural;
 use crate::lessons::view::{Banner, Panel, Reading, RunState};
 
@@ -30,6 +30,7 @@ pub enum Command {
     Explore,
     Replay,
     NextScenario,
+    Challenge,
 }
 
 const KEYS: &[LessonKey<Command>] = &[
@@ -86,6 +87,12 @@ const KEYS: &[LessonKey<Command>] = &[
         label: "scenario",
         help: "Next scenario (built-in, then the teacher's lessons/deadlock/*.toml)",
         command: Command::NextScenario,
+    },
+    LessonKey {
+        keys: &[Key::Char('c')],
+        label: "challenge",
+        help: "Challenge: step these processes into a deadlock in as few steps as you can (again: a fresh try)",
+        command: Command::Challenge,
     },
 ];
 
@@ -185,6 +192,13 @@ impl Live {
         let t = &mut self.table;
         let name = t.name(i);
         let st = t.status(i);
+        // One step at a time: another process still taking its step (about
+        // to take a lock) would race this one, and the schedule the class
+        // sees would not be the one that ran.
+        if !t.quiet() {
+            stage.log("a step is still being taken: s again in a moment");
+            return false;
+        }
         // Read the cursor before the grant: the child moves it at once.
         let text = t
             .scenario
@@ -211,17 +225,17 @@ impl Live {
     }
 
     /// `s`: the selected process steps, or, replaying, the schedule's next.
-    fn step_selected(&mut self, stage: &mut Stage) {
+    /// True if a step was granted.
+    fn step_selected(&mut self, stage: &mut Stage) -> bool {
         let next = self.replay.as_ref().and_then(|(l, at)| l.get(*at).copied());
         if let Some(p) = next {
             stage.select_index(p);
         }
         let Some(i) = stage.selected(self.table.len()) else {
-            return;
+            return false;
         };
-        if self.step(stage, i)
-            && let Some((list, at)) = &mut self.replay
-        {
+        let granted = self.step(stage, i);
+        if granted && let Some((list, at)) = &mut self.replay {
             *at += 1;
             if *at >= list.len() {
                 self.replay = None;
@@ -229,6 +243,7 @@ impl Live {
                 stage.happened(Happening::Replayed);
             }
         }
+        granted
     }
 
     /// Space and `a`: auto-run on or off; replaying, the rest of the
@@ -436,7 +451,26 @@ impl DeadlockScene {
                 if e.deadlocking == 0 && !e.cut {
                     stage.happened(Happening::ExploredNone);
                 }
+                // Cut short, "none" would not be proven: judge only a whole
+                // exploration, or one that found a deadlock.
+                if !e.cut || e.deadlocking > 0 {
+                    stage.measured(
+                        Measure::AnyDeadlock,
+                        Outcome::yes_no(e.deadlocking > 0),
+                        &format!("{} of {} schedules", e.deadlocking, e.schedules),
+                    );
+                }
                 let line = self.explore_line(c, &e);
+                if f == Fix::Ordering
+                    && e.deadlocking == 0
+                    && !e.cut
+                    && stage.teaching().challenge().is_some()
+                {
+                    stage.teaching_mut().challenge_note(Some(format!(
+                        "proven: {} schedules explored with one lock order, none deadlocks. o turns the fix off",
+                        e.schedules
+                    )));
+                }
                 let skipped = skipped_line(&e);
                 self.explored = Some((c, f, e));
                 stage.log(line);
@@ -530,6 +564,60 @@ impl DeadlockScene {
     }
 }
 
+impl DeadlockScene {
+    /// A fresh try at the challenge on the run just started.
+    fn start_try(&self, stage: &mut Stage) -> Result<(), LessonError> {
+        let t = stage.teaching_mut();
+        t.challenge_start(ChallengeId::DeadlockInN)
+            .map_err(LessonError::not_now)?;
+        t.challenge_note(self.why_not());
+        Ok(())
+    }
+
+    /// The scenario or fix changed during a challenge: a fresh try on the
+    /// new run.
+    fn retry(&self, stage: &mut Stage) -> Result<(), LessonError> {
+        if stage.teaching().challenge().is_some() {
+            self.start_try(stage)?;
+        }
+        Ok(())
+    }
+
+    /// Why the goal is out of reach with the fix on, if it is.
+    fn why_not(&self) -> Option<String> {
+        match self.fix {
+            Fix::None => None,
+            Fix::Ordering => Some(
+                "one lock order: no schedule can close a circle of waits. e explores every schedule to prove it; o turns the fix off".into(),
+            ),
+            Fix::Timeout => Some(
+                "timeouts: a wait gives up after 300 ms and lets go, so no deadlock lasts; t turns them off".into(),
+            ),
+        }
+    }
+
+    /// Every process at its gate, blocked or done: won (a deadlock stands)
+    /// or lost (all finished, or the steps used up).
+    fn judge_try(stage: &mut Stage, live: &Live) {
+        let t = stage.teaching();
+        if !t.challenge_playing() || !live.table.quiet() {
+            return;
+        }
+        let Some((steps, max)) = t.challenge_steps() else {
+            return;
+        };
+        let deadlocked = live.table.deadlock().is_some();
+        let t = stage.teaching_mut();
+        if deadlocked {
+            t.challenge_won();
+        } else if live.table.finished() {
+            t.challenge_lost("every process finished: no deadlock");
+        } else if steps >= max {
+            t.challenge_lost(format!("{max} steps and no deadlock"));
+        }
+    }
+}
+
 impl Scene for DeadlockScene {
     type Command = Command;
     type Run = Live;
@@ -591,20 +679,40 @@ impl Scene for DeadlockScene {
                 };
                 self.fix = self.fix.toggled(fix);
                 self.begin(stage, run);
+                self.retry(stage)?;
             }
             Command::NextScenario => {
                 self.current = (self.current + 1) % self.scenarios.len().max(1);
                 self.begin(stage, run);
+                self.retry(stage)?;
             }
             Command::Explore => self.explore(stage)?,
-            Command::Replay => self.replay(stage, run)?,
+            Command::Replay => {
+                stage.teaching_mut().challenge_leave();
+                self.replay(stage, run)?;
+            }
             Command::NextProcess => {
                 let n = self.ensure_run(stage, run)?.table.len();
                 let next = stage.selected(n).map_or(0, |i| (i + 1) % n);
                 stage.select_index(next);
             }
-            Command::Step => self.ensure_run(stage, run)?.step_selected(stage),
-            Command::Auto => self.ensure_run(stage, run)?.toggle_auto(stage)?,
+            Command::Step => {
+                if self.ensure_run(stage, run)?.step_selected(stage) {
+                    stage.teaching_mut().challenge_step();
+                }
+            }
+            Command::Auto => {
+                if stage.teaching().challenge_playing() {
+                    return Err(LessonError::not_now(
+                        "a challenge is played by hand: s steps the selected process (r leaves it)",
+                    ));
+                }
+                self.ensure_run(stage, run)?.toggle_auto(stage)?;
+            }
+            Command::Challenge => {
+                self.begin(stage, run);
+                self.start_try(stage)?;
+            }
             Command::Kill => {
                 let live = self.ensure_run(stage, run)?;
                 Self::kill_selected(stage, live)?;
@@ -628,6 +736,7 @@ impl Scene for DeadlockScene {
         if let Some(live) = run {
             live.show_run_state(stage);
             self.note_end(stage, live);
+            Self::judge_try(stage, live);
         }
     }
 

@@ -4,7 +4,6 @@
 //! explored.
 
 mod explore;
-mod gate;
 mod lesson;
 mod panel;
 pub mod parent;

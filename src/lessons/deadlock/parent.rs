@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 
-use super::gate::{Gate, GateState};
+use crate::engine::gate::{Gate, GateState};
 use super::scenario::Scenario;
 use super::worker::Job;
 use crate::engine::lock::PidLock;

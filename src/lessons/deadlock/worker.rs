@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::gate::{Gate, GateState};
+use crate::engine::gate::{Gate, GateState};
 use super::scenario::{self, section_starts};
 use crate::engine::lock::PidLock;
 use crate::engine::{Flow, SharedSlice, WorkerCtx};

@@ -9,6 +9,7 @@ use nix::sys::signal::Signal;
 
 use super::panel::{self, DeadView, Distribution, LockPanel, WorkerAt};
 use super::parent::{LockRun, Plan, Snapshot};
+use super::stepped::{At, Gates, Op};
 use super::worker::{Loop, MAX_WORKERS, set_lock};
 use super::{DEFAULT_WORKERS, FULL_ITERATIONS};
 use crate::engine::{Engine, Event, ProcRow};
@@ -16,7 +17,7 @@ use crate::lessons::error::{LessonError, no_run};
 use crate::lessons::keys::{Key, LessonKey};
 use crate::lessons::scene::{Scene, restart};
 use crate::lessons::stage::Stage;
-use crate::lessons::teaching::Happening;
+use crate::lessons::teaching::{ChallengeId, Happening, Measure, Outcome};
 use crate::lessons::words::plural;
 use crate::lessons::view::{Banner, Pace, Panel, Progress, Reading, RunState};
 
@@ -39,6 +40,9 @@ pub enum Command {
     Repeat,
     WorkersDown,
     WorkersUp,
+    Challenge,
+    StepWorker,
+    NextWorker,
 }
 
 const KEYS: &[LessonKey<Command>] = &[
@@ -84,7 +88,29 @@ const KEYS: &[LessonKey<Command>] = &[
         help: "One worker more for the next run (at most 16)",
         command: Command::WorkersUp,
     },
+    LessonKey {
+        keys: &[Key::Char('c')],
+        label: "challenge",
+        help: "Challenge: you are the scheduler. Two workers wait at a gate before each read, add and write (again: a fresh try)",
+        command: Command::Challenge,
+    },
+    LessonKey {
+        keys: &[Key::Char('s')],
+        label: "step",
+        help: "Challenge: let the selected worker take its next step (read, add or write)",
+        command: Command::StepWorker,
+    },
+    LessonKey {
+        keys: &[Key::Tab],
+        label: "next worker",
+        help: "Challenge: select the next worker",
+        command: Command::NextWorker,
+    },
 ];
+
+/// The challenge: two workers, two increments each, held at their gates.
+const CHALLENGE_WORKERS: usize = 2;
+const CHALLENGE_INCREMENTS: u64 = 2;
 
 /// One run in the app: the workers on their counter, and what the app has
 /// gathered while watching them.
@@ -102,6 +128,8 @@ pub struct Live {
     samples: VecDeque<(Instant, u64)>,
     /// The holder stopped by `p`, until `p` again.
     frozen: Option<i32>,
+    /// The challenge's gates: the student lets each worker take one step.
+    gates: Option<Gates>,
 }
 
 impl Live {
@@ -114,6 +142,7 @@ impl Live {
             rate: VecDeque::new(),
             samples: VecDeque::new(),
             frozen: None,
+            gates: None,
         }
     }
 
@@ -200,6 +229,8 @@ pub struct LockScene {
     time_off_us: Option<u64>,
     repeat: Option<Repeat>,
     dist: Option<Distribution>,
+    /// Runs are the challenge's stepped ones (`c`), until `r`.
+    challenge: bool,
 }
 
 fn on_off(on: bool) -> &'static str {
@@ -339,6 +370,22 @@ impl LockScene {
         let mut distinct = rep.finals.clone();
         distinct.sort_unstable();
         distinct.dedup();
+        // Where the finals land against W x I: any above, else any below,
+        // else all exact.
+        let (lowest, highest) = (
+            distinct.first().copied().unwrap_or(0),
+            distinct.last().copied().unwrap_or(0),
+        );
+        let landed = if highest > expected {
+            Outcome::compare(highest, expected)
+        } else {
+            Outcome::compare(lowest, expected)
+        };
+        stage.measured(
+            Measure::FinalsVsExpected,
+            landed,
+            &format!("{REPEATS} runs: lowest {lowest}, highest {highest}, of {expected}"),
+        );
         if rep.lock_on && distinct == [expected] {
             stage.happened(Happening::RepeatExact);
         } else if !rep.lock_on && distinct.len() > 1 {
@@ -386,6 +433,155 @@ impl LockScene {
     }
 }
 
+/// Why the goal cannot be reached with the lock on.
+const LOCK_ON_WHY: &str = "lock: ON: a worker's read waits until the holder has written and let go, so no update can be lost. l switches it off (a fresh try)";
+
+impl LockScene {
+    /// `c`: a fresh try at the challenge, two workers at their gates.
+    fn new_try(&mut self, stage: &mut Stage, run: &mut Option<Live>) -> Result<(), LessonError> {
+        self.repeat = None;
+        self.restore_pace(stage);
+        self.challenge = true;
+        restart(self, stage, run)?;
+        let t = stage.teaching_mut();
+        t.challenge_start(ChallengeId::LoseOneUpdate)
+            .map_err(LessonError::not_now)?;
+        t.challenge_note(self.lock_on.then(|| LOCK_ON_WHY.to_string()));
+        stage.select_index(0);
+        Ok(())
+    }
+
+    fn leave_challenge(&mut self, stage: &mut Stage) {
+        if self.challenge {
+            self.challenge = false;
+            stage.teaching_mut().challenge_leave();
+        }
+    }
+
+    /// A run of the challenge: its workers wait at their first gate.
+    fn start_stepped(&mut self, stage: &mut Stage) -> Result<Live, LessonError> {
+        let engine = stage.new_engine()?;
+        let increments = [CHALLENGE_INCREMENTS; CHALLENGE_WORKERS];
+        let (lock, gates) = Gates::start(engine, &increments, self.lock_on)?;
+        stage.run = RunState::Paused;
+        stage.log(format!(
+            "challenge: {CHALLENGE_WORKERS} workers x {CHALLENGE_INCREMENTS} increments at their gates, lock: {} (Tab selects, s steps)",
+            on_off(self.lock_on)
+        ));
+        let mut live = Live::new(lock);
+        live.gates = Some(gates);
+        Ok(live)
+    }
+
+    /// `s`: the selected worker takes its next step.
+    fn step_worker(&mut self, stage: &mut Stage, run: &mut Option<Live>) -> Result<(), LessonError> {
+        let Some(live) = run.as_mut() else {
+            return Err(no_run());
+        };
+        let Some(gates) = live.gates.as_mut() else {
+            return Err(LessonError::not_now(
+                "s steps a worker in the challenge: press c to start one",
+            ));
+        };
+        if !stage.teaching().challenge_playing() {
+            return Err(LessonError::not_now(
+                "this try is over: c for a new one, r to leave the challenge",
+            ));
+        }
+        let rows = stage.rows();
+        let i = stage
+            .selected(rows.len())
+            .and_then(|s| rows.get(s))
+            .and_then(|r| gates.index_of(r.pid))
+            .ok_or_else(|| LessonError::not_now("select a worker (Tab)"))?;
+        let Some(engine) = stage.engine() else {
+            return Err(no_run());
+        };
+        let sh = &live.lock.shared;
+        if !gates.quiet(sh, engine) {
+            return Err(LessonError::not_now("a step is still being taken"));
+        }
+        let at = gates.at(i, sh, engine);
+        match at {
+            At::Gate(op) => {
+                gates.grant(i);
+                let n = stage.teaching_mut().challenge_step();
+                let pid = gates.pids[i];
+                stage.log(format!("step {n}: w{i} ({pid}) {}", op_words(op)));
+                let asleep = op == Op::Read
+                    && self.lock_on
+                    && sh.lock.holder().is_some_and(|h| h != pid.unsigned_abs());
+                if asleep {
+                    stage.log(format!(
+                        "w{i} sleeps on the lock: it will read once the holder has written"
+                    ));
+                    stage
+                        .teaching_mut()
+                        .challenge_note(Some(LOCK_ON_WHY.to_string()));
+                }
+                Ok(())
+            }
+            At::Asleep => Err(LessonError::not_now(format!(
+                "w{i} is asleep on the lock: it reads once the holder has written and let go"
+            ))),
+            At::Done => Err(LessonError::not_now(format!(
+                "w{i} has made its increments"
+            ))),
+            At::Busy => Err(LessonError::not_now("a step is still being taken")),
+        }
+    }
+
+    /// Every worker at a gate, asleep or done: has the try been won, or
+    /// lost? Read from the shared memory: writes made against the counter.
+    fn judge_try(&mut self, stage: &mut Stage, live: &Live) {
+        let t = stage.teaching();
+        if !t.challenge_playing() {
+            return;
+        }
+        let Some((steps, max)) = t.challenge_steps() else {
+            return;
+        };
+        let snap = &live.snap;
+        let lost = snap.writes.saturating_sub(snap.counter);
+        let all_done = live.lock.expected() == snap.writes;
+        let t = stage.teaching_mut();
+        if lost == 1 {
+            t.challenge_won();
+        } else if lost >= 2 {
+            t.challenge_lost(format!("{lost} updates lost, not exactly one"));
+        } else if steps >= max {
+            t.challenge_lost(format!("{max} steps and no update lost"));
+        } else if all_done {
+            t.challenge_lost("every increment made, none lost");
+        }
+    }
+}
+
+/// "reads the counter", "adds 1", "writes it back".
+fn op_words(op: Op) -> &'static str {
+    match op {
+        Op::Read => "reads the counter",
+        Op::Add => "adds 1 to what it read",
+        Op::Write => "writes it back",
+    }
+}
+
+/// A challenge worker's step and note: what it does next.
+fn stepped_reading(live: &Live, r: &ProcRow) -> Option<(String, String)> {
+    let gates = live.gates.as_ref()?;
+    let i = gates.index_of(r.pid)?;
+    let ended = r.exit.is_some();
+    let value = super::worker::Counter::Value.get(&r.record);
+    Some(match gates.at_ended(i, &live.lock.shared, ended) {
+        At::Gate(Op::Read) => ("next: read".into(), "at gate".into()),
+        At::Gate(Op::Add) => ("next: add".into(), format!("read {value}")),
+        At::Gate(Op::Write) => ("next: write".into(), format!("will write {value}")),
+        At::Asleep => ("waiting".into(), "asleep on lock".into()),
+        At::Busy => ("stepping".into(), String::new()),
+        At::Done => ("done".into(), String::new()),
+    })
+}
+
 impl Scene for LockScene {
     type Command = Command;
     type Run = Live;
@@ -402,10 +598,14 @@ impl Scene for LockScene {
             teaching_pace: None,
             repeat: None,
             dist: None,
+            challenge: false,
         }
     }
 
     fn start(&mut self, stage: &mut Stage) -> Result<Live, LessonError> {
+        if self.challenge {
+            return self.start_stepped(stage);
+        }
         let iterations = if stage.pace().is_full_speed() {
             FULL_ITERATIONS
         } else {
@@ -435,14 +635,24 @@ impl Scene for LockScene {
         run: &mut Option<Live>,
     ) -> Result<(), LessonError> {
         match cmd {
-            Command::ToggleLock => self.toggle_lock(stage),
+            Command::ToggleLock => {
+                self.toggle_lock(stage);
+                if self.challenge {
+                    // The switch is read at each increment: a fresh try.
+                    return self.new_try(stage, run);
+                }
+            }
             Command::KillHolder => return Self::kill_holder(stage, run),
             Command::StopHolder => return Self::stop_holder(stage, run),
             Command::FullSpeedRun => {
+                self.leave_challenge(stage);
                 self.repeat = None;
                 return self.full_speed_run(stage, run);
             }
-            Command::Repeat => return self.start_repeat(stage, run),
+            Command::Repeat => {
+                self.leave_challenge(stage);
+                return self.start_repeat(stage, run);
+            }
             Command::WorkersDown if self.workers <= 1 => {
                 return Err(LessonError::not_now(
                     "1 worker already: the next run needs at least one",
@@ -455,6 +665,13 @@ impl Scene for LockScene {
             }
             Command::WorkersDown => self.workers -= 1,
             Command::WorkersUp => self.workers += 1,
+            Command::Challenge => return self.new_try(stage, run),
+            Command::StepWorker => return self.step_worker(stage, run),
+            Command::NextWorker => {
+                let n = stage.rows().len();
+                let next = stage.selected(n).map_or(0, |i| (i + 1) % n.max(1));
+                stage.select_index(next);
+            }
         }
         Ok(())
     }
@@ -463,6 +680,10 @@ impl Scene for LockScene {
         let (Some(live), Some(engine)) = (run.as_mut(), stage.engine_mut()) else {
             return;
         };
+        let quiet = live
+            .gates
+            .as_ref()
+            .map(|g| g.quiet(&live.lock.shared, engine));
         live.lock.handle_exits(engine, RECOVER_AFTER);
         let snap = live.lock.snapshot(engine);
         let finished = live.lock.finished(engine);
@@ -472,6 +693,9 @@ impl Scene for LockScene {
             stage.log(l);
         }
         Self::note_learned(stage, live);
+        if quiet == Some(true) {
+            self.judge_try(stage, live);
+        }
         if self.time_on_us.is_some() && self.time_off_us.is_some() {
             stage.happened(Happening::BothTimed);
         }
@@ -482,7 +706,14 @@ impl Scene for LockScene {
 
     fn read(&self, r: &ProcRow, run: Option<&Live>) -> Reading {
         match run {
-            Some(live) => panel::read(r, &live.snap),
+            Some(live) => {
+                let mut reading = panel::read(r, &live.snap);
+                if let Some((step, note)) = stepped_reading(live, r) {
+                    reading.step = step;
+                    reading.note = note;
+                }
+                reading
+            }
             None => panel::read(r, &Snapshot::default()),
         }
     }
@@ -547,6 +778,11 @@ impl Scene for LockScene {
     }
 
     fn run_pause(&mut self, stage: &mut Stage, run: &mut Option<Live>) -> Result<(), LessonError> {
+        if self.challenge && run.as_ref().is_some_and(|l| l.gates.is_some()) {
+            return Err(LessonError::not_now(
+                "you are the scheduler: s lets the selected worker take one step (r leaves the challenge)",
+            ));
+        }
         if !stage.toggle_pause() {
             self.repeat = None;
             restart(self, stage, run)?;
@@ -556,6 +792,7 @@ impl Scene for LockScene {
 
     fn reset(&mut self) {
         self.repeat = None;
+        self.challenge = false;
     }
 
     fn pace_after_reset(&mut self) -> Option<Pace> {

@@ -8,6 +8,7 @@ mod lesson;
 mod panel;
 mod parent;
 mod run;
+mod stepped;
 mod worker;
 
 pub use lesson::{Command, Live, LockScene, REPEATS};

@@ -67,7 +67,11 @@ pub struct Snapshot {
 pub struct LockRun {
     pub shared: Shared<LockShared>,
     pub workers: u32,
+    /// Increments of the busiest worker (all make as many, but in a
+    /// stepped run).
     pub iterations: u64,
+    /// Increments asked of each worker, by index.
+    pub planned: Vec<u64>,
     /// Worker PIDs, by index.
     pub pids: Vec<i32>,
     pub dead: Vec<DeadWorker>,
@@ -86,6 +90,25 @@ impl LockRun {
             lock_on,
             run,
         } = *plan;
+        let jobs: Vec<Job> = (0..workers)
+            .map(|index| Job {
+                index,
+                iterations,
+                run,
+            })
+            .collect();
+        Self::start_jobs(engine, &jobs, lock_on, &[])
+    }
+
+    /// Spawns one worker per job (each on the slot its index names), with
+    /// `more` fds after the shared memory (a stepped run's gates).
+    pub fn start_jobs(
+        engine: &mut Engine,
+        jobs: &[Job],
+        lock_on: bool,
+        more: &[std::os::fd::BorrowedFd<'_>],
+    ) -> io::Result<Self> {
+        let workers = u32::try_from(jobs.len()).unwrap_or(u32::MAX);
         if workers == 0 || workers > MAX_WORKERS {
             return Err(io::Error::other(format!(
                 "the lock lesson takes 1 to {MAX_WORKERS} workers"
@@ -95,29 +118,28 @@ impl LockRun {
         let shared = Shared::<LockShared>::create("forklore-lock")?;
         set_lock(engine.control(), lock_on);
         let mut pids = Vec::new();
-        for index in 0..workers {
-            let job = Job {
-                index,
-                iterations,
-                run,
-            };
-            pids.push(engine.spawn(&format!("worker {index}"), &job, &[shared.fd()])?);
+        for job in jobs {
+            let mut fds = vec![shared.fd()];
+            fds.extend_from_slice(more);
+            pids.push(engine.spawn(&format!("worker {}", job.index), job, &fds)?);
         }
         shared.gate_ns.store(sys::monotonic_ns(), Ordering::Relaxed);
         engine.control().start();
         Ok(Self {
             shared,
             workers,
-            iterations,
+            iterations: jobs.iter().map(|j| j.iterations).max().unwrap_or(0),
+            planned: jobs.iter().map(|j| j.iterations).collect(),
             pids,
             dead: Vec::new(),
             log: Vec::new(),
         })
     }
 
-    /// W x I: where the counter ends if nothing is lost.
+    /// The increments asked of every worker (W x I): where the counter ends
+    /// if nothing is lost.
     pub fn expected(&self) -> u64 {
-        u64::from(self.workers) * self.iterations
+        self.planned.iter().sum()
     }
 
     pub fn counter(&self) -> u64 {
@@ -181,7 +203,11 @@ impl LockRun {
             let index = self.pids.iter().position(|&p| p == pid);
             let writes = index.map_or(0, |i| self.shared.slots[i].writes.load(Ordering::Acquire));
             let holds = holder == u32::try_from(pid).ok();
-            if !self.dead.iter().any(|d| d.pid == pid) && writes < self.iterations {
+            let planned = index
+                .and_then(|i| self.planned.get(i))
+                .copied()
+                .unwrap_or(self.iterations);
+            if !self.dead.iter().any(|d| d.pid == pid) && writes < planned {
                 let step = Step::of(&engine.board().records[slot].read());
                 self.dead.push(DeadWorker {
                     pid,

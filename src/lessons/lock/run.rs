@@ -5,9 +5,16 @@ use std::time::Instant;
 use serde_json::json;
 
 use super::parent::{Plan, run_to_end};
+use super::stepped::{self, At, Gates};
 use super::worker::{Loop, MAX_WORKERS};
 use super::{DEFAULT_WORKERS, FULL_ITERATIONS, META};
+use crate::engine::Engine;
+use crate::lessons::content;
 use crate::lessons::headless::{Headless, Report, RunEnv, RunError, big_count};
+use crate::lessons::teaching::ChallengeId;
+
+/// How long one step of a replayed schedule may take.
+const STEP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// `--lock on|off`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -27,6 +34,11 @@ pub struct Args {
     /// Use the lock (on) or not (off)
     #[arg(long, value_name = "on|off", value_enum, default_value_t = Switch::On)]
     lock: Switch,
+    /// Replay a schedule, one step per item: w0:read,w1:read,w0:add,... (each
+    /// worker makes as many increments as it has reads); reports whether the
+    /// lesson's challenge (one lost update in at most N steps) was met
+    #[arg(long, value_name = "SCHEDULE", conflicts_with = "iterations")]
+    steps: Option<String>,
 }
 
 /// `--workers` within 1..=MAX_WORKERS, saying so in the lesson's words: the
@@ -45,6 +57,9 @@ fn workers(s: &str) -> Result<u32, String> {
 
 impl Headless for Args {
     fn run(&self, env: &RunEnv) -> Result<Report, RunError> {
+        if let Some(steps) = &self.steps {
+            return self.replay(env, steps);
+        }
         let Self {
             workers,
             iterations,
@@ -100,6 +115,110 @@ impl Headless for Args {
         }
         if let Some(ms) = run_ms {
             report.line(format!("the increments took {ms} ms"));
+        }
+        Ok(report)
+    }
+}
+
+impl Args {
+    /// `--steps`: the workers held at their gates, let go one step per item
+    /// of the schedule; then every asked increment is finished (whoever is
+    /// at a gate goes, lowest worker first), so the counter is whole.
+    fn replay(&self, env: &RunEnv, text: &str) -> Result<Report, RunError> {
+        let workers = self.workers;
+        let lock = self.lock == Switch::On;
+        let moves = stepped::parse_schedule(text, workers).map_err(RunError::Usage)?;
+        let increments = stepped::increments_asked(&moves, workers).map_err(RunError::Usage)?;
+        let t0 = Instant::now();
+        let mut engine = Engine::new(&env.exe, META.id)?;
+        let (run, mut gates) = Gates::start(&mut engine, &increments, lock)?;
+        gates.wait_quiet(&run.shared, &mut engine, STEP_TIMEOUT)?;
+        let mut slept = Vec::new();
+        for m in &moves {
+            let was_asleep = gates.at(m.worker, &run.shared, &engine) == At::Asleep;
+            gates.grant(m.worker);
+            gates.wait_quiet(&run.shared, &mut engine, STEP_TIMEOUT)?;
+            if !was_asleep && gates.at(m.worker, &run.shared, &engine) == At::Asleep {
+                slept.push(format!("w{}:{}", m.worker, m.op));
+            }
+        }
+        let at_end = run.snapshot(&engine);
+        let lost_in_schedule = at_end.lost;
+        // Finish every asked increment.
+        let mut left: Vec<u64> = increments.iter().map(|i| i * 3).collect();
+        for m in &moves {
+            left[m.worker] -= 1;
+        }
+        while let Some(w) = (0..gates.len())
+            .find(|&w| left[w] > 0 && matches!(gates.at(w, &run.shared, &engine), At::Gate(_)))
+        {
+            gates.grant(w);
+            left[w] -= 1;
+            gates.wait_quiet(&run.shared, &mut engine, STEP_TIMEOUT)?;
+        }
+        let deadline = Instant::now() + STEP_TIMEOUT;
+        let mut run = run;
+        loop {
+            run.handle_exits(&mut engine, std::time::Duration::ZERO);
+            if run.finished(&engine) {
+                break;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            engine.wait_until(Some(left), |e| {
+                e.children().iter().any(|c| c.exit.is_some() && !c.reaped)
+            })?;
+        }
+        let elapsed = t0.elapsed();
+        let expected = run.expected();
+        let actual = run.counter();
+        let lost = expected.saturating_sub(actual);
+        // The lesson file's challenge (a teacher's copy, if given).
+        let challenge = content::load(META.id, META.content, env.lessons_dir.as_deref())
+            .ok()
+            .and_then(|c| {
+                c.challenges
+                    .into_iter()
+                    .find(|f| *f.id.get_ref() == ChallengeId::LoseOneUpdate)
+            });
+        let steps = moves.len();
+        let challenge_json = challenge.as_ref().map(|f| {
+            let met = lost_in_schedule == 1 && steps <= f.max_steps as usize;
+            json!({
+                "id": f.id.get_ref().name(),
+                "goal": f.goal_text(),
+                "max_steps": f.max_steps,
+                "met": met,
+            })
+        });
+        let mut report = Report::from_engine(META.id, &engine, elapsed);
+        report
+            .field("lock", lock)
+            .field("workers", workers)
+            .field("iterations", json!(increments))
+            .field("expected", expected)
+            .field("actual", actual)
+            .field("lost_updates", lost)
+            .field("steps", steps)
+            .field("lost_in_schedule", lost_in_schedule)
+            .field("slept_on_lock", json!(slept))
+            .field("challenge", json!(challenge_json))
+            .line(format!(
+                "lock {}: {steps} steps replayed; {lost_in_schedule} update(s) lost by the end of the schedule; counter {actual} of {expected} once every increment finished",
+                if lock { "on" } else { "off" }
+            ));
+        if !slept.is_empty() {
+            report.line(format!(
+                "went to sleep on the lock when let go (the step was taken once the holder let go): {}",
+                slept.join(", ")
+            ));
+        }
+        if let Some(f) = &challenge {
+            let met = lost_in_schedule == 1 && steps <= f.max_steps as usize;
+            report.line(format!(
+                "challenge \"{}\": {}",
+                f.goal_text(),
+                if met { "met" } else { "not met" }
+            ));
         }
         Ok(report)
     }

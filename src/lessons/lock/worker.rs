@@ -7,8 +7,9 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
+use crate::engine::gate::{Gate, GateState};
 use crate::engine::lock::PidLock;
-use crate::engine::{Control, Flow, RecordData, Shared, SharedSafe, WorkerCtx, sys};
+use crate::engine::{Control, Flow, RecordData, Shared, SharedSafe, SharedSlice, WorkerCtx, sys};
 
 /// Most workers one run may have (one slot each in the shared memory).
 pub const MAX_WORKERS: u32 = 16;
@@ -117,6 +118,9 @@ pub enum Loop {
     /// The lock and the counter alone, nothing published: what the lock
     /// itself costs, for the benchmark.
     Bare,
+    /// Held at a gate before each step (read, add, write) until forklore
+    /// lets it take exactly one: the student is the scheduler.
+    Stepped,
 }
 
 /// What a worker is told to do.
@@ -153,6 +157,20 @@ pub fn worker(mut ctx: WorkerCtx) -> i32 {
             }
         }
         Loop::Bare => bare(&ctx, &shared, job.iterations),
+        Loop::Stepped => {
+            let Some(gfd) = ctx.take_fd(1) else { return 2 };
+            let Ok(gates) = SharedSlice::<Gate>::attach(gfd) else {
+                return 2;
+            };
+            let (Some(g), Some(bell)) = (gates.get(job.index as usize), gates.last()) else {
+                return 2;
+            };
+            if stepped(&mut ctx, &shared, slot, (g, bell), job.iterations) == Flow::Stop {
+                return 0;
+            }
+            g.set_state(GateState::Done);
+            bell.ring();
+        }
     }
     slot.end_ns.store(sys::monotonic_ns(), Ordering::Release);
     ctx.set_step(Step::Done);
@@ -250,6 +268,73 @@ fn watched(ctx: &mut WorkerCtx, sh: &LockShared, slot: &WorkerSlot, n: u64) -> F
         if !teach && (i + 1) % PUBLISH_EVERY == 0 {
             ctx.set_step(Step::Fast);
             ctx.publish();
+        }
+    }
+    Flow::Continue
+}
+
+/// The stepped loop: before each step the worker waits at its gate, saying
+/// which step comes next (the gate's cursor: 0 read, 1 add, 2 write, and
+/// its board step), until forklore grants exactly one. With the lock on,
+/// the read first takes the lock, asleep on its futex while another holds
+/// it; the lock is let go after the write.
+fn stepped(
+    ctx: &mut WorkerCtx,
+    sh: &LockShared,
+    slot: &WorkerSlot,
+    (g, bell): (&Gate, &Gate),
+    n: u64,
+) -> Flow {
+    let pid = ctx.pid;
+    let mut taken = 0u32;
+    let mut unlocked = 0;
+    let mut gate = |ctx: &mut WorkerCtx, next: Step, cursor: usize| {
+        g.set_cursor(cursor);
+        g.set_state(GateState::AtGate);
+        ctx.set_step(next);
+        ctx.data().waiting_on = 0;
+        ctx.publish();
+        bell.ring();
+        if !g.wait_grant(taken, || ctx.control().stop_requested()) {
+            return Flow::Stop;
+        }
+        taken = taken.wrapping_add(1);
+        Flow::Continue
+    };
+    for i in 0..n {
+        let locked = lock_switched_on(ctx.control());
+        mark_under_lock(ctx.data(), locked);
+        if gate(ctx, Step::Read, 0) == Flow::Stop {
+            return Flow::Stop;
+        }
+        if locked {
+            g.set_state(GateState::Blocked);
+            ctx.set_step(Step::Waiting);
+            ctx.data().waiting_on = 1;
+            ctx.publish();
+            bell.ring();
+            sh.lock.lock(pid);
+            g.set_state(GateState::Running);
+            ctx.data().waiting_on = 0;
+        }
+        let v = sh.counter.load(Ordering::Relaxed);
+        Counter::Value.set(ctx.data(), v);
+        if gate(ctx, Step::Add, 1) == Flow::Stop {
+            return Flow::Stop;
+        }
+        Counter::Value.set(ctx.data(), v + 1);
+        if gate(ctx, Step::Write, 2) == Flow::Stop {
+            return Flow::Stop;
+        }
+        sh.counter.store(v + 1, Ordering::Relaxed);
+        slot.writes.store(i + 1, Ordering::Relaxed);
+        if !locked {
+            unlocked += 1;
+            slot.unlocked.store(unlocked, Ordering::Relaxed);
+        }
+        Counter::Done.set(ctx.data(), i + 1);
+        if locked {
+            sh.lock.unlock(pid);
         }
     }
     Flow::Continue

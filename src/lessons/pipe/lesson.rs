@@ -13,7 +13,7 @@ use crate::lessons::keys::{Key, LessonKey};
 use crate::lessons::queue;
 use crate::lessons::scene::Scene;
 use crate::lessons::stage::Stage;
-use crate::lessons::teaching::Happening;
+use crate::lessons::teaching::{Happening, Measure, Outcome};
 use crate::lessons::words::plural;
 use crate::lessons::view::{Panel, Progress, Reading, RunState};
 
@@ -390,6 +390,11 @@ impl PipeScene {
         }
         if ch.epipe || sender.is_some_and(|s| Step::of(&s.record) == Some(Step::Epipe)) {
             stage.happened(Happening::EpipeSeen);
+            stage.measured(
+                Measure::WriteAfterClose,
+                Outcome::Word("epipe"),
+                "write() failed with EPIPE",
+            );
         }
         if duplex && ch.answered > 0 {
             stage.happened(Happening::DuplexUsed);

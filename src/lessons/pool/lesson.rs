@@ -11,7 +11,7 @@ use crate::lessons::error::LessonError;
 use crate::lessons::keys::{Key, LessonKey};
 use crate::lessons::scene::Scene;
 use crate::lessons::stage::Stage;
-use crate::lessons::teaching::Happening;
+use crate::lessons::teaching::{Happening, Measure, Outcome};
 use crate::lessons::view::{Banner, Pace, Panel, Progress, Reading, RunState};
 
 /// The task that fails on purpose when failing is on (`f`).
@@ -291,6 +291,15 @@ impl PoolScene {
         let Some(last) = self.history.last() else {
             return;
         };
+        stage.measured(
+            Measure::Speedup,
+            Outcome::Number((last.speedup * 100.0).round() / 100.0),
+            &format!(
+                "{} workers on {} cores",
+                last.workers,
+                std::thread::available_parallelism().map_or(1, |n| n.get())
+            ),
+        );
         if last.results_match {
             stage.happened(Happening::ResultsMatched);
         }

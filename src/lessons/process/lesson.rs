@@ -10,7 +10,7 @@ use crate::lessons::error::LessonError;
 use crate::lessons::keys::{Key, LessonKey};
 use crate::lessons::scene::Scene;
 use crate::lessons::stage::Stage;
-use crate::lessons::teaching::Happening;
+use crate::lessons::teaching::{Happening, Measure, Outcome};
 use crate::lessons::words::plural;
 use crate::lessons::view::{Panel, Progress, Reading, RunState};
 
@@ -174,7 +174,9 @@ impl ProcessScene {
     }
 
     fn note_changes(&mut self, stage: &mut Stage) {
-        for r in stage.rows() {
+        let rows = stage.rows();
+        let ended_before = self.seen_finished.clone();
+        for r in rows.clone() {
             match r.state {
                 KState::Stopped if !self.seen_stopped.contains(&r.pid) => {
                     self.seen_stopped.push(r.pid);
@@ -190,6 +192,7 @@ impl ProcessScene {
             if r.exit.is_some() && !self.seen_finished.contains(&r.pid) {
                 self.seen_finished.push(r.pid);
                 Self::note_end(stage, &r);
+                Self::measure_crash(stage, &r, &rows, &ended_before);
                 let how = r.exit.map(|e| e.describe()).unwrap_or_default();
                 stage.log(if r.daemon {
                     format!("{} (daemon) ended with its parent: {how}", r.pid)
@@ -226,6 +229,30 @@ const PANIC_IN_PYTHON: [&str; 2] = [
 ];
 
 impl ProcessScene {
+    /// A worker crashed of its own bug: were the other workers (those
+    /// still running before this frame) still running after it?
+    fn measure_crash(stage: &mut Stage, r: &ProcRow, rows: &[ProcRow], ended_before: &[i32]) {
+        let crashed = !r.daemon
+            && match r.exit {
+                Some(ExitKind::Code(c)) => c != 0,
+                Some(ExitKind::Signal(s)) => s != Signal::SIGKILL && s != Signal::SIGTERM,
+                None => false,
+            };
+        let others: Vec<&ProcRow> = rows
+            .iter()
+            .filter(|o| o.pid != r.pid && !o.daemon && !ended_before.contains(&o.pid))
+            .collect();
+        if !crashed || others.is_empty() {
+            return;
+        }
+        let alive = others.iter().filter(|o| o.exit.is_none()).count();
+        stage.measured(
+            Measure::OthersAlive,
+            Outcome::yes_no(alive > 0),
+            &format!("{alive} of {} others running", others.len()),
+        );
+    }
+
     /// How a process ended, in the checklist's words.
     fn note_end(stage: &mut Stage, r: &ProcRow) {
         let h = match r.exit {

@@ -12,7 +12,7 @@ use crate::lessons::error::LessonError;
 use crate::lessons::keys::{Key, LessonKey};
 use crate::lessons::scene::Scene;
 use crate::lessons::stage::Stage;
-use crate::lessons::teaching::Happening;
+use crate::lessons::teaching::{Happening, Measure, Outcome};
 use crate::lessons::words::plural;
 use crate::lessons::view::{Banner, Pace, Panel, Progress, Reading};
 
@@ -108,6 +108,8 @@ pub struct Live {
     stuck: Vec<i32>,
     /// Consumers that were waiting forever when forklore put their STOP.
     rescued: Vec<i32>,
+    /// The consumers that ended by themselves were counted (once a run).
+    settled: bool,
 }
 
 impl Live {
@@ -145,6 +147,38 @@ impl Live {
             .filter(|r| Step::of(&r.record) == Some(Step::BlockedEmpty))
             .map(|r| r.pid)
             .collect()
+    }
+}
+
+impl QueueScene {
+    /// Once every producer has finished and every consumer has either
+    /// ended or waits forever, the consumers that ended by themselves are
+    /// what a prediction about them is checked against.
+    fn count_ended(stage: &mut Stage, live: &mut Live, rows: &[ProcRow]) {
+        if live.settled {
+            return;
+        }
+        let producers_done = rows
+            .iter()
+            .filter(|r| live.queue.producers.contains(&r.pid))
+            .all(|r| r.exit.is_some());
+        let consumers: Vec<&ProcRow> = rows
+            .iter()
+            .filter(|r| live.queue.is_consumer(r.pid))
+            .collect();
+        let settled = consumers
+            .iter()
+            .all(|r| r.exit.is_some() || live.stuck.contains(&r.pid));
+        if !producers_done || consumers.is_empty() || !settled {
+            return;
+        }
+        live.settled = true;
+        let ended = consumers.iter().filter(|r| r.exit.is_some()).count();
+        stage.measured(
+            Measure::ConsumersEnded,
+            Outcome::Number(ended as f64),
+            &format!("of {}; {} wait forever", consumers.len(), live.stuck.len()),
+        );
     }
 }
 
@@ -264,6 +298,7 @@ impl Scene for QueueScene {
             last_sample: None,
             stuck: Vec::new(),
             rescued: Vec::new(),
+            settled: false,
         })
     }
 
@@ -333,6 +368,7 @@ impl Scene for QueueScene {
             stage.happened(Happening::StopPut);
         }
         live.stuck = stuck;
+        Self::count_ended(stage, live, &rows);
         if !pids_at(&rows, Step::BlockedFull).is_empty() {
             stage.happened(Happening::ProducerBlocked);
         }

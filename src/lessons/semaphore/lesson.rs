@@ -13,7 +13,7 @@ use crate::lessons::error::LessonError;
 use crate::lessons::keys::{Key, LessonKey};
 use crate::lessons::scene::Scene;
 use crate::lessons::stage::Stage;
-use crate::lessons::teaching::Happening;
+use crate::lessons::teaching::{Happening, Measure, Outcome};
 use crate::lessons::words::plural;
 use crate::lessons::view::{Panel, Progress, Reading};
 
@@ -321,6 +321,13 @@ impl Scene for SemaphoreScene {
             let max = run.as_ref().map_or(0, |r| r.max());
             if !self.event_scene && max > 0 && max <= self.top_limit {
                 stage.happened(Happening::NeverOverLimit);
+            }
+            if !self.event_scene && max > 0 {
+                stage.measured(
+                    Measure::MaxInside,
+                    Outcome::Number(max as f64),
+                    &format!("highest K was {}", self.top_limit),
+                );
             }
             let by_limit: Vec<String> = run
                 .as_ref()

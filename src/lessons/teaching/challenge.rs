@@ -36,35 +36,13 @@ macro_rules! challenges {
 }
 
 challenges! {
-    "process" => {
-        /// A stopped (T), a zombie (Z) and a live worker, all at once.
-        ThreeStates = "three-states",
-    }
-    "pool" => {
-        /// One worker runs every task of a pool of two or more.
-        OneWorkerAll = "one-worker-all",
-    }
-    "queue" => {
-        /// Step a consumer into waiting forever, then end it.
-        StuckThenFixed = "stuck-then-fixed",
-    }
-    "pipe" => {
-        /// Block the writer on a full buffer, then reach EOF.
-        BlockThenEof = "block-then-eof",
-    }
     "lock" => {
-        /// Step the workers so that exactly one update is lost.
+        /// Step the workers (lock off) so that exactly one update is lost.
         LoseOneUpdate = "lose-one-update",
-    }
-    "semaphore" => {
-        /// Get K+1 workers inside at once.
-        OneTooMany = "one-too-many",
     }
     "deadlock" => {
         /// Step the processes into a deadlock.
         DeadlockInN = "deadlock-in-n",
-        /// With one lock order: find a deadlock, or prove there is none.
-        NoneWithOrder = "none-with-order",
     }
 }
 
@@ -177,6 +155,178 @@ pub struct ChallengeView {
     pub hint: Option<String>,
 }
 
+/// The challenges of the lesson open now: their files, their scores, and
+/// the try being played.
+#[derive(Debug, Clone, Default)]
+pub struct Challenges {
+    files: Vec<ChallengeFile>,
+    scores: Vec<(ChallengeId, Score)>,
+    playing: Option<Try>,
+}
+
+impl Challenges {
+    pub fn new(files: &[ChallengeFile]) -> Self {
+        Self {
+            files: files.to_vec(),
+            ..Self::default()
+        }
+    }
+
+    fn file(&self, id: ChallengeId) -> Option<&ChallengeFile> {
+        self.files.iter().find(|f| *f.id.get_ref() == id)
+    }
+
+    pub fn score(&self, id: ChallengeId) -> Score {
+        self.scores
+            .iter()
+            .find(|(c, _)| *c == id)
+            .map(|(_, s)| *s)
+            .unwrap_or_default()
+    }
+
+    fn score_mut(&mut self, id: ChallengeId) -> &mut Score {
+        let i = match self.scores.iter().position(|(c, _)| *c == id) {
+            Some(i) => i,
+            None => {
+                self.scores.push((id, Score::default()));
+                self.scores.len() - 1
+            }
+        };
+        &mut self.scores[i].1
+    }
+
+    /// A score kept from an earlier sitting.
+    pub fn restore(&mut self, id: ChallengeId, score: Score) {
+        *self.score_mut(id) = score;
+    }
+
+    /// The scores, for a teacher's file replacing the built-in one.
+    pub fn scores(&self) -> Vec<(ChallengeId, Score)> {
+        self.scores.clone()
+    }
+
+    /// A fresh try at `id`. A try given up after some steps counts as a
+    /// failed one (returned, to be kept).
+    pub fn start(&mut self, id: ChallengeId) -> Result<Option<(ChallengeId, Score)>, String> {
+        if self.file(id).is_none() {
+            return Err(format!(
+                "the lesson file has no [[challenge]] \"{id}\": nothing to play"
+            ));
+        }
+        let given_up = self.end(TryState::Lost("given up".into()));
+        self.playing = Some(Try {
+            id,
+            steps: 0,
+            state: TryState::Playing,
+            note: None,
+        });
+        Ok(given_up.filter(|(_, s)| s.failed > 0))
+    }
+
+    /// The try being played (won or lost, until the next or `leave`).
+    pub fn current(&self) -> Option<&Try> {
+        self.playing.as_ref()
+    }
+
+    /// A try is going on (not yet won or lost).
+    pub fn is_playing(&self) -> bool {
+        self.playing
+            .as_ref()
+            .is_some_and(|t| t.state == TryState::Playing)
+    }
+
+    /// One step taken; returns the count.
+    pub fn step(&mut self) -> u32 {
+        match &mut self.playing {
+            Some(t) if t.state == TryState::Playing => {
+                t.steps += 1;
+                t.steps
+            }
+            Some(t) => t.steps,
+            None => 0,
+        }
+    }
+
+    /// The most steps the try going on may take.
+    pub fn max_steps(&self) -> Option<u32> {
+        let t = self.playing.as_ref()?;
+        self.file(t.id).map(|f| f.max_steps)
+    }
+
+    /// Ends the try going on: `Won` (within the steps) or `Lost(why)`.
+    /// Returns the new score, to be kept.
+    pub fn end(&mut self, state: TryState) -> Option<(ChallengeId, Score)> {
+        let t = self
+            .playing
+            .as_ref()
+            .filter(|t| t.state == TryState::Playing)?;
+        let (id, steps) = (t.id, t.steps);
+        if steps == 0 && state != TryState::Won {
+            // Not a try yet: nothing to count.
+            self.playing = None;
+            return None;
+        }
+        let max = self.max_steps().unwrap_or(u32::MAX);
+        let state = match state {
+            TryState::Won if steps > max => {
+                TryState::Lost(format!("done, but in {steps} steps: at most {max}"))
+            }
+            s => s,
+        };
+        let score = self.score_mut(id);
+        match &state {
+            TryState::Won => {
+                score.won += 1;
+                score.best = Some(score.best.map_or(steps, |b| b.min(steps)));
+            }
+            _ => score.failed += 1,
+        }
+        let score = *score;
+        if let Some(t) = &mut self.playing {
+            t.state = state;
+        }
+        Some((id, score))
+    }
+
+    /// Something the lesson wants said beside the try (why a step cannot be
+    /// taken, why the goal is out of reach).
+    pub fn note(&mut self, note: Option<String>) {
+        if let Some(t) = &mut self.playing {
+            t.note = note;
+        }
+    }
+
+    /// No challenge on screen any more.
+    pub fn leave(&mut self) {
+        self.playing = None;
+    }
+
+    /// Challenges won at least once, of those in the file.
+    pub fn won_count(&self) -> (usize, usize) {
+        let won = self
+            .files
+            .iter()
+            .filter(|f| self.score(*f.id.get_ref()).won > 0)
+            .count();
+        (won, self.files.len())
+    }
+
+    pub fn view(&self) -> Option<ChallengeView> {
+        let t = self.playing.as_ref()?;
+        let f = self.file(t.id)?;
+        let score = self.score(t.id);
+        Some(ChallengeView {
+            goal: f.goal_text(),
+            steps: t.steps,
+            max_steps: f.max_steps,
+            score,
+            state: t.state.clone(),
+            note: t.note.clone(),
+            hint: hint(f, score.failed),
+        })
+    }
+}
+
 /// The hint due after `failed` failed tries, if any.
 pub fn hint(f: &ChallengeFile, failed: u32) -> Option<String> {
     if failed < f.hint_after.max(1) || f.hints.is_empty() {
@@ -204,6 +354,60 @@ mod tests {
         assert_eq!(hint(&f, 2).as_deref(), Some("one"));
         assert_eq!(hint(&f, 3).as_deref(), Some("two"));
         assert_eq!(hint(&f, 9).as_deref(), Some("two"));
+    }
+
+    fn file() -> ChallengeFile {
+        ChallengeFile {
+            id: Spanned::new(0..0, ChallengeId::LoseOneUpdate),
+            goal: "lose one in at most {max}".into(),
+            max_steps: 6,
+            hints: vec!["read twice first".into()],
+            hint_after: 1,
+        }
+    }
+
+    #[test]
+    fn a_win_within_the_steps_keeps_the_fewest_and_a_loss_brings_the_hint() {
+        let mut c = Challenges::new(&[file()]);
+        assert!(
+            c.start(ChallengeId::DeadlockInN).is_err(),
+            "not in the file"
+        );
+        assert_eq!(c.start(ChallengeId::LoseOneUpdate), Ok(None));
+        for _ in 0..7 {
+            c.step();
+        }
+        let (_, s) = c.end(TryState::Won).unwrap();
+        assert_eq!((s.won, s.failed), (0, 1), "7 steps is over the 6 allowed");
+        let v = c.view().unwrap();
+        assert!(
+            matches!(v.state, TryState::Lost(ref why) if why.contains("at most 6")),
+            "{v:?}"
+        );
+        assert_eq!(v.hint.as_deref(), Some("read twice first"));
+        c.start(ChallengeId::LoseOneUpdate).unwrap();
+        for _ in 0..6 {
+            c.step();
+        }
+        let (_, s) = c.end(TryState::Won).unwrap();
+        assert_eq!((s.won, s.best), (1, Some(6)));
+        assert_eq!(c.end(TryState::Won), None, "a try ends once");
+        assert_eq!(c.won_count(), (1, 1));
+    }
+
+    #[test]
+    fn a_try_given_up_after_a_step_counts_as_failed() {
+        let mut c = Challenges::new(&[file()]);
+        c.start(ChallengeId::LoseOneUpdate).unwrap();
+        assert_eq!(
+            c.start(ChallengeId::LoseOneUpdate),
+            Ok(None),
+            "no step: no try"
+        );
+        c.step();
+        let kept = c.start(ChallengeId::LoseOneUpdate).unwrap();
+        assert_eq!(kept.map(|(_, s)| s.failed), Some(1));
+        assert_eq!(c.view().unwrap().steps, 0);
     }
 
     #[test]

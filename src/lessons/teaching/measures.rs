@@ -49,37 +49,32 @@ macro_rules! measures {
 
 measures! {
     "process" => {
-        /// After a worker crashed: are the other workers still alive?
+        /// A worker crashed (`c`): were the other workers still running?
         OthersAlive = "others-alive": Kind::Words(YES_NO),
     }
     "pool" => {
         /// The pool's run against the serial one (serial time / pool time).
         Speedup = "speedup": Kind::Number,
-        /// How many different PIDs ran the pool's tasks.
-        PidsUsed = "pids-used": Kind::Number,
     }
     "queue" => {
-        /// Consumers that ended by themselves (took a STOP).
+        /// Consumers that ended by themselves (took a STOP) once the run
+        /// settled: every producer finished, every consumer ended or stuck.
         ConsumersEnded = "consumers-ended": Kind::Number,
     }
     "pipe" => {
-        /// The sender's next write after forklore closed its read end.
+        /// forklore closed its read end (`x`): what the sender's next write did.
         WriteAfterClose = "write-after-close": Kind::Words(&["epipe", "blocks", "succeeds"]),
-        /// Bytes in the kernel buffer when write() blocked.
-        BytesWhenBlocked = "bytes-when-blocked": Kind::Number,
     }
     "lock" => {
-        /// Twenty full-speed runs: their final counters against W x I.
+        /// Twenty full-speed runs (`m`): their final counters against W x I.
         FinalsVsExpected = "finals-vs-expected": Kind::Words(COMPARE),
     }
     "semaphore" => {
         /// The most workers ever inside at once, over a whole run.
         MaxInside = "max-inside": Kind::Number,
-        /// Workers released at once when the event was set.
-        ReleasedAtOnce = "released-at-once": Kind::Number,
     }
     "deadlock" => {
-        /// Exploring every schedule: does any deadlock?
+        /// Exploring every schedule (`e`): does any deadlock?
         AnyDeadlock = "any-deadlock": Kind::Words(YES_NO),
     }
 }

@@ -1,14 +1,14 @@
 //! Predict, then check. A lesson file's `[[question]]` is asked before one
-//! of the lesson's commands (`before = "repeat"`, or `"start"` for space
-//! starting a run); the student answers (a choice, or a number), the
-//! command goes ahead, and the first time the lesson measures the
-//! question's figure in the real run the prediction is judged and shown
-//! beside what really happened.
+//! of the lesson's keys (`before = "m"`, or `"space"` for a run starting),
+//! while the lesson's settings line says what `when` asks ("lock: OFF");
+//! the student answers (a choice, or a number), the key goes ahead, and the
+//! first time the lesson measures the question's figure in the real run the
+//! prediction is judged and shown beside what really happened.
 
 use std::fmt;
 
-use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
 use toml::Spanned;
 
 use super::measures::{Kind, Measure, Outcome};
@@ -19,9 +19,13 @@ use super::measures::{Kind, Measure, Outcome};
 pub struct Question {
     /// Names it in the progress file; unique in its lesson file.
     pub id: Spanned<String>,
-    /// The lesson command it is asked before (its name in the lesson's
-    /// `Command` enum, e.g. "repeat"), or "start".
+    /// The key it is asked before, as the footer names it ("m", "e"), or
+    /// "space" (asked only when space starts a new run).
     pub before: Spanned<String>,
+    /// Asked only while the lesson's settings line (under its panel)
+    /// contains each of these ("lock: OFF", "fix: ordering").
+    #[serde(default)]
+    pub when: Vec<String>,
     pub ask: String,
     /// The figure of the real run that answers it.
     pub measure: Spanned<Measure>,
@@ -34,9 +38,6 @@ pub struct Question {
     /// A sentence shown with the verdict: why it came out that way.
     #[serde(default)]
     pub explain: Option<String>,
-    /// Line and column of `before`, for the lesson's own check of it.
-    #[serde(skip)]
-    pub before_at: (usize, usize),
 }
 
 /// One choice: right when the measure `is` this word or number, or falls
@@ -110,7 +111,8 @@ impl Choice {
 pub type Fault = (std::ops::Range<usize>, String);
 
 impl Question {
-    /// Checks what TOML alone cannot (the command is the lesson's to check).
+    /// Checks what TOML alone cannot, but the key (`before`): that is the
+    /// lesson file's check, which knows the lesson's keys.
     pub fn check(&self, lesson: &str) -> Result<(), Fault> {
         let m = *self.measure.get_ref();
         if !m.belongs_to(lesson) {
@@ -156,6 +158,12 @@ impl Question {
         Ok(())
     }
 
+    /// Whether it is asked before `key` (its footer name) while the
+    /// lesson's settings line reads `settings`.
+    pub fn asked_before(&self, key: &str, settings: &str) -> bool {
+        self.before.get_ref() == key && self.when.iter().all(|w| settings.contains(w.as_str()))
+    }
+
     /// The number of choices, or None for a number question.
     pub fn choice_count(&self) -> Option<usize> {
         self.number.is_none().then_some(self.choices.len())
@@ -169,9 +177,12 @@ fn check_choice(c: &Spanned<Choice>, m: Measure) -> Result<(), Fault> {
     match (&choice.is, range, m.kind()) {
         (Some(_), true, _) => fault("a choice has `is`, or `min`/`max`, not both".into()),
         (None, false, _) => fault("a choice needs `is`, or `min`/`max`".into()),
-        (Some(Expect::Word(w)), _, Kind::Words(words)) if !words.contains(&w.as_str()) => fault(
-            format!("\"{w}\" is not a value of \"{m}\" (it is one of: {})", words.join(", ")),
-        ),
+        (Some(Expect::Word(w)), _, Kind::Words(words)) if !words.contains(&w.as_str()) => {
+            fault(format!(
+                "\"{w}\" is not a value of \"{m}\" (it is one of: {})",
+                words.join(", ")
+            ))
+        }
         (Some(Expect::Number(_)) | None, _, Kind::Words(words)) => fault(format!(
             "\"{m}\" is a word: use is = one of {}",
             words.join(", ")
@@ -221,7 +232,10 @@ pub struct Verdict {
 /// Judges `answer` to `q` against the run's `outcome`.
 pub fn judge(q: &Question, answer: &Answer, outcome: Outcome, detail: &str) -> Verdict {
     let right = match answer {
-        Answer::Choice(i) => q.choices.get(*i).is_some_and(|c| c.get_ref().matches(outcome)),
+        Answer::Choice(i) => q
+            .choices
+            .get(*i)
+            .is_some_and(|c| c.get_ref().matches(outcome)),
         Answer::Number(x) => match outcome {
             Outcome::Number(real) => {
                 (x - real).abs() <= q.number.as_ref().map_or(0.0, |n| n.get_ref().tolerance)
@@ -279,7 +293,7 @@ mod tests {
     const GOOD: &str = r#"
 [[question]]
 id = "finals"
-before = "repeat"
+before = "m"
 ask = "where do the finals land?"
 measure = "finals-vs-expected"
 choices = [

@@ -1,8 +1,10 @@
-//! The gate between forklore and one scenario process, in shared memory. A
-//! child waits at its gate before every step until the parent grants it
-//! exactly one; it says on its gate where it is and which lock it is about
-//! to take before calling `lock()`, so the parent can draw who waits for
-//! whom, while the waiting itself is the kernel's (a futex sleep, state S).
+//! The gate between forklore and one stepped process, in shared memory
+//! (the deadlock lesson's scenario processes, the lock lesson's challenge
+//! workers). A child waits at its gate before every step until the parent
+//! grants it exactly one; it says on its gate where it is and which lock it
+//! is about to take before calling `lock()`, so the parent can draw who
+//! waits for whom, while the waiting itself is the kernel's (a futex sleep,
+//! state S).
 
 use std::sync::atomic::{AtomicU32, Ordering};
 

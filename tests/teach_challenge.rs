@@ -1,0 +1,293 @@
+//! Challenges where the student is the scheduler: real workers held at
+//! gates, one step let go per key, the win read from the real shared
+//! memory (lock) or the real wait-for graph (deadlock), the best score kept;
+//! and the same lock schedule graded headless.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::pty::Pty;
+use forklore::app::App;
+use forklore::app::model::Screen;
+use forklore::lessons::Key;
+use forklore::lessons::teaching::{ChallengeView, TryState};
+
+const T: Duration = Duration::from_secs(60);
+const LOSING: &str = "w0:read,w1:read,w0:add,w0:write,w1:add,w1:write";
+
+fn challenge(a: &App) -> Option<ChallengeView> {
+    match a.model().screen {
+        Screen::Lesson(l) => l.teach.and_then(|t| t.challenge),
+        Screen::Menu(_) => panic!("not in a lesson"),
+    }
+}
+
+/// `s`, retried until the step counter moves (the previous step may still
+/// be being taken).
+fn step(a: &mut App) {
+    let before = challenge(a).map_or(0, |c| c.steps);
+    let deadline = Instant::now() + T;
+    loop {
+        a.tick();
+        a.handle_key(Key::Char('s'));
+        if challenge(a).is_some_and(|c| c.steps > before) {
+            break;
+        }
+        if let Some(m) = a
+            .model()
+            .message
+            .filter(|m| !m.contains("still being taken"))
+        {
+            panic!("s refused: {m}");
+        }
+        if Instant::now() >= deadline {
+            let m = a.model();
+            let Screen::Lesson(l) = &m.screen else {
+                panic!("lesson")
+            };
+            panic!("the step never came: {:?} {:?}", l.view.log, challenge(a));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Ticks until the try is no longer being played.
+fn until_over(a: &mut App) -> ChallengeView {
+    let deadline = Instant::now() + T;
+    loop {
+        a.tick();
+        let c = challenge(a).expect("a challenge on screen");
+        if c.state != TryState::Playing {
+            return c;
+        }
+        assert!(Instant::now() < deadline, "never decided: {c:?}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// w0 read, w1 read, w0 add, w0 write, w1 add, w1 write, with Tab
+/// selecting (the selection starts on w0).
+fn play_losing_schedule(a: &mut App) {
+    for (tab_before, _) in [
+        (false, "w0 read"),
+        (true, "w1 read"),
+        (true, "w0 add"),
+        (false, "w0 write"),
+        (true, "w1 add"),
+        (false, "w1 write"),
+    ] {
+        if tab_before {
+            a.handle_key(Key::Tab);
+        }
+        step(a);
+    }
+}
+
+#[test]
+fn lock_off_a_losing_schedule_wins_and_its_score_is_kept() {
+    let state = common::state_dir();
+    let mut a = App::new(&common::exe(), None, Some(state.path()));
+    assert!(a.open("lock"));
+    a.handle_key(Key::Char('l'));
+    a.handle_key(Key::Char('c'));
+    let c = challenge(&a).expect("c starts the challenge");
+    assert!(
+        c.goal.contains("lose exactly one update in at most 8"),
+        "{c:?}"
+    );
+    assert_eq!((c.steps, c.max_steps), (0, 8));
+    assert!(
+        c.note.is_none(),
+        "lock off: no reason it cannot be won: {c:?}"
+    );
+    play_losing_schedule(&mut a);
+    let c = until_over(&mut a);
+    assert_eq!(c.state, TryState::Won, "{c:?}");
+    assert_eq!((c.steps, c.score.won, c.score.best), (6, 1, Some(6)));
+    a.quit();
+    let saved = std::fs::read_to_string(state.path().join("progress.toml")).expect("saved");
+    assert!(saved.contains("lose-one-update"), "{saved}");
+    assert!(saved.contains("best = 6"), "{saved}");
+    let b = App::new(&common::exe(), None, Some(state.path()));
+    let Screen::Menu(menu) = b.model().screen else {
+        panic!("menu")
+    };
+    let lock = menu.items.iter().find(|i| i.id == "lock").expect("lock");
+    assert_eq!(lock.challenges, (1, 1), "{lock:?}");
+}
+
+#[test]
+fn lock_on_the_same_schedule_cannot_lose_and_the_screen_says_why() {
+    let state = common::state_dir();
+    let mut a = App::new(&common::exe(), None, Some(state.path()));
+    assert!(a.open("lock"));
+    a.handle_key(Key::Char('c'));
+    let c = challenge(&a).expect("challenge");
+    let why = c
+        .note
+        .expect("lock on: the screen says why it cannot be won");
+    assert!(why.contains("no update can be lost"), "{why}");
+    step(&mut a); // w0 reads, holding the lock
+    a.handle_key(Key::Tab);
+    step(&mut a); // w1 is let go to read: it sleeps on the lock
+    // w1 cannot take another step while it sleeps.
+    let deadline = Instant::now() + T;
+    loop {
+        a.tick();
+        a.handle_key(Key::Char('s'));
+        let m = a.model().message.unwrap_or_default();
+        if m.contains("asleep on the lock") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never asleep: {m}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // w0 finishes its increment; w1 reads the new value: nothing lost.
+    a.handle_key(Key::Tab);
+    step(&mut a);
+    step(&mut a);
+    a.handle_key(Key::Tab);
+    step(&mut a);
+    step(&mut a);
+    let deadline = Instant::now() + T;
+    loop {
+        a.tick();
+        let c = challenge(&a).expect("challenge");
+        assert_ne!(c.state, TryState::Won, "the lock on never loses: {c:?}");
+        if c.steps == 6 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{c:?}");
+    }
+    a.quit();
+}
+
+#[test]
+fn deadlock_four_steps_deadlock_the_two_lock_scenario_and_win() {
+    let state = common::state_dir();
+    let mut a = App::new(&common::exe(), None, Some(state.path()));
+    assert!(a.open("deadlock"));
+    a.handle_key(Key::Char('c'));
+    let c = challenge(&a).expect("challenge");
+    assert!(
+        c.goal.contains("Deadlock these processes in at most 6"),
+        "{c:?}"
+    );
+    // P1 takes L1, P2 takes L2, P1 asks for L2, P2 asks for L1.
+    step(&mut a);
+    a.handle_key(Key::Tab);
+    step(&mut a);
+    a.handle_key(Key::Tab);
+    step(&mut a);
+    a.handle_key(Key::Tab);
+    step(&mut a);
+    let c = until_over(&mut a);
+    assert_eq!(c.state, TryState::Won, "{c:?}");
+    assert_eq!(c.score.best, Some(4));
+    // With one lock order the screen says it cannot be done, and explore
+    // proves it.
+    a.handle_key(Key::Char('o'));
+    let c = challenge(&a).expect("a fresh try with the fix");
+    assert_eq!(c.state, TryState::Playing);
+    assert!(
+        c.note
+            .as_deref()
+            .is_some_and(|n| n.contains("one lock order")),
+        "{c:?}"
+    );
+    a.handle_key(Key::Char('e'));
+    // The question before e with o on: not now.
+    a.handle_key(Key::Esc);
+    let deadline = Instant::now() + T;
+    loop {
+        a.tick();
+        let c = challenge(&a).expect("challenge");
+        if c.note.as_deref().is_some_and(|n| n.starts_with("proven")) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{c:?}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    a.quit();
+}
+
+#[test]
+fn headless_the_losing_schedule_meets_the_goal_with_the_lock_off_only() {
+    let off = common::run_json(&["lock", "--lock", "off", "--workers", "2", "--steps", LOSING]);
+    assert_eq!(off["expected"], 2, "{off}");
+    assert_eq!(off["actual"], 1, "{off}");
+    assert_eq!(off["lost_updates"], 1, "{off}");
+    assert_eq!(off["lost_in_schedule"], 1, "{off}");
+    assert_eq!(off["challenge"]["met"], true, "{off}");
+    assert_eq!(off["challenge"]["max_steps"], 8, "{off}");
+
+    let on = common::run_json(&["lock", "--lock", "on", "--workers", "2", "--steps", LOSING]);
+    assert_eq!(on["lost_updates"], 0, "{on}");
+    assert_eq!(on["actual"], 2, "{on}");
+    assert_eq!(on["challenge"]["met"], false, "{on}");
+    assert_eq!(on["slept_on_lock"][0], "w1:read", "{on}");
+}
+
+#[test]
+fn headless_a_schedule_that_stops_early_is_finished_but_graded_on_its_own_steps() {
+    // Both read, then the schedule ends: finishing the increments loses
+    // one, but the schedule itself lost nothing.
+    let v = common::run_json(&[
+        "lock",
+        "--lock",
+        "off",
+        "--workers",
+        "2",
+        "--steps",
+        "w0:read,w1:read",
+    ]);
+    assert_eq!(v["lost_updates"], 1, "{v}");
+    assert_eq!(v["lost_in_schedule"], 0, "{v}");
+    assert_eq!(v["challenge"]["met"], false, "{v}");
+}
+
+#[test]
+fn headless_a_wrong_item_is_named_with_exit_2() {
+    for (steps, says) in [
+        ("w0:read,w5:read", "item 2 \"w5:read\""),
+        ("w0:read,w0:write", "worker 0's next step is add"),
+        ("w0:load", "\"load\" is not a step"),
+    ] {
+        let out = common::forklore(&["run", "lock", "--workers", "2", "--steps", steps, "--json"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{steps}: {stderr}");
+        assert!(stderr.contains(says), "{steps}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn in_a_terminal_the_student_steps_the_workers_to_a_win() {
+    let state = common::state_dir();
+    let dir = state.path().to_string_lossy().to_string();
+    let mut app = Pty::spawn_env(
+        &["open", "lock"],
+        80,
+        24,
+        &[("FORKLORE_STATE_DIR", dir.as_str())],
+    );
+    app.wait_text("checklist 0/", T);
+    app.send("l");
+    app.wait_text("lock: OFF", T);
+    app.send("c");
+    let screen = app.wait_text("steps 0/8", T);
+    assert!(screen.contains("CHALLENGE"), "{screen}");
+    assert!(screen.contains("lose exactly one update"), "{screen}");
+    for (n, keys) in ["s", "\ts", "\ts", "s", "\ts", "s"].iter().enumerate() {
+        app.send(keys);
+        app.wait_text(&format!("steps {}/8", n + 1), T);
+    }
+    let screen = app.wait_text("WON in 6 steps", T);
+    assert!(screen.contains("best 6"), "{screen}");
+    app.send("q");
+    app.wait_text("lessons", T);
+    app.send("q");
+    assert!(app.wait_exit(Duration::from_secs(5)));
+}
