@@ -34,7 +34,7 @@ fn python3_runs() -> bool {
 
 #[test]
 fn without_python3_no_python_figure_is_printed_only_not_measured() {
-    for what in ["spawn", "lock"] {
+    for what in ["spawn", "start", "lock"] {
         let v = bench(what, false);
         let said = v["python"].as_str().unwrap_or_default();
         assert!(said.starts_with("not measured"), "{what}: {v}");
@@ -62,4 +62,25 @@ fn with_python3_its_figures_and_the_ratio_come_from_this_run() {
     assert!(theirs > 0.0 && ours > 0.0, "{v}");
     assert!((ratio - theirs / ours).abs() <= 0.05 + 0.01 * ratio, "{v}");
     assert!(v.get("python").is_none(), "{v}");
+}
+
+#[test]
+fn bench_start_sets_each_python_start_method_beside_forklores() {
+    if !python3_runs() {
+        eprintln!("skipped: no python3 with multiprocessing here");
+        return;
+    }
+    let v = bench("start", true);
+    for m in ["fork", "spawn", "forkserver"] {
+        let theirs = v[format!("python_{m}_start_join_ms")]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{m}: {v}"));
+        let ours = v[format!("{m}_start_join_ms")].as_f64().unwrap();
+        let ratio = v[format!("ratio_{m}")].as_f64().unwrap();
+        assert!(theirs > 0.0 && ours > 0.0, "{v}");
+        assert!(
+            (ratio - theirs / ours).abs() <= 0.05 + 0.01 * ratio,
+            "{m}: {v}"
+        );
+    }
 }

@@ -228,3 +228,35 @@ fn a_wrong_scene_is_a_one_line_usage_error() {
     assert!(err.contains("explode"), "{err}");
     assert!(err.contains("raise"), "{err}");
 }
+
+#[test]
+fn the_text_report_says_what_each_callback_got() {
+    let out = common::forklore(&["run", "errors", "--scene", "raise"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let callback = text
+        .lines()
+        .find(|l| l.starts_with("callback got"))
+        .unwrap_or_else(|| panic!("no callback line in:\n{text}"));
+    assert!(
+        callback.starts_with("callback got 7 results: "),
+        "{callback}"
+    );
+    for (set, result) in [(0, 12), (1, 21), (2, 8), (3, 33), (4, 6), (6, 42), (7, 6)] {
+        assert!(
+            callback.contains(&format!("set {set} = {result}")),
+            "{callback}"
+        );
+    }
+    assert!(!callback.contains("set 5"), "set 5 failed: {callback}");
+    let errs: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("error_callback got"))
+        .collect();
+    assert_eq!(errs.len(), 1, "{text}");
+    assert!(
+        errs[0].starts_with("error_callback got set 5: ValueError"),
+        "{}",
+        errs[0]
+    );
+}

@@ -168,6 +168,28 @@ pub struct Explored {
     pub diverged: usize,
 }
 
+impl Explored {
+    /// " (cut short by the 40 s time limit: there are more)", or "" when
+    /// every schedule was tried. Names the limit with its figure, so the
+    /// class knows the count is a floor and what would give more.
+    pub fn cut_note(&self) -> String {
+        let limit = match self.cut_by {
+            Some(Limit::Schedules) => format!("at its limit of {EXPLORE_CAP} schedules"),
+            Some(Limit::Time) => format!(
+                "by its time limit ({} s to pick schedules, {} s in all)",
+                SEARCH_TIME.as_secs(),
+                EXPLORE_TIME.as_secs()
+            ),
+            Some(Limit::Memory) => {
+                format!("by its memory limit ({} MiB for the search)", SEARCH_BYTES >> 20)
+            }
+            None if self.cut => "early".to_string(),
+            None => return String::new(),
+        };
+        format!(" (cut short {limit}: there are more)")
+    }
+}
+
 /// Runs every candidate schedule with real processes, each on its own
 /// engine; stops early (an error) when `cancel` is set, in the search or
 /// in a real run.
@@ -518,6 +540,19 @@ fn shortest_deadlock(m: &Model<'_>, meter: &mut Meter<'_>) -> Result<Option<Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cut_search_names_the_limit_that_cut_it() {
+        let mut e = Explored::default();
+        assert_eq!(e.cut_note(), "", "nothing cut, nothing said");
+        e.cut = true;
+        e.cut_by = Some(Limit::Time);
+        assert!(e.cut_note().contains("time limit (10 s to pick schedules, 40 s in all)"), "{}", e.cut_note());
+        e.cut_by = Some(Limit::Memory);
+        assert!(e.cut_note().contains("memory limit (64 MiB"), "{}", e.cut_note());
+        e.cut_by = Some(Limit::Schedules);
+        assert!(e.cut_note().contains("limit of 120 schedules"), "{}", e.cut_note());
+    }
 
     fn unbounded() -> Budget<'static> {
         Budget {

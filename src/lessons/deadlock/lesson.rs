@@ -498,7 +498,7 @@ impl DeadlockScene {
         format!(
             "explored {} schedules{}: {} deadlock; {shortest}",
             e.schedules,
-            if e.cut { " (cut short)" } else { "" },
+            e.cut_note(),
             e.deadlocking
         )
     }

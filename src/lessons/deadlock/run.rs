@@ -206,11 +206,7 @@ impl Headless for Args {
             report.line(format!(
                 "explored {} schedules{}: {} deadlock",
                 e.schedules,
-                match e.cut_by {
-                    Some(limit) => format!(" (cut short by its {} limit: there are more)", limit.word()),
-                    None if e.cut => " (cut short: there are more)".to_string(),
-                    None => String::new(),
-                },
+                e.cut_note(),
                 e.deadlocking
             ));
         }

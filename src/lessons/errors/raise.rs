@@ -19,6 +19,7 @@ use crate::engine::pipe::{self, FrameReader, Recv};
 use crate::engine::pool::{AsyncResult, Pool};
 use crate::engine::{Engine, ProcRow};
 use crate::lessons::headless::{Report, RunError};
+use crate::lessons::words::plural;
 
 /// Steps the crasher takes before its bug: in the app it dies while the
 /// others are still at work.
@@ -282,6 +283,22 @@ fn fill_report(run: &Raise, engine: &Engine, report: &mut Report) {
             }),
         )
         .field("survivors", survivors);
+    // The same callbacks as in --json, so a text run also shows which
+    // results came back through `callback` and which through `error_callback`.
+    let results: Vec<String> = fired
+        .iter()
+        .filter_map(|f| f.outcome.as_ref().ok().map(|v| format!("set {} = {v}", f.set)))
+        .collect();
+    report.line(format!(
+        "callback got {}{}",
+        plural(results.len() as u64, "result", "results"),
+        if results.is_empty() { String::new() } else { format!(": {}", results.join(", ")) }
+    ));
+    for f in &fired {
+        if let Err(m) = &f.outcome {
+            report.line(format!("error_callback got set {}: {m}", f.set));
+        }
+    }
     for tb in &run.tracebacks {
         report.line(format!("error from {}:", tb.pid));
         for l in tb.lines() {

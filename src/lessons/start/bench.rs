@@ -10,7 +10,7 @@ use super::parent::Starts;
 use super::worker::Plan;
 use super::{META, Method};
 use crate::engine::Engine;
-use crate::stats::{median, ms};
+use crate::stats::{median, ms, not_measured, python_figures, ratio};
 
 /// Starts per method in one round.
 pub const STARTS: u32 = 20;
@@ -72,5 +72,28 @@ pub fn start(exe: &Path, rounds: u32) -> std::io::Result<Map<String, Value>> {
         out.insert(format!("{m}_start_join_ms"), json!(t.start_join_ms));
     }
     out.insert("starts_per_round".into(), json!(STARTS));
+    python_side(&mut out, rounds);
     Ok(out)
+}
+
+/// The same three methods in Python, one start+join at a time, measured
+/// now by `benches/spawn.py`: `python_METHOD_start_join_ms` and
+/// `ratio_METHOD` (Python's time over forklore's), or a `python` field
+/// saying why not.
+fn python_side(out: &mut Map<String, Value>, rounds: u32) {
+    let Some(py) = python_figures("spawn.py", u64::from(STARTS), rounds) else {
+        out.insert("python".into(), not_measured("spawn.py"));
+        return;
+    };
+    for method in Method::ALL {
+        let m = method.word();
+        let theirs = py.get(&format!("{m}_start_join_ms")).and_then(Value::as_f64);
+        let ours = out.get(&format!("{m}_start_join_ms")).and_then(Value::as_f64);
+        if let Some(theirs) = theirs {
+            out.insert(format!("python_{m}_start_join_ms"), json!(theirs));
+            if let Some(ours) = ours {
+                out.insert(format!("ratio_{m}"), json!(ratio(theirs, ours)));
+            }
+        }
+    }
 }
