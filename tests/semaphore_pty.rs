@@ -25,6 +25,11 @@ fn two_inside_then_three_after_raising_k_then_the_event_scene() {
     let mut app = Pty::spawn(&["open", "semaphore"], 140, 50);
     app.wait_text("Semaphore and Event", T);
     app.send(" ");
+    // Predict, then check (issue 11): space waits for a typed number.
+    app.wait_text("predict, then check", T);
+    app.send("2");
+    app.wait_text("your answer: 2_", T);
+    app.send("\r");
     let pid = app.pid();
     let screen = app.wait_for("two workers inside", T, |s| inside_count(s) == Some(2));
     assert!(screen.contains("limit K = 2"), "{screen}");

@@ -43,6 +43,9 @@ fn raw_loses_updates_a_kept_name_goes_with_r_and_the_manager_is_a_process() {
     // 100 ms a step, then a raw run: four workers read and write in step.
     app.send("+");
     app.send(" ");
+    // Predict, then check (issue 11): a raw run asks first.
+    app.wait_text("predict, then check", T);
+    app.send("1");
     let screen = app.wait_for("updates lost by the raw Value", T, |s| {
         lost_on_screen(s).is_some_and(|n| n > 0)
     });
@@ -114,6 +117,8 @@ fn at_80x24_the_panel_shows_the_counter_the_array_and_the_keys() {
     app.send("+");
     app.send("+");
     app.send(" ");
+    app.wait_text("predict, then check", T);
+    app.send("1");
     let screen = app.wait_for("the counter and the array", T, |s| {
         s.contains("Value ") && s.contains("Array [") && lost_on_screen(s).is_some()
     });

@@ -52,7 +52,15 @@ fn a_run_ticks_what_each_child_found_and_h_ticks_the_hazard() {
         a.handle_key(Key::Char('+'));
     }
     a.handle_key(Key::Char(' '));
-    let t = until_ticked(
+    // Predict, then check: space asks first, the run waits for the answer.
+    let q = teach(&a).question.expect("asked before space");
+    assert!(q.ask.contains("forklore's own global"), "{q:?}");
+    assert!(
+        !matches!(a.model().screen, Screen::Lesson(ref l) if !l.view.rows.is_empty()),
+        "no child starts before the answer"
+    );
+    a.handle_key(Key::Char('1'));
+    until_ticked(
         &mut a,
         &[
             "finds 42",
@@ -61,6 +69,20 @@ fn a_run_ticks_what_each_child_found_and_h_ticks_the_hazard() {
             "Parents keep 42",
         ],
     );
+    // Judged from forklore's own global, read back after the run.
+    let deadline = Instant::now() + T;
+    let v = loop {
+        a.tick();
+        if let Some(v) = teach(&a).verdict {
+            break v;
+        }
+        assert!(Instant::now() < deadline, "never judged");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(v.predicted, "still 42", "{v:?}");
+    assert!(v.real.starts_with("still 42 ("), "{v:?}");
+    assert!(v.right, "{v:?}");
+    let t = teach(&a);
     // Nothing the run did not do.
     assert!(!ticked(&t, "held lock"), "{t:?}");
     assert!(!ticked(&t, "Time 20"), "{t:?}");

@@ -28,6 +28,9 @@ fn run_the_three_methods(cols: u16, rows: u16) {
     app.wait_text("Starting a child", T);
     app.wait_text("press space to start", T);
     app.send(" ");
+    // Predict, then check (issue 11): space asks first.
+    app.wait_text("predict, then check", T);
+    app.send("1");
     let screen = app.wait_for("each method's child and what it found", T, |s| {
         s.contains("sees 42") && s.matches("sees 0").count() >= 2
     });
@@ -63,6 +66,10 @@ fn run_the_three_methods(cols: u16, rows: u16) {
             || s.contains(&format!("parents' global after: forklore {pid}: 42"))
     });
     assert!(!screen.contains(&format!("forklore {pid}: 43")), "{screen}");
+    // The prediction beside the run's answer, judged right.
+    // (its whole line wraps where the width says; start_checklist reads
+    // the verdict itself)
+    app.wait_text("predicted still 42", T);
     app.send("q");
     app.wait_text("lessons", T);
     common::assert_no_leftovers(&family);
@@ -82,9 +89,14 @@ fn at_120_by_40_with_the_text_beside_and_the_guard() {
     app.wait_text("Three ways to start a child", T);
     app.wait_text("the guard", T);
     app.send(" ");
+    // A wrong prediction: judged by forklore's own global once all ran.
+    app.wait_text("predict, then check", T);
+    app.send("2");
     app.wait_for("main() ran again, in the child", T, |s| {
         s.contains("main() ran again, in the child") && s.contains("copied from server")
     });
+    let screen = app.wait_text("not this time", T);
+    assert!(screen.contains("predicted more than 42"), "{screen}");
     app.send("t");
     let screen = app.wait_text("20 starts each", Duration::from_secs(60));
     for m in ["fork ", "spawn ", "forkserver "] {

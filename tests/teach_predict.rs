@@ -246,3 +246,95 @@ fn process_a_crash_answers_whether_the_others_go_on() {
     let saved = std::fs::read_to_string(state.path().join("progress.toml")).expect("saved");
     assert!(saved.contains("others-after-crash"), "{saved}");
 }
+
+/// Ticks until `f` holds.
+fn until(a: &mut App, what: &str, f: impl Fn(&App) -> bool) {
+    let deadline = Instant::now() + T;
+    loop {
+        a.tick();
+        if f(a) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "never: {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn ticked(t: &TeachView, text: &str) -> bool {
+    t.items.iter().any(|i| i.text.contains(text) && i.ticked)
+}
+
+fn settings(a: &App) -> String {
+    match a.model().screen {
+        Screen::Lesson(l) => l.view.settings,
+        Screen::Menu(_) => panic!("not in a lesson"),
+    }
+}
+
+#[test]
+fn shared_a_raw_run_answers_how_the_counter_compares() {
+    let state = common::state_dir();
+    let mut a = App::new(&common::exe(), None, Some(state.path()));
+    assert!(a.open("shared"));
+    assert!(settings(&a).contains("kind: raw"), "{}", settings(&a));
+    for _ in 0..6 {
+        a.handle_key(Key::Char('+'));
+    }
+    a.handle_key(Key::Char(' '));
+    let q = teach(&a).question.expect("asked before a raw run");
+    assert!(q.ask.contains("raw Value"), "{q:?}");
+    assert_eq!(q.choices.len(), 3, "{q:?}");
+    a.handle_key(Key::Char('1'));
+    let t = until_judged(&mut a);
+    let v = t.verdict.expect("judged");
+    assert_eq!(v.predicted, "less: some additions are lost");
+    // The verdict and the checklist read the same run two ways: the final
+    // counter against the increments made, and updates lost > 0.
+    let lost = v.real.starts_with("less");
+    assert!(
+        lost || v.real.starts_with("equal"),
+        "a raw counter never gains: {v:?}"
+    );
+    assert_eq!(v.right, lost, "{v:?}");
+    until(&mut a, "the checklist agrees", |a| {
+        ticked(&teach(a), "lose updates") == lost
+    });
+    a.quit();
+    let saved = std::fs::read_to_string(state.path().join("progress.toml")).expect("saved");
+    assert!(saved.contains("raw-counter"), "{saved}");
+}
+
+#[test]
+fn errors_the_futures_scene_answers_whether_as_completed_keeps_the_order() {
+    let state = common::state_dir();
+    let mut a = App::new(&common::exe(), None, Some(state.path()));
+    assert!(a.open("errors"));
+    // raise -> timeout -> logging -> futures
+    while !settings(&a).contains("scene: futures") {
+        a.handle_key(Key::Char('s'));
+    }
+    // Two workers or more: the quick tasks finish while task 0 runs.
+    while !settings(&a).contains("workers: 2") {
+        a.handle_key(Key::Char('w'));
+    }
+    for _ in 0..3 {
+        a.handle_key(Key::Char('+'));
+    }
+    a.handle_key(Key::Char(' '));
+    let q = teach(&a)
+        .question
+        .expect("asked before the futures scene starts");
+    assert!(q.ask.contains("as_completed"), "{q:?}");
+    a.handle_key(Key::Char('1'));
+    let v = until_judged(&mut a).verdict.expect("judged");
+    assert_eq!(v.predicted, "yes, in submission order");
+    assert!(
+        !v.right,
+        "two workers hand the quick ones back first: {v:?}"
+    );
+    assert!(v.real.starts_with("no, the quick ones first ("), "{v:?}");
+    until(&mut a, "order-differs ticked", |a| {
+        ticked(&teach(a), "finish order differs")
+    });
+    a.quit();
+}

@@ -317,7 +317,7 @@ impl App {
         let Some(open) = &mut self.open else { return };
         let lesson = &mut open.lesson;
         match action {
-            Action::RunPause => match lesson.run_pause() {
+            Action::RunPause => match lesson.space() {
                 Ok(()) => {}
                 Err(LessonError::NotNow(why)) => self.message = Some(why),
                 Err(LessonError::Os(e)) => self.message = Some(format!("could not start: {e}")),

@@ -114,7 +114,12 @@ pub trait Lesson {
     /// None when no question is asked. Answered or skipped (Esc), the key
     /// the question was asked before goes ahead.
     fn answer(&mut self, key: Key) -> Option<Result<(), LessonError>>;
-    /// Space: start a run, or pause/resume the one going on.
+    /// Space pressed by a student: a question due before a run starts is
+    /// asked first (the run starts once it is answered or skipped); else
+    /// as `run_pause`.
+    fn space(&mut self) -> Result<(), LessonError>;
+    /// Start a run, or pause/resume the one going on, now: no question
+    /// holds it (code and tests that drive a lesson call this).
     fn run_pause(&mut self) -> Result<(), LessonError>;
     /// `r`: kill everything of this run and go back to the start.
     fn reset(&mut self);
@@ -244,12 +249,16 @@ impl<S: Scene> Lesson for Staged<S> {
         }
     }
 
-    fn run_pause(&mut self) -> Result<(), LessonError> {
+    fn space(&mut self) -> Result<(), LessonError> {
         // A question before space is asked when space starts a run.
         if !self.stage.is_live() && self.ask_before("space") {
             self.held = Some(Held::RunPause);
             return Ok(());
         }
+        self.run_pause()
+    }
+
+    fn run_pause(&mut self) -> Result<(), LessonError> {
         self.scene.run_pause(&mut self.stage, &mut self.run)
     }
 

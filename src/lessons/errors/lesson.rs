@@ -14,7 +14,7 @@ use crate::lessons::error::LessonError;
 use crate::lessons::keys::{Key, LessonKey};
 use crate::lessons::scene::Scene;
 use crate::lessons::stage::Stage;
-use crate::lessons::teaching::Happening;
+use crate::lessons::teaching::{Happening, Measure, Outcome};
 use crate::lessons::view::{Panel, Progress, Reading, RunState};
 
 const MAX_WORKERS: u32 = 4;
@@ -301,9 +301,15 @@ impl Scene for ErrorsScene {
                 f.pump();
                 if f.all_done() && stage.all_ended() {
                     let order = f.completion();
-                    if order.iter().copied().ne((0..).take(order.len())) {
+                    let in_order = order.iter().copied().eq((0..).take(order.len()));
+                    if !in_order {
                         stage.happened(Happening::OrderDiffers);
                     }
+                    stage.measured(
+                        Measure::CompletedInOrder,
+                        Outcome::yes_no(in_order),
+                        &format!("as_completed gave {order:?}"),
+                    );
                     stage.finish(format!(
                         "as_completed order {:?}; starmap order 0 to {}",
                         f.completion(),

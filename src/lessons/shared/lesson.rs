@@ -20,7 +20,7 @@ use crate::lessons::error::{LessonError, no_run};
 use crate::lessons::keys::{Key, LessonKey};
 use crate::lessons::scene::{Scene, restart};
 use crate::lessons::stage::Stage;
-use crate::lessons::teaching::Happening;
+use crate::lessons::teaching::{Happening, Measure, Outcome};
 use crate::lessons::view::{Banner, Pace, Panel, Progress, Reading, RunState};
 
 /// How often the lesson looks at /dev/shm and the memory maps, and asks
@@ -295,6 +295,17 @@ impl SharedScene {
         live.looked = None;
         live.snap = snap.clone();
         let exact = complete && snap.actual == live.run.expected();
+        if kind == Kind::Raw && complete {
+            stage.measured(
+                Measure::RawVsExpected,
+                Outcome::compare(snap.actual, live.run.expected()),
+                &format!(
+                    "counter {} of {} increments made",
+                    snap.actual,
+                    live.run.expected()
+                ),
+            );
+        }
         match kind {
             Kind::Synchronized if exact => stage.happened(Happening::SynchronizedExact),
             Kind::Manager if exact && !manager_dead => stage.happened(Happening::ManagerExact),

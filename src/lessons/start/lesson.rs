@@ -16,7 +16,7 @@ use crate::lessons::error::LessonError;
 use crate::lessons::keys::{Key, LessonKey};
 use crate::lessons::scene::Scene;
 use crate::lessons::stage::Stage;
-use crate::lessons::teaching::Happening;
+use crate::lessons::teaching::{Happening, Measure, Outcome};
 use crate::lessons::view::{Panel, Progress, Reading};
 
 /// Paced steps each child works after changing its global: at the default
@@ -277,6 +277,11 @@ impl Scene for StartScene {
             match live.starts.parents_globals() {
                 Ok(after) => {
                     live.parents_after = Some(after);
+                    stage.measured(
+                        Measure::ParentGlobalAfter,
+                        Outcome::Number(after.0 as f64),
+                        "forklore's global, read after the run",
+                    );
                     if after.0 == PARENT_VALUE && after.1.is_none_or(|h| h == PARENT_VALUE) {
                         stage.happened(Happening::ParentsUnchanged);
                     }

@@ -52,6 +52,11 @@ measures! {
         /// A worker crashed (`c`): were the other workers still running?
         OthersAlive = "others-alive": Kind::Words(YES_NO),
     }
+    "start" => {
+        /// Once every child has run (each added 1 to its own global): the
+        /// global in forklore, the parent, read back.
+        ParentGlobalAfter = "parent-global-after": Kind::Number,
+    }
     "pool" => {
         /// The pool's run against the serial one (serial time / pool time).
         Speedup = "speedup": Kind::Number,
@@ -65,6 +70,11 @@ measures! {
         /// forklore closed its read end (`x`): what the sender's next write did.
         WriteAfterClose = "write-after-close": Kind::Words(&["epipe", "blocks", "succeeds"]),
     }
+    "shared" => {
+        /// A whole run with the raw kind (no lock): the final counter
+        /// against workers x increments.
+        RawVsExpected = "raw-vs-expected": Kind::Words(COMPARE),
+    }
     "lock" => {
         /// Twenty full-speed runs (`m`): their final counters against W x I.
         FinalsVsExpected = "finals-vs-expected": Kind::Words(COMPARE),
@@ -76,6 +86,11 @@ measures! {
     "deadlock" => {
         /// Exploring every schedule (`e`): does any deadlock?
         AnyDeadlock = "any-deadlock": Kind::Words(YES_NO),
+    }
+    "errors" => {
+        /// The futures scene: did as_completed yield the results in the
+        /// order their tasks were submitted?
+        CompletedInOrder = "completed-in-order": Kind::Words(YES_NO),
     }
 }
 
