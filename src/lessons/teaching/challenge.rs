@@ -44,6 +44,22 @@ challenges! {
         /// Step the processes into a deadlock.
         DeadlockInN = "deadlock-in-n",
     }
+    "process" => {
+        /// Leave two zombies and one stopped worker, then join the zombies.
+        TwoZombies = "two-zombies",
+    }
+}
+
+impl ChallengeId {
+    /// The lesson key that starts a fresh try: the bar names it. Most
+    /// lessons use `c`; one whose `c` already means something else picks
+    /// another.
+    pub fn key(self) -> char {
+        match self {
+            ChallengeId::TwoZombies => 'g',
+            _ => 'c',
+        }
+    }
 }
 
 impl ChallengeId {
@@ -153,6 +169,8 @@ pub struct ChallengeView {
     pub state: TryState,
     pub note: Option<String>,
     pub hint: Option<String>,
+    /// The key that starts a fresh try (`ChallengeId::key`).
+    pub key: char,
 }
 
 /// The challenges of the lesson open now: their files, their scores, and
@@ -323,6 +341,7 @@ impl Challenges {
             state: t.state.clone(),
             note: t.note.clone(),
             hint: hint(f, score.failed),
+            key: t.id.key(),
         })
     }
 }
