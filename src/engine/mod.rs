@@ -266,14 +266,6 @@ impl Engine {
     /// Catches up with the kernel and the board: new grandchildren, exits,
     /// adoptions, states and CPU times, and events. Cheap; call each tick.
     pub fn poll(&mut self) {
-        for ev in self.events_rx.drain() {
-            if let Event::Failed { pid, text, .. } = &ev
-                && let Some(c) = self.children.iter_mut().find(|c| c.pid == *pid as i32)
-            {
-                c.failure = Some(text.clone());
-            }
-            self.pending.push(ev);
-        }
         self.discover_grandchildren();
         let me = self.me;
         for c in self.children.iter_mut().filter(|c| c.exists()) {
@@ -300,6 +292,18 @@ impl Engine {
                 c.exit = Some(kind);
                 c.reaped = true;
             }
+        }
+        // Events after exits: a child writes its events before it exits, so
+        // every exit seen above comes with all its events. Drained first, a
+        // note written and an exit made between the two was lost to
+        // `wait_all`, which returns once everyone has exited.
+        for ev in self.events_rx.drain() {
+            if let Event::Failed { pid, text, .. } = &ev
+                && let Some(c) = self.children.iter_mut().find(|c| c.pid == *pid as i32)
+            {
+                c.failure = Some(text.clone());
+            }
+            self.pending.push(ev);
         }
     }
 

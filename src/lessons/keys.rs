@@ -69,6 +69,28 @@ impl<C: Copy> LessonKey<C> {
             help: self.help,
         }
     }
+
+    /// `[`: one worker fewer for the next run, in a lesson whose runs take
+    /// 1 to 16 workers (lock, shared).
+    pub const fn fewer_workers(command: C) -> Self {
+        Self {
+            keys: &[Key::Char('[')],
+            label: "workers",
+            help: "One worker fewer for the next run (at least 1)",
+            command,
+        }
+    }
+
+    /// `]`: one worker more for the next run, in a lesson whose runs take
+    /// 1 to 16 workers (lock, shared).
+    pub const fn more_workers(command: C) -> Self {
+        Self {
+            keys: &[Key::Char(']')],
+            label: "workers",
+            help: "One worker more for the next run (at most 16)",
+            command,
+        }
+    }
 }
 
 /// The command bound to `key` in `table`, if any.

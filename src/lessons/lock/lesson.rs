@@ -76,18 +76,8 @@ const KEYS: &[LessonKey<Command>] = &[
         help: "20 full-speed runs in a row: the spread of final values (lock off) or one value (lock on)",
         command: Command::Repeat,
     },
-    LessonKey {
-        keys: &[Key::Char('[')],
-        label: "workers",
-        help: "One worker fewer for the next run (at least 1)",
-        command: Command::WorkersDown,
-    },
-    LessonKey {
-        keys: &[Key::Char(']')],
-        label: "workers",
-        help: "One worker more for the next run (at most 16)",
-        command: Command::WorkersUp,
-    },
+    LessonKey::fewer_workers(Command::WorkersDown),
+    LessonKey::more_workers(Command::WorkersUp),
     LessonKey {
         keys: &[Key::Char('c')],
         label: "challenge",

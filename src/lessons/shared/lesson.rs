@@ -71,18 +71,8 @@ const KEYS: &[LessonKey<Command>] = &[
         help: "Manager kind: kill the manager (SIGKILL); every proxy call fails from then on",
         command: Command::KillManager,
     },
-    LessonKey {
-        keys: &[Key::Char('[')],
-        label: "workers",
-        help: "One worker fewer for the next run (at least 1)",
-        command: Command::WorkersDown,
-    },
-    LessonKey {
-        keys: &[Key::Char(']')],
-        label: "workers",
-        help: "One worker more for the next run (at most 16)",
-        command: Command::WorkersUp,
-    },
+    LessonKey::fewer_workers(Command::WorkersDown),
+    LessonKey::more_workers(Command::WorkersUp),
 ];
 
 /// One run in the app and what the lesson gathered watching it.
