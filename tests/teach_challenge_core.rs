@@ -60,7 +60,7 @@ fn start_process_try(a: &mut App) -> Vec<i32> {
     a.handle_key(Key::Char('g'));
     let c = challenge(a).expect("g starts the challenge");
     assert!(c.goal.contains("Two zombies (Z), one stopped (T)"), "{c:?}");
-    assert_eq!((c.steps, c.max_steps, c.key), (0, 5, 'g'));
+    assert_eq!((c.steps, c.max_steps, c.key), (0, 5, "g"));
     let v = until(a, "three workers running", |v| {
         v.rows.len() == 3 && v.rows.iter().all(|r| r.exit.is_none())
     });

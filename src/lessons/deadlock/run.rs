@@ -9,11 +9,13 @@ use serde_json::json;
 
 use super::META;
 use super::explore::explore;
-use super::parent::Table;
+use super::parent::{Cycle, PState, Table};
 use super::scenario::{Fix, Scenario};
-use super::schedule::{Schedule, drive};
+use super::schedule::{STEP_WAIT, Schedule, drive};
 use crate::engine::Engine;
+use crate::lessons::content;
 use crate::lessons::headless::{Headless, Report, RunEnv, RunError};
+use crate::lessons::teaching::ChallengeId;
 
 /// A way out of a deadlock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -63,6 +65,11 @@ pub struct Args {
     /// Also run every interleaving of the steps (bounded), each with real processes
     #[arg(long)]
     explore: bool,
+    /// Replay a schedule by hand, one step per name: P1,P2,P1,P2; reports
+    /// whether it deadlocked and whether the lesson's challenge (deadlock in
+    /// at most N steps) was met
+    #[arg(long, value_name = "SCHEDULE", conflicts_with_all = ["explore", "schedule"])]
+    steps: Option<String>,
 }
 
 /// `path` as given, or, when it is a relative name that is not there, the
@@ -94,11 +101,51 @@ fn names(s: &Scenario, procs: &[usize]) -> Vec<String> {
     procs.iter().map(|p| s.processes[*p].name.clone()).collect()
 }
 
+/// "P1 waits for L2, held by P2; P2 waits for L1, held by P1".
+fn cycle_words(s: &Scenario, c: &Cycle) -> String {
+    let n = c.procs.len();
+    let parts: Vec<String> = (0..n)
+        .map(|k| {
+            let p = &s.processes[c.procs[k]].name;
+            let l = &s.locks[c.locks[k]];
+            let h = &s.processes[c.procs[(k + 1) % n]].name;
+            format!("{p} waits for {l}, held by {h}")
+        })
+        .collect();
+    parts.join("; ")
+}
+
+/// `--steps`: process names, by their names in the scenario (any case).
+fn parse_steps(text: &str, s: &Scenario) -> Result<Vec<usize>, RunError> {
+    let known: Vec<String> = s.processes.iter().map(|p| p.name.clone()).collect();
+    text.split(',')
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+        .enumerate()
+        .map(|(k, w)| {
+            known
+                .iter()
+                .position(|n| n.eq_ignore_ascii_case(w))
+                .ok_or_else(|| {
+                    RunError::Usage(format!(
+                        "--steps item {} ({}): no process of that name in this scenario (its processes: {})",
+                        k + 1,
+                        crate::printable::escape(w),
+                        known.join(", ")
+                    ))
+                })
+        })
+        .collect()
+}
+
 impl Headless for Args {
     fn run(&self, env: &RunEnv) -> Result<Report, RunError> {
         let fix = self.fix;
         let scenario = load_scenario(self.scenario.as_deref(), env.lessons_dir.as_deref())?
             .with_fix(fix.fix());
+        if let Some(text) = &self.steps {
+            return self.replay(env, &scenario, text);
+        }
         if self.explore
             && (matches!(fix, WayOut::Timeout | WayOut::Kill) || scenario.has_timeouts())
         {
@@ -159,16 +206,7 @@ impl Headless for Args {
             .field("retries", out.retries)
             .field("livelock", out.livelock);
         if let Some(c) = cycle {
-            let n = c.procs.len();
-            let parts: Vec<String> = (0..n)
-                .map(|k| {
-                    let p = &scenario.processes[c.procs[k]].name;
-                    let l = &scenario.locks[c.locks[k]];
-                    let h = &scenario.processes[c.procs[(k + 1) % n]].name;
-                    format!("{p} waits for {l}, held by {h}")
-                })
-                .collect();
-            report.line(format!("DEADLOCK: {}", parts.join("; ")));
+            report.line(format!("DEADLOCK: {}", cycle_words(&scenario, c)));
         }
         if !out.killed.is_empty() {
             report.line(format!(
@@ -208,6 +246,98 @@ impl Headless for Args {
                 e.schedules,
                 e.cut_note(),
                 e.deadlocking
+            ));
+        }
+        Ok(report)
+    }
+}
+
+impl Args {
+    /// `--steps`: the processes held at their gates, let go one step per
+    /// name, as a student does with `s` in the lesson's challenge; then the
+    /// real state says whether a circle of waits stands. A step the
+    /// process cannot take (it sleeps on a lock, or has finished) is a
+    /// usage error naming the item: the schedule is not a real one.
+    fn replay(&self, env: &RunEnv, scenario: &Scenario, text: &str) -> Result<Report, RunError> {
+        if self.fix == WayOut::Kill {
+            return Err(RunError::Usage(
+                "--steps replays steps by hand: use --fix none, ordering or timeout".into(),
+            ));
+        }
+        let list = parse_steps(text, scenario)?;
+        let t0 = Instant::now();
+        let mut engine = Engine::new(&env.exe, META.id)?;
+        let mut t = Table::start(&mut engine, scenario, false)?;
+        t.wait_quiet(&mut engine, STEP_WAIT)?;
+        for (k, &p) in list.iter().enumerate() {
+            let why = match t.status(p) {
+                PState::AtGate => None,
+                PState::Blocked { lock, .. } => Some(format!(
+                    "it is asleep waiting for {}",
+                    scenario.locks.get(lock).map_or("a lock", String::as_str)
+                )),
+                PState::Done => Some("it has finished".to_string()),
+                PState::Dead => Some("it has died".to_string()),
+                PState::Busy | PState::Starting => Some("it is still busy".to_string()),
+            };
+            if let Some(why) = why.or_else(|| (!t.grant(p)).then(|| "it is not at its gate".into()))
+            {
+                return Err(RunError::Usage(format!(
+                    "--steps item {} ({}): {} cannot take a step here: {why}",
+                    k + 1,
+                    scenario.processes[p].name,
+                    scenario.processes[p].name
+                )));
+            }
+            t.wait_quiet(&mut engine, STEP_WAIT)?;
+        }
+        let deadlock = t.deadlock();
+        let finished = t.finished();
+        engine.shutdown();
+        let steps = list.len();
+        let challenge = content::load(META.id, META.content, env.lessons_dir.as_deref())
+            .ok()
+            .and_then(|c| {
+                c.challenges
+                    .into_iter()
+                    .find(|f| *f.id.get_ref() == ChallengeId::DeadlockInN)
+            });
+        let met = |max: u32| deadlock.is_some() && steps <= max as usize;
+        let mut report = Report::from_engine(META.id, &engine, t0.elapsed());
+        report
+            .field("scenario", scenario.title.clone())
+            .field("fix", self.fix.word())
+            .field("steps", steps)
+            .field("schedule", json!(names(scenario, &list)))
+            .field("deadlock", deadlock.is_some())
+            .field(
+                "cycle",
+                json!(deadlock.as_ref().map(|c| names(scenario, &c.procs)).unwrap_or_default()),
+            )
+            .field("completed", finished)
+            .field(
+                "challenge",
+                json!(challenge.as_ref().map(|f| json!({
+                    "id": f.id.get_ref().name(),
+                    "goal": f.goal_text(),
+                    "max_steps": f.max_steps,
+                    "met": met(f.max_steps),
+                }))),
+            )
+            .line(format!(
+                "{steps} steps replayed: {}",
+                match (&deadlock, finished) {
+                    (Some(c), _) => format!("DEADLOCK: {}", cycle_words(scenario, c)),
+                    (None, true) => "every process finished: no deadlock".to_string(),
+                    (None, false) => "no deadlock (yet): some process can still move".to_string(),
+                }
+            ))
+            .line("(forklore then ended the processes still held at their gates)");
+        if let Some(f) = &challenge {
+            report.line(format!(
+                "challenge \"{}\": {}",
+                f.goal_text(),
+                if met(f.max_steps) { "met" } else { "not met" }
             ));
         }
         Ok(report)

@@ -14,7 +14,7 @@ use crate::engine::Engine;
 use crate::lessons::RunError;
 
 /// How long one step may take before the run is called stuck.
-const STEP_WAIT: Duration = Duration::from_secs(20);
+pub(super) const STEP_WAIT: Duration = Duration::from_secs(20);
 /// Steps granted before a run that keeps retrying is called a livelock.
 const MAX_GRANTS: usize = 2000;
 

@@ -40,6 +40,10 @@ challenges! {
         /// Step the workers (lock off) so that exactly one update is lost.
         LoseOneUpdate = "lose-one-update",
     }
+    "semaphore" => {
+        /// Step K + 1 workers towards a semaphore of K: the last is refused.
+        KPlusOne = "k-plus-one",
+    }
     "deadlock" => {
         /// Step the processes into a deadlock.
         DeadlockInN = "deadlock-in-n",
@@ -51,18 +55,15 @@ challenges! {
 }
 
 impl ChallengeId {
-    /// The lesson key that starts a fresh try: the bar names it. Most
-    /// lessons use `c`; one whose `c` already means something else picks
-    /// another.
-    pub fn key(self) -> char {
+    /// The lesson key that starts a fresh try (as the footer names it).
+    pub fn key(self) -> &'static str {
         match self {
-            ChallengeId::TwoZombies => 'g',
-            _ => 'c',
+            Self::LoseOneUpdate | Self::DeadlockInN => "c",
+            Self::KPlusOne => "t",
+            Self::TwoZombies => "g",
         }
     }
-}
 
-impl ChallengeId {
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|c| c.name() == name)
     }
@@ -169,8 +170,8 @@ pub struct ChallengeView {
     pub state: TryState,
     pub note: Option<String>,
     pub hint: Option<String>,
-    /// The key that starts a fresh try (`ChallengeId::key`).
-    pub key: char,
+    /// The key for a fresh try.
+    pub key: &'static str,
 }
 
 /// The challenges of the lesson open now: their files, their scores, and
