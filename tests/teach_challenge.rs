@@ -291,3 +291,114 @@ fn in_a_terminal_the_student_steps_the_workers_to_a_win() {
     app.send("q");
     assert!(app.wait_exit(Duration::from_secs(5)));
 }
+
+fn rows(a: &App) -> Vec<forklore::lessons::view::RowView> {
+    match a.model().screen {
+        Screen::Lesson(l) => l.view.rows,
+        Screen::Menu(_) => panic!("not in a lesson"),
+    }
+}
+
+#[test]
+fn semaphore_the_third_worker_is_refused_by_the_real_semaphore_and_that_wins() {
+    let state = common::state_dir();
+    let mut a = App::new(&common::exe(), None, Some(state.path()));
+    assert!(a.open("semaphore"));
+    a.handle_key(Key::Char('t'));
+    let c = challenge(&a).expect("t starts the challenge");
+    assert!(c.goal.contains("all 3 workers in acquire()"), "{c:?}");
+    assert_eq!((c.steps, c.max_steps), (0, 4));
+    // K stays 2 while the challenge is played.
+    a.handle_key(Key::Char(']'));
+    let m = a.model().message.unwrap_or_default();
+    assert!(m.contains("keeps K = 2"), "{m}");
+    // w0 acquires, w1 acquires, w2 acquires: it finds no permit.
+    step(&mut a);
+    a.handle_key(Key::Tab);
+    step(&mut a);
+    a.handle_key(Key::Tab);
+    step(&mut a);
+    let c = until_over(&mut a);
+    assert_eq!(c.state, TryState::Won, "{c:?}");
+    assert_eq!((c.steps, c.score.best), (3, Some(3)));
+    let note = c.note.expect("the screen says why the third stays out");
+    assert!(
+        note.contains("refused") && note.contains("Never 3 inside"),
+        "{note}"
+    );
+    // The real state: w2 asleep in the kernel, w0 and w1 at their gate
+    // before release, each still alive.
+    let rows = rows(&a);
+    let w2 = rows.iter().find(|r| r.role == "worker 2").expect("w2");
+    assert!(note.contains(&w2.pid.to_string()), "{note}");
+    assert_eq!(common::stat(w2.pid).map(|s| s.0), Some('S'), "{w2:?}");
+    assert_eq!(w2.note, "asleep in acquire()", "{w2:?}");
+    let inside: Vec<_> = rows.iter().filter(|r| r.step == "next: release").collect();
+    assert_eq!(inside.len(), 2, "{rows:?}");
+    // The try is over: s says so.
+    a.handle_key(Key::Char('s'));
+    let m = a.model().message.unwrap_or_default();
+    assert!(m.contains("this try is over"), "{m}");
+    let pids: Vec<i32> = rows.iter().map(|r| r.pid).collect();
+    a.quit();
+    common::assert_no_leftovers(&pids);
+    let saved = std::fs::read_to_string(state.path().join("progress.toml")).expect("saved");
+    assert!(saved.contains("k-plus-one"), "{saved}");
+    assert!(saved.contains("best = 3"), "{saved}");
+}
+
+#[test]
+fn semaphore_releasing_first_refuses_nobody_and_loses() {
+    let state = common::state_dir();
+    let mut a = App::new(&common::exe(), None, Some(state.path()));
+    assert!(a.open("semaphore"));
+    a.handle_key(Key::Char('t'));
+    // w0 in and out, w1 in and out: four steps, nobody refused.
+    step(&mut a);
+    step(&mut a);
+    a.handle_key(Key::Tab);
+    step(&mut a);
+    step(&mut a);
+    let c = until_over(&mut a);
+    assert!(
+        matches!(c.state, TryState::Lost(ref why) if why.contains("nobody was refused")),
+        "{c:?}"
+    );
+    assert_eq!((c.score.won, c.score.failed), (0, 1), "{c:?}");
+    // w0 has really been in and out: its process ended.
+    let rows = rows(&a);
+    let w0 = rows.iter().find(|r| r.role == "worker 0").expect("w0");
+    assert!(w0.exit.is_some(), "{w0:?}");
+    a.quit();
+}
+
+/// The semaphore challenge at 80 x 24: the bar, the three workers, the
+/// refusal and why, all on screen.
+#[test]
+fn in_a_terminal_the_semaphore_refuses_the_third_and_says_why() {
+    let mut app = Pty::spawn(&["open", "semaphore"], 80, 24);
+    app.wait_text("checklist 0/", T);
+    app.send("t");
+    let screen = app.wait_text("steps 0/4", T);
+    assert!(screen.contains("all 3 workers in acquire()"), "{screen}");
+    for (n, keys) in ["s", "\ts", "\ts"].iter().enumerate() {
+        app.send(keys);
+        app.wait_text(&format!("steps {}/4", n + 1), T);
+    }
+    let screen = app.wait_text("WON in 3 steps", T);
+    for words in [
+        "t: again",
+        "asleep in acquire()",
+        "Never 3 inside",
+        "worker 0",
+        "worker 1",
+        "worker 2",
+    ] {
+        assert!(screen.contains(words), "no {words:?}:\n{screen}");
+    }
+    assert_eq!(screen.matches("next: release").count(), 2, "{screen}");
+    app.send("q");
+    app.wait_text("lessons", T);
+    app.send("q");
+    assert!(app.wait_exit(Duration::from_secs(5)));
+}

@@ -37,11 +37,17 @@ pub fn lines<'a>(c: &'a ChallengeView, theme: &Theme) -> Vec<Line<'a>> {
         }
         TryState::Won => {
             status.push(Span::styled(format!("WON in {} steps", c.steps), theme.ok));
-            status.push(Span::styled(" · c: again, r: leave", theme.muted));
+            status.push(Span::styled(
+                format!(" · {}: again, r: leave", c.key),
+                theme.muted,
+            ));
         }
         TryState::Lost(why) => {
             status.push(Span::styled(format!("not this time: {why}"), theme.warn));
-            status.push(Span::styled(" · c: try again", theme.muted));
+            status.push(Span::styled(
+                format!(" · {}: try again", c.key),
+                theme.muted,
+            ));
         }
     }
     out.push(Line::from(status));

@@ -4,24 +4,28 @@
 
 use super::condition;
 use super::parent::launch;
+use super::stepped::{At, Gates, Op};
 use super::worker::{Counter, Job, Step};
 use super::{DEFAULT_LIMIT, DEFAULT_WORKERS};
 use crate::engine::condition::Notify;
 use crate::engine::semaphore::Room;
-use crate::engine::{Event, ProcRow, Shared};
+use crate::engine::{Event, KState, ProcRow, Shared};
 use crate::lessons::error::LessonError;
 use crate::lessons::keys::{Key, LessonKey};
-use crate::lessons::scene::Scene;
+use crate::lessons::scene::{Scene, restart};
 use crate::lessons::stage::Stage;
-use crate::lessons::teaching::{Happening, Measure, Outcome};
+use crate::lessons::teaching::{ChallengeId, Happening, Measure, Outcome};
 use crate::lessons::words::plural;
-use crate::lessons::view::{Panel, Progress, Reading};
+use crate::lessons::view::{Panel, Progress, Reading, RunState};
 
 const APP_ROUNDS: u32 = 8;
 const HOLD_STEPS: u32 = 3;
 const EVENT_STEPS: u32 = 6;
 const MAX_WORKERS: u32 = 8;
 const MAX_LIMIT: u32 = 8;
+/// The challenge: K = 2 and one worker more than K.
+const CHALLENGE_LIMIT: u32 = 2;
+const CHALLENGE_WORKERS: u32 = CHALLENGE_LIMIT + 1;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command {
@@ -33,6 +37,9 @@ pub enum Command {
     ConditionScene,
     Notify,
     NotifyAll,
+    Challenge,
+    StepWorker,
+    NextWorker,
 }
 
 const KEYS: &[LessonKey<Command>] = &[
@@ -84,6 +91,24 @@ const KEYS: &[LessonKey<Command>] = &[
         help: "Condition scene: put an item, notify_all() wakes every waiter; all but one find nothing",
         command: Command::NotifyAll,
     },
+    LessonKey {
+        keys: &[Key::Char('t')],
+        label: "challenge",
+        help: "Challenge: try to get K + 1 workers inside. Three workers wait at a gate before acquire() and release(); you let them go (again: a fresh try)",
+        command: Command::Challenge,
+    },
+    LessonKey {
+        keys: &[Key::Char('s')],
+        label: "step",
+        help: "Challenge: let the selected worker take its next step (acquire or release)",
+        command: Command::StepWorker,
+    },
+    LessonKey {
+        keys: &[Key::Tab],
+        label: "next worker",
+        help: "Challenge: select the next worker",
+        command: Command::NextWorker,
+    },
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,6 +140,10 @@ pub struct SemaphoreScene {
     condition_scene: bool,
     /// The highest limit this run has had (the limit can change live).
     top_limit: u32,
+    /// Runs are the challenge's stepped ones (`t`), until `r`.
+    challenge: bool,
+    /// The challenge's gates: the student lets each worker take one step.
+    gates: Option<Gates>,
 }
 
 fn pids_at(rows: &[ProcRow], step: Step) -> Vec<i32> {
@@ -177,6 +206,172 @@ impl SemaphoreScene {
     }
 }
 
+/// Why a third worker cannot get in (the challenge's note once refused).
+fn refused_why(pid: i32) -> String {
+    format!(
+        "{pid} refused: all {CHALLENGE_LIMIT} permits taken (value 0), its acquire() sleeps in the kernel (S) until one inside releases. Never {CHALLENGE_WORKERS} inside"
+    )
+}
+
+impl SemaphoreScene {
+    /// `t`: a fresh try at the challenge, K + 1 workers at their gates.
+    fn new_try(
+        &mut self,
+        stage: &mut Stage,
+        run: &mut Option<Shared<Room>>,
+    ) -> Result<(), LessonError> {
+        self.event_scene = false;
+        self.condition_scene = false;
+        self.challenge = true;
+        restart(self, stage, run)?;
+        stage
+            .teaching_mut()
+            .challenge_start(ChallengeId::KPlusOne)
+            .map_err(LessonError::not_now)?;
+        stage.select_index(0);
+        Ok(())
+    }
+
+    fn leave_challenge(&mut self, stage: &mut Stage) {
+        self.challenge = false;
+        self.gates = None;
+        stage.teaching_mut().challenge_leave();
+    }
+
+    /// A run of the challenge: its workers wait at their first gate.
+    fn start_stepped(&mut self, stage: &mut Stage) -> Result<Shared<Room>, LessonError> {
+        let engine = stage.new_engine()?;
+        let (room, gates) = Gates::start(engine, CHALLENGE_WORKERS, CHALLENGE_LIMIT)?;
+        engine.control().start();
+        self.top_limit = CHALLENGE_LIMIT;
+        self.gates = Some(gates);
+        stage.run = RunState::Paused;
+        stage.log(format!(
+            "challenge: {CHALLENGE_WORKERS} workers at their gates, semaphore of K = {CHALLENGE_LIMIT} (Tab selects, s steps)"
+        ));
+        Ok(room)
+    }
+
+    /// Where worker `i` of the challenge is.
+    fn at(&self, i: usize, room: &Room, stage: &Stage) -> At {
+        let Some(gates) = &self.gates else {
+            return At::Done;
+        };
+        let ended = gates.pids.get(i).is_none_or(|p| {
+            stage
+                .engine()
+                .and_then(|e| e.child(*p))
+                .is_none_or(|c| c.finished())
+        });
+        gates.at(i, room, ended)
+    }
+
+    /// `s`: the selected worker takes its next step.
+    fn step_worker(&mut self, stage: &mut Stage, room: Option<&Room>) -> Result<(), LessonError> {
+        let (Some(room), Some(gates)) = (room, self.gates.as_ref()) else {
+            return Err(LessonError::not_now(
+                "s steps a worker in the challenge: press t to start one",
+            ));
+        };
+        if !stage.teaching().challenge_playing() {
+            return Err(LessonError::not_now(
+                "this try is over: t for a new one, r to leave the challenge",
+            ));
+        }
+        let rows = stage.rows();
+        let i = stage
+            .selected(rows.len())
+            .and_then(|s| rows.get(s))
+            .and_then(|r| gates.index_of(r.pid))
+            .ok_or_else(|| LessonError::not_now("select a worker (Tab)"))?;
+        let pid = gates.pids[i];
+        if (0..gates.len()).any(|k| self.at(k, room, stage) == At::Busy) {
+            return Err(LessonError::not_now("a step is still being taken"));
+        }
+        match self.at(i, room, stage) {
+            At::Gate(op) => {
+                if let Some(g) = self.gates.as_mut() {
+                    g.grant(i);
+                }
+                let n = stage.teaching_mut().challenge_step();
+                let free = room.sem.value();
+                stage.log(match op {
+                    Op::Acquire if free == 0 => format!(
+                        "step {n}: w{i} ({pid}) calls acquire(): no permit left, it sleeps"
+                    ),
+                    Op::Acquire => format!("step {n}: w{i} ({pid}) calls acquire(): a permit, it goes in"),
+                    Op::Release => format!(
+                        "step {n}: w{i} ({pid}) calls release(): it leaves, a sleeper may go in"
+                    ),
+                });
+                Ok(())
+            }
+            At::Asleep => Err(LessonError::not_now(format!(
+                "w{i} is asleep in acquire(): it goes in when a worker inside releases (select one, s)"
+            ))),
+            At::Done => Err(LessonError::not_now(format!("w{i} has been in and out"))),
+            At::Busy => Err(LessonError::not_now("a step is still being taken")),
+        }
+    }
+
+    /// Every worker at a gate, asleep or done: has the try been won, or
+    /// lost? Read from the semaphore itself: who holds a permit, who
+    /// sleeps in acquire() (and the kernel says S).
+    fn judge_try(&self, stage: &mut Stage, room: &Room) {
+        let Some(gates) = &self.gates else { return };
+        let t = stage.teaching();
+        if !t.challenge_playing() {
+            return;
+        }
+        let Some((steps, max)) = t.challenge_steps() else {
+            return;
+        };
+        let at: Vec<At> = (0..gates.len()).map(|i| self.at(i, room, stage)).collect();
+        if at.contains(&At::Busy) {
+            return;
+        }
+        let rows = stage.rows();
+        let refused = gates.pids.iter().zip(&at).find(|(pid, a)| {
+            **a == At::Asleep
+                && rows
+                    .iter()
+                    .any(|r| r.pid == **pid && r.state == KState::Sleeping)
+        });
+        let inside = room.sem.inside();
+        let t = stage.teaching_mut();
+        if room.now() > CHALLENGE_LIMIT {
+            // Would be a broken semaphore: said as it is.
+            t.challenge_note(Some(format!("{} inside at once: the semaphore let one too many in", room.now())));
+            t.challenge_won();
+        } else if let (Some((pid, _)), true) = (refused, inside == CHALLENGE_LIMIT) {
+            t.challenge_note(Some(refused_why(*pid)));
+            t.challenge_won();
+        } else if steps >= max {
+            t.challenge_lost(format!("{max} steps and nobody was refused"));
+        } else if at.iter().all(|a| *a == At::Done) {
+            t.challenge_lost("every worker went in and out: nobody had to wait");
+        }
+    }
+
+    /// A challenge worker's step and note: what it does next.
+    fn stepped_reading(&self, room: &Room, r: &ProcRow) -> Option<Reading> {
+        let i = self.gates.as_ref()?.index_of(r.pid)?;
+        let at = self.gates.as_ref()?.at(i, room, r.exit.is_some());
+        let (step, note, highlight) = match at {
+            At::Gate(Op::Acquire) => ("next: acquire", "outside, at gate", false),
+            At::Gate(Op::Release) => ("next: release", "inside, at gate", true),
+            At::Asleep => ("waiting", "asleep in acquire()", false),
+            At::Busy => ("stepping", "", false),
+            At::Done => ("done", "in and out", false),
+        };
+        Some(Reading {
+            step: step.into(),
+            note: note.into(),
+            highlight,
+        })
+    }
+}
+
 impl Scene for SemaphoreScene {
     type Command = Command;
     type Run = Shared<Room>;
@@ -191,10 +386,16 @@ impl Scene for SemaphoreScene {
             event_scene: false,
             condition_scene: false,
             top_limit: DEFAULT_LIMIT,
+            challenge: false,
+            gates: None,
         }
     }
 
     fn start(&mut self, stage: &mut Stage) -> Result<Shared<Room>, LessonError> {
+        self.gates = None;
+        if self.challenge {
+            return self.start_stepped(stage);
+        }
         let (workers, limit) = (self.workers, self.limit);
         let job = if self.condition_scene {
             Job::Condition {
@@ -237,7 +438,28 @@ impl Scene for SemaphoreScene {
         stage: &mut Stage,
         run: &mut Option<Shared<Room>>,
     ) -> Result<(), LessonError> {
+        // A new scene ends the challenge's run; the others wait for r.
+        if self.challenge && matches!(cmd, Command::SwitchScene | Command::ConditionScene) {
+            self.leave_challenge(stage);
+        }
         match cmd {
+            Command::LimitDown | Command::LimitUp if self.challenge => {
+                return Err(LessonError::not_now(format!(
+                    "the challenge keeps K = {CHALLENGE_LIMIT}: r leaves it"
+                )));
+            }
+            Command::Workers if self.challenge => {
+                return Err(LessonError::not_now(format!(
+                    "the challenge has {CHALLENGE_WORKERS} workers: r leaves it"
+                )));
+            }
+            Command::Challenge => return self.new_try(stage, run),
+            Command::StepWorker => return self.step_worker(stage, run.as_deref()),
+            Command::NextWorker => {
+                let n = stage.rows().len();
+                let next = stage.selected(n).map_or(0, |i| (i + 1) % n.max(1));
+                stage.select_index(next);
+            }
             Command::LimitDown => {
                 return self.set_limit(self.limit.saturating_sub(1), stage, run.as_ref());
             }
@@ -316,6 +538,7 @@ impl Scene for SemaphoreScene {
         }
         if let Some(room) = run.as_ref() {
             self.note_learned(stage, room);
+            self.judge_try(stage, room);
         }
         if stage.is_live() && stage.all_ended() {
             let max = run.as_ref().map_or(0, |r| r.max());
@@ -346,7 +569,10 @@ impl Scene for SemaphoreScene {
         }
     }
 
-    fn read(&self, r: &ProcRow, _: Option<&Shared<Room>>) -> Reading {
+    fn read(&self, r: &ProcRow, run: Option<&Shared<Room>>) -> Reading {
+        if let Some(reading) = run.and_then(|room| self.stepped_reading(room, r)) {
+            return reading;
+        }
         let step = Step::of(&r.record);
         Reading {
             step: step.map_or("", Step::word).into(),
@@ -398,7 +624,9 @@ impl Scene for SemaphoreScene {
             ));
         }
         let rows = stage.rows();
-        let per_worker = u64::from(if self.event_scene {
+        let per_worker = u64::from(if self.challenge {
+            1
+        } else if self.event_scene {
             EVENT_STEPS
         } else {
             APP_ROUNDS
@@ -415,6 +643,11 @@ impl Scene for SemaphoreScene {
     }
 
     fn settings(&self) -> String {
+        if self.challenge {
+            return format!(
+                "scene: semaphore challenge · workers: {CHALLENGE_WORKERS} · limit K: {CHALLENGE_LIMIT}"
+            );
+        }
         format!(
             "scene: {} · workers: {} · limit K: {}",
             if self.condition_scene {
@@ -427,5 +660,26 @@ impl Scene for SemaphoreScene {
             self.workers,
             self.limit
         )
+    }
+
+    fn run_pause(
+        &mut self,
+        stage: &mut Stage,
+        run: &mut Option<Shared<Room>>,
+    ) -> Result<(), LessonError> {
+        if self.challenge && self.gates.is_some() {
+            return Err(LessonError::not_now(
+                "you are the scheduler: s lets the selected worker take one step (r leaves the challenge)",
+            ));
+        }
+        if !stage.toggle_pause() {
+            restart(self, stage, run)?;
+        }
+        Ok(())
+    }
+
+    fn reset(&mut self) {
+        self.challenge = false;
+        self.gates = None;
     }
 }

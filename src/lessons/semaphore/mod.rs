@@ -7,6 +7,7 @@ mod condition;
 mod lesson;
 mod parent;
 mod run;
+mod stepped;
 mod worker;
 
 pub use condition::ConditionPanel;

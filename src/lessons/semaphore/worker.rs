@@ -7,8 +7,9 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::condition::Woken;
+use crate::engine::gate::{Gate, GateState};
 use crate::engine::semaphore::Room;
-use crate::engine::{Flow, Shared, WorkerCtx};
+use crate::engine::{Flow, Shared, SharedSlice, WorkerCtx};
 
 crate::steps! {
     pub enum Step {
@@ -62,6 +63,9 @@ pub enum Job {
         work_ms: u32,
         notes: bool,
     },
+    /// The challenge: one round held at gate `index` before `acquire()`
+    /// and before `release()`, each let go by forklore.
+    Stepped { index: u32 },
 }
 
 pub fn worker(mut ctx: WorkerCtx) -> i32 {
@@ -87,6 +91,21 @@ pub fn worker(mut ctx: WorkerCtx) -> i32 {
             work_ms,
             notes,
         } => condition_items(&mut ctx, &room, work_steps, work_ms, notes),
+        Job::Stepped { index } => {
+            let Some(gfd) = ctx.take_fd(1) else { return 2 };
+            let Ok(gates) = SharedSlice::<Gate>::attach(gfd) else {
+                return 2;
+            };
+            let (Some(g), Some(bell)) = (gates.get(index as usize), gates.last()) else {
+                return 2;
+            };
+            let flow = stepped_round(&mut ctx, &room, g, bell);
+            if flow == Flow::Continue {
+                g.set_state(GateState::Done);
+                bell.ring();
+            }
+            flow
+        }
     };
     if flow == Flow::Continue {
         ctx.set_step(Step::Done);
@@ -138,6 +157,46 @@ fn semaphore_rounds(
             return Flow::Stop;
         }
     }
+    Flow::Continue
+}
+
+/// One round held at a gate before `acquire()` (cursor 0) and before
+/// `release()` (cursor 1): forklore lets it take one of them at a time. In
+/// `acquire()` its gate says Blocked; with no permit free it sleeps on the
+/// semaphore's futex, with no timeout (a reset kills it where it sleeps).
+fn stepped_round(ctx: &mut WorkerCtx, room: &Room, g: &Gate, bell: &Gate) -> Flow {
+    let mut taken = 0u32;
+    let mut gate = |ctx: &mut WorkerCtx, step: Step, cursor: usize| {
+        g.set_cursor(cursor);
+        g.set_state(GateState::AtGate);
+        ctx.set_step(step);
+        ctx.publish();
+        bell.ring();
+        if !g.wait_grant(taken, || ctx.control().stop_requested()) {
+            return Flow::Stop;
+        }
+        taken = taken.wrapping_add(1);
+        Flow::Continue
+    };
+    if gate(ctx, Step::Outside, 0) == Flow::Stop {
+        return Flow::Stop;
+    }
+    g.set_state(GateState::Blocked);
+    ctx.data().waiting_on = WAITS_SEMAPHORE;
+    ctx.set_step(Step::Waiting);
+    ctx.publish();
+    bell.ring();
+    room.sem.acquire();
+    room.enter_under(room.sem.limit());
+    ctx.data().waiting_on = 0;
+    let flow = gate(ctx, Step::Inside, 1);
+    room.leave();
+    room.sem.release();
+    if flow == Flow::Stop {
+        return Flow::Stop;
+    }
+    Counter::Rounds.add(ctx.data(), 1);
+    ctx.publish();
     Flow::Continue
 }
 

@@ -40,6 +40,10 @@ challenges! {
         /// Step the workers (lock off) so that exactly one update is lost.
         LoseOneUpdate = "lose-one-update",
     }
+    "semaphore" => {
+        /// Step K + 1 workers towards a semaphore of K: the last is refused.
+        KPlusOne = "k-plus-one",
+    }
     "deadlock" => {
         /// Step the processes into a deadlock.
         DeadlockInN = "deadlock-in-n",
@@ -47,6 +51,14 @@ challenges! {
 }
 
 impl ChallengeId {
+    /// The lesson key that starts a fresh try (as the footer names it).
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::LoseOneUpdate | Self::DeadlockInN => "c",
+            Self::KPlusOne => "t",
+        }
+    }
+
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|c| c.name() == name)
     }
@@ -153,6 +165,8 @@ pub struct ChallengeView {
     pub state: TryState,
     pub note: Option<String>,
     pub hint: Option<String>,
+    /// The key for a fresh try.
+    pub key: &'static str,
 }
 
 /// The challenges of the lesson open now: their files, their scores, and
@@ -323,6 +337,7 @@ impl Challenges {
             state: t.state.clone(),
             note: t.note.clone(),
             hint: hint(f, score.failed),
+            key: t.id.key(),
         })
     }
 }
