@@ -110,6 +110,42 @@ pub struct Report {
 }
 
 impl Report {
+    /// Grades a `--steps` run against lesson `lesson`'s challenge `which`,
+    /// as its file (a teacher's copy, with `--lessons`) states it: the
+    /// `challenge` field (`id`, `goal`, `max_steps`, `met`; null when the
+    /// file has no such challenge) and a line saying met or not. Met: the
+    /// goal `reached` in at most `max_steps` steps.
+    pub fn grade(
+        &mut self,
+        lesson: &super::LessonMeta,
+        env: &RunEnv,
+        which: super::teaching::ChallengeId,
+        steps: usize,
+        reached: bool,
+    ) -> &mut Self {
+        let challenge = super::content::load(lesson.id, lesson.content, env.lessons_dir.as_deref())
+            .ok()
+            .and_then(|c| c.challenges.into_iter().find(|f| *f.id.get_ref() == which));
+        let Some(f) = challenge else {
+            return self.field("challenge", Value::Null);
+        };
+        let met = reached && steps <= f.max_steps as usize;
+        self.field(
+            "challenge",
+            json!({
+                "id": which.name(),
+                "goal": f.goal_text(),
+                "max_steps": f.max_steps,
+                "met": met,
+            }),
+        )
+        .line(format!(
+            "challenge \"{}\": {}",
+            f.goal_text(),
+            if met { "met" } else { "not met" }
+        ))
+    }
+
     /// Starts a report from an engine whose run is over.
     pub fn from_engine(lesson: &'static str, engine: &Engine, elapsed: Duration) -> Self {
         Self {

@@ -13,7 +13,6 @@ use super::parent::{Cycle, PState, Table};
 use super::scenario::{Fix, Scenario};
 use super::schedule::{STEP_WAIT, Schedule, drive};
 use crate::engine::Engine;
-use crate::lessons::content;
 use crate::lessons::headless::{Headless, Report, RunEnv, RunError};
 use crate::lessons::teaching::ChallengeId;
 
@@ -295,14 +294,6 @@ impl Args {
         let finished = t.finished();
         engine.shutdown();
         let steps = list.len();
-        let challenge = content::load(META.id, META.content, env.lessons_dir.as_deref())
-            .ok()
-            .and_then(|c| {
-                c.challenges
-                    .into_iter()
-                    .find(|f| *f.id.get_ref() == ChallengeId::DeadlockInN)
-            });
-        let met = |max: u32| deadlock.is_some() && steps <= max as usize;
         let mut report = Report::from_engine(META.id, &engine, t0.elapsed());
         report
             .field("scenario", scenario.title.clone())
@@ -315,15 +306,6 @@ impl Args {
                 json!(deadlock.as_ref().map(|c| names(scenario, &c.procs)).unwrap_or_default()),
             )
             .field("completed", finished)
-            .field(
-                "challenge",
-                json!(challenge.as_ref().map(|f| json!({
-                    "id": f.id.get_ref().name(),
-                    "goal": f.goal_text(),
-                    "max_steps": f.max_steps,
-                    "met": met(f.max_steps),
-                }))),
-            )
             .line(format!(
                 "{steps} steps replayed: {}",
                 match (&deadlock, finished) {
@@ -333,13 +315,7 @@ impl Args {
                 }
             ))
             .line("(forklore then ended the processes still held at their gates)");
-        if let Some(f) = &challenge {
-            report.line(format!(
-                "challenge \"{}\": {}",
-                f.goal_text(),
-                if met(f.max_steps) { "met" } else { "not met" }
-            ));
-        }
+        report.grade(&META, env, ChallengeId::DeadlockInN, steps, deadlock.is_some());
         Ok(report)
     }
 }

@@ -9,7 +9,6 @@ use super::stepped::{self, At, Gates};
 use super::worker::{Loop, MAX_WORKERS};
 use super::{DEFAULT_WORKERS, FULL_ITERATIONS, META};
 use crate::engine::Engine;
-use crate::lessons::content;
 use crate::lessons::headless::{Headless, Report, RunEnv, RunError, big_count};
 use crate::lessons::teaching::ChallengeId;
 
@@ -172,24 +171,7 @@ impl Args {
         let expected = run.expected();
         let actual = run.counter();
         let lost = expected.saturating_sub(actual);
-        // The lesson file's challenge (a teacher's copy, if given).
-        let challenge = content::load(META.id, META.content, env.lessons_dir.as_deref())
-            .ok()
-            .and_then(|c| {
-                c.challenges
-                    .into_iter()
-                    .find(|f| *f.id.get_ref() == ChallengeId::LoseOneUpdate)
-            });
         let steps = moves.len();
-        let challenge_json = challenge.as_ref().map(|f| {
-            let met = lost_in_schedule == 1 && steps <= f.max_steps as usize;
-            json!({
-                "id": f.id.get_ref().name(),
-                "goal": f.goal_text(),
-                "max_steps": f.max_steps,
-                "met": met,
-            })
-        });
         let mut report = Report::from_engine(META.id, &engine, elapsed);
         report
             .field("lock", lock)
@@ -201,7 +183,6 @@ impl Args {
             .field("steps", steps)
             .field("lost_in_schedule", lost_in_schedule)
             .field("slept_on_lock", json!(slept))
-            .field("challenge", json!(challenge_json))
             .line(format!(
                 "lock {}: {steps} steps replayed; {lost_in_schedule} update(s) lost by the end of the schedule; counter {actual} of {expected} once every increment finished",
                 if lock { "on" } else { "off" }
@@ -212,14 +193,13 @@ impl Args {
                 slept.join(", ")
             ));
         }
-        if let Some(f) = &challenge {
-            let met = lost_in_schedule == 1 && steps <= f.max_steps as usize;
-            report.line(format!(
-                "challenge \"{}\": {}",
-                f.goal_text(),
-                if met { "met" } else { "not met" }
-            ));
-        }
+        report.grade(
+            &META,
+            env,
+            ChallengeId::LoseOneUpdate,
+            steps,
+            lost_in_schedule == 1,
+        );
         Ok(report)
     }
 }
