@@ -379,11 +379,15 @@ fn in_a_terminal_the_semaphore_refuses_the_third_and_says_why() {
     let mut app = Pty::spawn(&["open", "semaphore"], 80, 24);
     app.wait_text("checklist 0/", T);
     app.send("t");
-    let screen = app.wait_text("steps 0/4", T);
+    let screen = app.wait_for("three workers at their gates", T, |s| {
+        s.contains("steps 0/4") && s.matches("outside, at gate").count() == 3
+    });
     assert!(screen.contains("all 3 workers in acquire()"), "{screen}");
-    for (n, keys) in ["s", "\ts", "\ts"].iter().enumerate() {
-        app.send(keys);
-        app.wait_text(&format!("steps {}/4", n + 1), T);
+    for (n, tab) in [false, true, true].into_iter().enumerate() {
+        if tab {
+            app.send("\t");
+        }
+        press_until(&mut app, "s", &format!("steps {}/4", n + 1));
     }
     let screen = app.wait_text("WON in 3 steps", T);
     for words in [
@@ -513,13 +517,17 @@ fn in_a_terminal_a_consumer_hangs_on_one_stop_and_e_ends_it() {
     let mut app = Pty::spawn(&["open", "queue"], 80, 24);
     app.wait_text("checklist 0/", T);
     app.send("t");
-    let screen = app.wait_text("steps 0/6", T);
+    // Every process reaches its gate (they were just started).
+    let screen = app.wait_for("three processes at their gates", T, |s| {
+        s.contains("steps 0/6") && s.matches("at gate").count() == 3
+    });
     assert!(screen.contains("Hang a consumer on one STOP"), "{screen}");
-    assert_eq!(screen.matches("at gate").count(), 3, "{screen}");
     // producer: put, STOP; consumer 0: get, get; consumer 1: get.
-    for (n, keys) in ["\t\tn", "n", "\tn", "n", "\tn"].iter().enumerate() {
-        app.send(keys);
-        app.wait_text(&format!("steps {}/6", n + 1), T);
+    for (n, tabs) in ["\t\t", "", "\t", "", "\t"].iter().enumerate() {
+        if !tabs.is_empty() {
+            app.send(tabs);
+        }
+        press_until(&mut app, "n", &format!("steps {}/6", n + 1));
     }
     let screen = app.wait_text("waits forever", T);
     assert!(screen.contains("blocked: empty"), "{screen}");
@@ -530,4 +538,21 @@ fn in_a_terminal_a_consumer_hangs_on_one_stop_and_e_ends_it() {
     app.wait_text("lessons", T);
     app.send("q");
     assert!(app.wait_exit(Duration::from_secs(5)));
+}
+
+/// Presses the step key until `shows` is on screen: a step is refused (and
+/// the key lost) while the previous one is still being taken.
+fn press_until(app: &mut Pty, key: &str, shows: &str) {
+    let deadline = Instant::now() + T;
+    while Instant::now() < deadline {
+        app.send(key);
+        let again = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < again {
+            if app.screen().contains(shows) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    panic!("never {shows}:\n{}", app.screen());
 }

@@ -8,9 +8,9 @@ use super::{DEFAULT_WORKERS, MAX_WORKERS_APP, PARENT_X, parent};
 use crate::engine::{Event, ExitKind, KState, ProcRow};
 use crate::lessons::error::LessonError;
 use crate::lessons::keys::{Key, LessonKey};
-use crate::lessons::scene::Scene;
+use crate::lessons::scene::{Scene, restart};
 use crate::lessons::stage::Stage;
-use crate::lessons::teaching::{Happening, Measure, Outcome};
+use crate::lessons::teaching::{ChallengeId, Happening, Measure, Outcome};
 use crate::lessons::words::plural;
 use crate::lessons::view::{Panel, Progress, Reading, RunState};
 
@@ -18,6 +18,11 @@ use crate::lessons::view::{Panel, Progress, Reading, RunState};
 /// lasts about 30 s: time for a class to stop one, kill one and watch the
 /// rest finish.
 const APP_STEPS: u32 = 50;
+/// The challenge's workers never finish by themselves (about 11 hours at
+/// the default pace): only the student's moves end them.
+const CHALLENGE_STEPS: u32 = 100_000;
+/// Two zombies and one stopped worker: the fewest workers the goal needs.
+const CHALLENGE_WORKERS: u32 = 3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command {
@@ -29,6 +34,7 @@ pub enum Command {
     DaemonDemo,
     WorkersDown,
     WorkersUp,
+    Challenge,
 }
 
 const KEYS: &[LessonKey<Command>] = &[
@@ -80,6 +86,12 @@ const KEYS: &[LessonKey<Command>] = &[
         help: "One worker more for the next run (at most 8)",
         command: Command::WorkersUp,
     },
+    LessonKey {
+        keys: &[Key::Char('g')],
+        label: "challenge",
+        help: "Challenge: leave two zombies (Z) and one stopped worker (T), then join the zombies, in as few moves (p t x c J) as you can (again: a fresh try)",
+        command: Command::Challenge,
+    },
 ];
 
 /// What the process lesson's panel shows.
@@ -98,6 +110,8 @@ pub struct ProcessScene {
     seen_adopted: Vec<i32>,
     /// Processes seen stopped (T), to notice when one goes on.
     seen_stopped: Vec<i32>,
+    /// Runs are the challenge's (`g`), until `r`.
+    challenge: bool,
 }
 
 impl ProcessScene {
@@ -113,6 +127,7 @@ impl ProcessScene {
         if run.is_none() || stage.run == RunState::Finished {
             *run = None;
             self.reset();
+            stage.teaching_mut().challenge_leave();
             Self::empty_run(stage)?;
             *run = Some(());
         }
@@ -132,7 +147,8 @@ impl ProcessScene {
         Ok(())
     }
 
-    fn join_finished(stage: &mut Stage) -> Result<(), LessonError> {
+    /// `J`: joins every zombie; returns how many it joined.
+    fn join_finished(stage: &mut Stage) -> Result<usize, LessonError> {
         let engine = stage.live_engine()?;
         let zombies: Vec<(i32, String)> = engine
             .rows()
@@ -146,6 +162,7 @@ impl ProcessScene {
                 lines.push(format!("joined {pid} ({role}): {}", exit.describe()));
             }
         }
+        let joined = lines.len();
         if lines.is_empty() {
             lines.push("nothing to join: no process has finished yet".into());
         } else {
@@ -154,7 +171,7 @@ impl ProcessScene {
         for l in lines {
             stage.log(l);
         }
-        Ok(())
+        Ok(joined)
     }
 
     fn crash_selected(stage: &mut Stage) -> Result<(), LessonError> {
@@ -217,6 +234,76 @@ impl ProcessScene {
     }
 }
 
+/// Why the goal cannot be met with fewer workers.
+fn too_few_workers(workers: u32) -> String {
+    format!(
+        "{}: two zombies and one stopped need {CHALLENGE_WORKERS}. ] adds one, then g again",
+        plural(workers, "worker", "workers")
+    )
+}
+
+impl ProcessScene {
+    /// `g`: a fresh run for a fresh try; its workers run until a move ends
+    /// them.
+    fn new_try(&mut self, stage: &mut Stage, run: &mut Option<()>) -> Result<(), LessonError> {
+        self.challenge = true;
+        restart(self, stage, run)?;
+        let t = stage.teaching_mut();
+        t.challenge_start(ChallengeId::TwoZombies)
+            .map_err(LessonError::not_now)?;
+        t.challenge_note((self.workers < CHALLENGE_WORKERS).then(|| too_few_workers(self.workers)));
+        stage.select_index(0);
+        Ok(())
+    }
+
+    /// The try going on: a challenge run, not yet won or lost.
+    fn playing(&self, stage: &Stage) -> bool {
+        self.challenge && stage.teaching().challenge_playing()
+    }
+
+    /// A move of the try was made (`joined`: what `J` joined): judged from
+    /// the processes' kernel states as forklore read them from /proc.
+    fn judge_move(stage: &mut Stage, joined: Option<usize>) {
+        let stopped = stage
+            .rows()
+            .iter()
+            .filter(|r| r.state == KState::Stopped)
+            .count();
+        let t = stage.teaching_mut();
+        let steps = t.challenge_step();
+        let max = t.challenge_steps().map_or(u32::MAX, |(_, m)| m);
+        match joined {
+            Some(2) if stopped > 0 => t.challenge_won(),
+            Some(2) => t.challenge_lost("no worker was stopped (T) when J joined: p stops one"),
+            Some(n) => t.challenge_lost(format!(
+                "J joined {}: two must wait as Z at once",
+                plural(n as u64, "zombie", "zombies")
+            )),
+            None if steps >= max => {
+                t.challenge_lost(format!("{max} moves and the zombies not joined"));
+            }
+            None => {}
+        }
+    }
+
+    /// Three zombies at once (read from /proc): the goal is out of reach.
+    fn judge_state(&self, stage: &mut Stage) {
+        if !self.playing(stage) {
+            return;
+        }
+        let zombies = stage
+            .rows()
+            .iter()
+            .filter(|r| r.state == KState::Zombie)
+            .count();
+        if zombies > 2 {
+            stage
+                .teaching_mut()
+                .challenge_lost(format!("{zombies} zombies at once: exactly two"));
+        }
+    }
+}
+
 /// The exit code of a Rust program that panics: its bug was not caught.
 const RUST_PANIC_EXIT: i32 = 101;
 
@@ -269,43 +356,11 @@ impl ProcessScene {
     }
 }
 
-impl Scene for ProcessScene {
-    type Command = Command;
-    type Run = ();
-    const ID: &'static str = "process";
-    const KEYS: &'static [LessonKey<Command>] = KEYS;
-    const PACE_MS: u64 = 400;
-
-    fn new() -> Self {
-        Self {
-            workers: DEFAULT_WORKERS,
-            seen_finished: Vec::new(),
-            seen_adopted: Vec::new(),
-            seen_stopped: Vec::new(),
-        }
-    }
-
-    fn start(&mut self, stage: &mut Stage) -> Result<(), LessonError> {
-        self.reset();
-        let workers = self.workers;
-        let engine = stage.new_engine()?;
-        engine.set_keep_zombies(true);
-        parent::spawn_workers(engine, workers, APP_STEPS)?;
-        engine.control().start();
-        stage.log(format!(
-            "started {}: each is a copy of forklore",
-            plural(workers, "worker", "workers")
-        ));
-        Ok(())
-    }
-
-    fn command(
-        &mut self,
-        cmd: Command,
-        stage: &mut Stage,
-        run: &mut Option<()>,
-    ) -> Result<(), LessonError> {
+impl ProcessScene {
+    /// What a key does, in or out of the challenge.
+    fn act(&mut self, cmd: Command, stage: &mut Stage, run: &mut Option<()>) -> Result<(), LessonError> {
         match cmd {
+            Command::Challenge => self.new_try(stage, run),
             Command::StopContinue => {
                 let stopped = stage
                     .selected_row()
@@ -318,7 +373,7 @@ impl Scene for ProcessScene {
             }
             Command::Terminate => stage.signal_selected(Signal::SIGTERM),
             Command::Kill => stage.signal_selected(Signal::SIGKILL),
-            Command::Join => Self::join_finished(stage),
+            Command::Join => Self::join_finished(stage).map(|_| ()),
             Command::DaemonDemo => self.demo(stage, run),
             Command::Crash => Self::crash_selected(stage),
             Command::WorkersDown if self.workers <= 1 => Err(LessonError::not_now(
@@ -339,9 +394,82 @@ impl Scene for ProcessScene {
             }
         }
     }
+}
+
+impl Scene for ProcessScene {
+    type Command = Command;
+    type Run = ();
+    const ID: &'static str = "process";
+    const KEYS: &'static [LessonKey<Command>] = KEYS;
+    const PACE_MS: u64 = 400;
+
+    fn new() -> Self {
+        Self {
+            workers: DEFAULT_WORKERS,
+            seen_finished: Vec::new(),
+            seen_adopted: Vec::new(),
+            seen_stopped: Vec::new(),
+            challenge: false,
+        }
+    }
+
+    fn start(&mut self, stage: &mut Stage) -> Result<(), LessonError> {
+        let challenge = self.challenge;
+        self.reset();
+        self.challenge = challenge;
+        let workers = self.workers;
+        let steps = if self.challenge {
+            CHALLENGE_STEPS
+        } else {
+            APP_STEPS
+        };
+        let engine = stage.new_engine()?;
+        engine.set_keep_zombies(true);
+        parent::spawn_workers(engine, workers, steps)?;
+        engine.control().start();
+        stage.log(format!(
+            "started {}: each is a copy of forklore",
+            plural(workers, "worker", "workers")
+        ));
+        Ok(())
+    }
+
+    fn command(
+        &mut self,
+        cmd: Command,
+        stage: &mut Stage,
+        run: &mut Option<()>,
+    ) -> Result<(), LessonError> {
+        let playing = self.playing(stage);
+        match cmd {
+            Command::Challenge => return self.new_try(stage, run),
+            Command::DaemonDemo if playing => {
+                return Err(LessonError::not_now(
+                    "not during the challenge: its moves are p t x c J (r leaves it)",
+                ));
+            }
+            Command::Join if playing => {
+                let joined = Self::join_finished(stage)?;
+                if joined > 0 {
+                    Self::judge_move(stage, Some(joined));
+                }
+                return Ok(());
+            }
+            Command::StopContinue | Command::Terminate | Command::Kill | Command::Crash
+                if playing =>
+            {
+                self.act(cmd, stage, run)?;
+                Self::judge_move(stage, None);
+                return Ok(());
+            }
+            _ => {}
+        }
+        self.act(cmd, stage, run)
+    }
 
     fn observe(&mut self, stage: &mut Stage, _: &mut Option<()>, _: &[Event]) {
         self.note_changes(stage);
+        self.judge_state(stage);
         if stage.is_live() && stage.all_ended() {
             stage.finish("every process has finished: J joins the zombies");
         }
@@ -390,6 +518,10 @@ impl Scene for ProcessScene {
     }
 
     fn progress(&self, stage: &Stage, _: Option<&()>) -> Option<Progress> {
+        if self.challenge {
+            // Its workers run until a move ends them: no end to count to.
+            return None;
+        }
         // Steps of the processes that count steps; one that ended (killed,
         // crashed) has no steps left to take.
         let (done, total) = stage
@@ -409,6 +541,7 @@ impl Scene for ProcessScene {
     }
 
     fn reset(&mut self) {
+        self.challenge = false;
         self.seen_finished.clear();
         self.seen_adopted.clear();
         self.seen_stopped.clear();

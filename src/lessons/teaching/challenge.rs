@@ -52,6 +52,10 @@ challenges! {
         /// Step the processes into a deadlock.
         DeadlockInN = "deadlock-in-n",
     }
+    "process" => {
+        /// Leave two zombies and one stopped worker, then join the zombies.
+        TwoZombies = "two-zombies",
+    }
 }
 
 impl ChallengeId {
@@ -60,6 +64,7 @@ impl ChallengeId {
         match self {
             Self::LoseOneUpdate | Self::DeadlockInN => "c",
             Self::KPlusOne | Self::ConsumerForever => "t",
+            Self::TwoZombies => "g",
         }
     }
 
