@@ -40,6 +40,10 @@ challenges! {
         /// Step the workers (lock off) so that exactly one update is lost.
         LoseOneUpdate = "lose-one-update",
     }
+    "queue" => {
+        /// One STOP for two consumers: hang one, then end it with `e`.
+        ConsumerForever = "consumer-forever",
+    }
     "semaphore" => {
         /// Step K + 1 workers towards a semaphore of K: the last is refused.
         KPlusOne = "k-plus-one",
@@ -64,7 +68,7 @@ impl ChallengeId {
     pub fn key(self) -> &'static str {
         match self {
             Self::LoseOneUpdate | Self::DeadlockInN => "c",
-            Self::KPlusOne => "t",
+            Self::KPlusOne | Self::ConsumerForever => "t",
             Self::TwoZombies => "g",
             Self::AloneAtTheEnd => "c",
         }
