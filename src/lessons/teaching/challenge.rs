@@ -61,6 +61,10 @@ challenges! {
         /// the pool's time.
         AloneAtTheEnd = "alone-at-the-end",
     }
+    "pipe" => {
+        /// Put the sender to sleep in write() on a full pipe, then wake it.
+        BlockTheWriter = "block-the-writer",
+    }
 }
 
 impl ChallengeId {
@@ -71,6 +75,7 @@ impl ChallengeId {
             Self::KPlusOne | Self::ConsumerForever => "t",
             Self::TwoZombies => "g",
             Self::AloneAtTheEnd => "c",
+            Self::BlockTheWriter => "c",
         }
     }
 
