@@ -11,8 +11,9 @@ use forklore::app::App;
 use forklore::app::model::Screen;
 use forklore::engine::KState;
 use forklore::lessons::Key;
+use forklore::lessons::pool::PoolPanel;
 use forklore::lessons::teaching::{ChallengeView, TryState};
-use forklore::lessons::view::LessonView;
+use forklore::lessons::view::{LessonView, Panel, RunState};
 
 const T: Duration = Duration::from_secs(60);
 
@@ -203,6 +204,128 @@ fn process_in_a_terminal_the_student_plays_the_challenge_at_80x24() {
     let screen = app.wait_text("WON in 4 steps", T);
     assert!(screen.contains("best 4"), "{screen}");
     assert!(screen.contains("g: again"), "{screen}");
+    app.send("q");
+    app.wait_text("lessons", T);
+    app.send("q");
+    assert!(app.wait_exit(Duration::from_secs(5)));
+}
+
+/// Presses `key` until the settings line shows `want`.
+fn set(a: &mut App, key: char, want: &str) {
+    for _ in 0..12 {
+        if view(a).settings.contains(want) {
+            return;
+        }
+        a.handle_key(Key::Char(key));
+    }
+    panic!("{want} never came: {}", view(a).settings);
+}
+
+/// Space, then ticks until that run of the try has been judged (the step
+/// counter reached `n` and the run finished).
+fn pool_run(a: &mut App, n: u32) -> ChallengeView {
+    a.handle_key(Key::Char(' '));
+    common::wait_for(T, "the pool run finished", || {
+        a.tick();
+        let c = challenge(a)?;
+        (c.steps == n && view(a).run == RunState::Finished).then_some(c)
+    })
+}
+
+fn pool_panel(a: &App) -> PoolPanel {
+    match view(a).panel {
+        Panel::Pool(p) => p,
+        p => panic!("not the pool panel: {p:?}"),
+    }
+}
+
+#[test]
+fn pool_one_chunk_of_48_leaves_one_worker_alone_and_wins_from_the_task_times() {
+    let state = common::state_dir();
+    let mut a = App::new(&common::exe(), None, Some(state.path()));
+    assert!(a.open("pool"));
+    set(&mut a, 'w', "workers: 2 ");
+    a.handle_key(Key::Char('c'));
+    let c = challenge(&a).expect("c starts the challenge");
+    assert!(c.goal.contains("One worker alone for half"), "{c:?}");
+    assert_eq!((c.steps, c.max_steps, c.key), (0, 3, "c"));
+    assert!(c.note.is_none(), "2 workers: in reach");
+    set(&mut a, ']', "chunksize: 48 ");
+    let c = pool_run(&mut a, 1);
+    assert_eq!(c.state, TryState::Won, "{c:?}");
+    assert_eq!((c.score.won, c.score.best), (1, Some(1)));
+    // What the workers wrote: one PID ran every task, and the times say
+    // it worked alone the whole pool's time.
+    let p = pool_panel(&a);
+    let ran: std::collections::BTreeSet<u32> = p.cells.iter().map(|c| c.1).collect();
+    assert_eq!(ran.len(), 1, "one worker ran all 48: {ran:?}");
+    let last = p.history.last().expect("the run's figures");
+    assert!(last.tail_ms >= 0.5 * last.parallel_ms, "{last:?}");
+    assert!(c.note.is_some_and(|n| n.contains("one worker alone")));
+    a.quit();
+    let saved = std::fs::read_to_string(state.path().join("progress.toml")).expect("saved");
+    assert!(saved.contains("alone-at-the-end"), "{saved}");
+    assert!(saved.contains("best = 1"), "{saved}");
+}
+
+#[test]
+fn pool_chunks_of_one_share_the_work_and_three_runs_lose() {
+    let state = common::state_dir();
+    let mut a = App::new(&common::exe(), None, Some(state.path()));
+    assert!(a.open("pool"));
+    set(&mut a, 'w', "workers: 2 ");
+    set(&mut a, '[', "chunksize: 1 ");
+    a.handle_key(Key::Char('c'));
+    for n in 1..=2 {
+        let c = pool_run(&mut a, n);
+        assert_eq!(c.state, TryState::Playing, "run {n}: {c:?}");
+        let note = c.note.unwrap_or_default();
+        assert!(note.contains("last run: one worker alone"), "{note}");
+        // Both workers ran tasks: the real grid says so.
+        let ran: std::collections::BTreeSet<u32> =
+            pool_panel(&a).cells.iter().map(|c| c.1).collect();
+        assert_eq!(ran.len(), 2, "{ran:?}");
+    }
+    let c = pool_run(&mut a, 3);
+    match &c.state {
+        TryState::Lost(why) => assert!(why.contains("3 runs"), "{why}"),
+        s => panic!("chunks of one must not win: {s:?}"),
+    }
+    // One worker: the screen says why the goal is out of reach.
+    set(&mut a, 'w', "workers: 1 ");
+    a.handle_key(Key::Char('c'));
+    let why = challenge(&a).and_then(|c| c.note).expect("why");
+    assert!(why.contains("1 worker"), "{why}");
+    a.quit();
+}
+
+#[test]
+fn pool_in_a_terminal_chunksize_48_wins_at_80x24() {
+    let state = common::state_dir();
+    let dir = state.path().to_string_lossy().to_string();
+    let mut app = Pty::spawn_env(
+        &["open", "pool"],
+        80,
+        24,
+        &[("FORKLORE_STATE_DIR", dir.as_str())],
+    );
+    app.wait_text("checklist 0/", T);
+    app.send("c");
+    let screen = app.wait_text("steps 0/3", T);
+    assert!(screen.contains("CHALLENGE"), "{screen}");
+    assert!(screen.contains("One worker alone for half"), "{screen}");
+    app.send("]]]]]]]]");
+    app.wait_text("chunksize: 48", T);
+    app.send(" ");
+    // A question may come first (3 workers on a 3-core machine): Esc.
+    let screen = app.wait_for("the try decided", T, |s| {
+        s.contains("WON in 1") || s.contains("speedup you expect")
+    });
+    if !screen.contains("WON in 1") {
+        app.send("\x1b");
+    }
+    let screen = app.wait_text("WON in 1", T);
+    assert!(screen.contains("best 1"), "{screen}");
     app.send("q");
     app.wait_text("lessons", T);
     app.send("q");

@@ -56,6 +56,11 @@ challenges! {
         /// Leave two zombies and one stopped worker, then join the zombies.
         TwoZombies = "two-zombies",
     }
+    "pool" => {
+        /// Choose a chunksize with which one worker works alone for half
+        /// the pool's time.
+        AloneAtTheEnd = "alone-at-the-end",
+    }
 }
 
 impl ChallengeId {
@@ -65,6 +70,7 @@ impl ChallengeId {
             Self::LoseOneUpdate | Self::DeadlockInN => "c",
             Self::KPlusOne | Self::ConsumerForever => "t",
             Self::TwoZombies => "g",
+            Self::AloneAtTheEnd => "c",
         }
     }
 
