@@ -556,3 +556,41 @@ fn press_until(app: &mut Pty, key: &str, shows: &str) {
     }
     panic!("never {shows}:\n{}", app.screen());
 }
+
+#[test]
+fn headless_semaphore_three_acquires_meet_the_challenge_and_releasing_first_does_not() {
+    let r = common::run_json(&["semaphore", "--steps", "w0:acquire,w1:acquire,w2:acquire"]);
+    assert_eq!(r["inside"], 2, "{r}");
+    assert_eq!(r["refused"].as_array().map(Vec::len), Some(1), "{r}");
+    assert_eq!(r["challenge"]["id"], "k-plus-one", "{r}");
+    assert_eq!(r["challenge"]["met"], true, "{r}");
+    // w0 in and out first: w1 and w2 both get in, nobody is refused.
+    let r = common::run_json(&[
+        "semaphore",
+        "--steps",
+        "w0:acquire,w0:release,w1:acquire,w2:acquire",
+    ]);
+    assert_eq!(r["inside"], 2, "{r}");
+    assert_eq!(r["refused"].as_array().map(Vec::len), Some(0), "{r}");
+    assert_eq!(r["max_inside"], 2, "never more than K: {r}");
+    assert_eq!(r["challenge"]["met"], false, "{r}");
+}
+
+#[test]
+fn headless_semaphore_a_step_that_cannot_be_taken_is_named_with_exit_2() {
+    for (steps, says) in [
+        ("w0:acquire,w3:acquire", "item 2 \"w3:acquire\""),
+        ("w0:release", "worker 0's next step is acquire"),
+        ("w0:enter", "\"enter\" is not a step"),
+        (
+            "w0:acquire,w1:acquire,w2:acquire,w2:release",
+            "asleep in acquire()",
+        ),
+    ] {
+        let out = common::forklore(&["run", "semaphore", "--steps", steps, "--json"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{steps}: {stderr}");
+        assert!(stderr.contains(says), "{steps}: {stderr}");
+        assert!(out.stdout.is_empty());
+    }
+}
