@@ -379,11 +379,15 @@ fn in_a_terminal_the_semaphore_refuses_the_third_and_says_why() {
     let mut app = Pty::spawn(&["open", "semaphore"], 80, 24);
     app.wait_text("checklist 0/", T);
     app.send("t");
-    let screen = app.wait_text("steps 0/4", T);
+    let screen = app.wait_for("three workers at their gates", T, |s| {
+        s.contains("steps 0/4") && s.matches("outside, at gate").count() == 3
+    });
     assert!(screen.contains("all 3 workers in acquire()"), "{screen}");
-    for (n, keys) in ["s", "\ts", "\ts"].iter().enumerate() {
-        app.send(keys);
-        app.wait_text(&format!("steps {}/4", n + 1), T);
+    for (n, tab) in [false, true, true].into_iter().enumerate() {
+        if tab {
+            app.send("\t");
+        }
+        press_until(&mut app, "s", &format!("steps {}/4", n + 1));
     }
     let screen = app.wait_text("WON in 3 steps", T);
     for words in [
@@ -401,4 +405,192 @@ fn in_a_terminal_the_semaphore_refuses_the_third_and_says_why() {
     app.wait_text("lessons", T);
     app.send("q");
     assert!(app.wait_exit(Duration::from_secs(5)));
+}
+
+/// `key` (the lesson's step key), retried until the step counter moves.
+fn step_with(a: &mut App, key: char) {
+    let before = challenge(a).map_or(0, |c| c.steps);
+    let deadline = Instant::now() + T;
+    loop {
+        a.tick();
+        a.handle_key(Key::Char(key));
+        if challenge(a).is_some_and(|c| c.steps > before) {
+            return;
+        }
+        if let Some(m) = a
+            .model()
+            .message
+            .filter(|m| !m.contains("still being made"))
+        {
+            panic!("{key} refused: {m}");
+        }
+        assert!(Instant::now() < deadline, "the step never came");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Tab until the row of `role` is selected.
+fn select(a: &mut App, role: &str) {
+    for _ in 0..8 {
+        let m = a.model();
+        let Screen::Lesson(l) = &m.screen else {
+            panic!("lesson")
+        };
+        if l.view
+            .selected
+            .and_then(|s| l.view.rows.get(s))
+            .is_some_and(|r| r.role == role)
+        {
+            return;
+        }
+        a.handle_key(Key::Tab);
+    }
+    panic!("no row {role}");
+}
+
+#[test]
+fn queue_one_stop_for_two_hangs_a_consumer_then_e_ends_it_and_wins() {
+    let state = common::state_dir();
+    let mut a = App::new(&common::exe(), None, Some(state.path()));
+    assert!(a.open("queue"));
+    a.handle_key(Key::Char('t'));
+    let c = challenge(&a).expect("t starts the challenge");
+    assert!(c.goal.contains("Hang a consumer on one STOP"), "{c:?}");
+    assert_eq!((c.steps, c.max_steps), (0, 6));
+    // e before anyone waits forever: refused, not a step.
+    a.handle_key(Key::Char('e'));
+    let m = a.model().message.unwrap_or_default();
+    assert!(m.contains("no consumer is waiting forever"), "{m}");
+    assert_eq!(challenge(&a).map(|c| c.steps), Some(0));
+    select(&mut a, "producer 0");
+    step_with(&mut a, 'n'); // puts its item
+    step_with(&mut a, 'n'); // puts its one STOP, and ends
+    select(&mut a, "consumer 0");
+    step_with(&mut a, 'n'); // takes the item
+    step_with(&mut a, 'n'); // takes the STOP, and ends
+    select(&mut a, "consumer 1");
+    step_with(&mut a, 'n'); // get() on an empty queue nobody will fill
+    // Really asleep for ever: the kernel says S, the lesson says so.
+    let c1 = rows(&a)
+        .into_iter()
+        .find(|r| r.role == "consumer 1")
+        .expect("consumer 1");
+    let deadline = Instant::now() + T;
+    loop {
+        a.tick();
+        let banner = match a.model().screen {
+            Screen::Lesson(l) => l.view.banner.map(|b| b.text),
+            Screen::Menu(_) => None,
+        };
+        if banner.is_some_and(|b| b.contains("waits forever")) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never seen waiting forever");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(common::stat(c1.pid).map(|s| s.0), Some('S'));
+    assert_eq!(challenge(&a).map(|c| c.state), Some(TryState::Playing));
+    step_with(&mut a, 'e'); // forklore puts the missing STOP
+    let c = until_over(&mut a);
+    assert_eq!(c.state, TryState::Won, "{c:?}");
+    assert_eq!((c.steps, c.score.best), (6, Some(6)));
+    assert!(
+        c.note.is_some_and(|n| n.contains("one STOP per consumer")),
+        "the screen says the fix"
+    );
+    // Both consumers really ended, with exit 0.
+    for r in rows(&a).iter().filter(|r| r.role.starts_with("consumer")) {
+        assert!(r.exit.is_some_and(|e| !e.is_failure()), "{r:?}");
+    }
+    let pids: Vec<i32> = rows(&a).iter().map(|r| r.pid).collect();
+    a.quit();
+    common::assert_no_leftovers(&pids);
+    let saved = std::fs::read_to_string(state.path().join("progress.toml")).expect("saved");
+    assert!(saved.contains("consumer-forever"), "{saved}");
+    assert!(saved.contains("best = 6"), "{saved}");
+}
+
+/// The queue challenge at 80 x 24: the consumer left without a STOP is
+/// seen waiting forever, then e ends it and the try is won.
+#[test]
+fn in_a_terminal_a_consumer_hangs_on_one_stop_and_e_ends_it() {
+    let mut app = Pty::spawn(&["open", "queue"], 80, 24);
+    app.wait_text("checklist 0/", T);
+    app.send("t");
+    // Every process reaches its gate (they were just started).
+    let screen = app.wait_for("three processes at their gates", T, |s| {
+        s.contains("steps 0/6") && s.matches("at gate").count() == 3
+    });
+    assert!(screen.contains("Hang a consumer on one STOP"), "{screen}");
+    // producer: put, STOP; consumer 0: get, get; consumer 1: get.
+    for (n, tabs) in ["\t\t", "", "\t", "", "\t"].iter().enumerate() {
+        if !tabs.is_empty() {
+            app.send(tabs);
+        }
+        press_until(&mut app, "n", &format!("steps {}/6", n + 1));
+    }
+    let screen = app.wait_text("waits forever", T);
+    assert!(screen.contains("blocked: empty"), "{screen}");
+    app.send("e");
+    let screen = app.wait_text("WON in 6 steps", T);
+    assert!(screen.contains("t: again"), "{screen}");
+    app.send("q");
+    app.wait_text("lessons", T);
+    app.send("q");
+    assert!(app.wait_exit(Duration::from_secs(5)));
+}
+
+/// Presses the step key until `shows` is on screen: a step is refused (and
+/// the key lost) while the previous one is still being taken.
+fn press_until(app: &mut Pty, key: &str, shows: &str) {
+    let deadline = Instant::now() + T;
+    while Instant::now() < deadline {
+        app.send(key);
+        let again = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < again {
+            if app.screen().contains(shows) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    panic!("never {shows}:\n{}", app.screen());
+}
+
+#[test]
+fn headless_semaphore_three_acquires_meet_the_challenge_and_releasing_first_does_not() {
+    let r = common::run_json(&["semaphore", "--steps", "w0:acquire,w1:acquire,w2:acquire"]);
+    assert_eq!(r["inside"], 2, "{r}");
+    assert_eq!(r["refused"].as_array().map(Vec::len), Some(1), "{r}");
+    assert_eq!(r["challenge"]["id"], "k-plus-one", "{r}");
+    assert_eq!(r["challenge"]["met"], true, "{r}");
+    // w0 in and out first: w1 and w2 both get in, nobody is refused.
+    let r = common::run_json(&[
+        "semaphore",
+        "--steps",
+        "w0:acquire,w0:release,w1:acquire,w2:acquire",
+    ]);
+    assert_eq!(r["inside"], 2, "{r}");
+    assert_eq!(r["refused"].as_array().map(Vec::len), Some(0), "{r}");
+    assert_eq!(r["max_inside"], 2, "never more than K: {r}");
+    assert_eq!(r["challenge"]["met"], false, "{r}");
+}
+
+#[test]
+fn headless_semaphore_a_step_that_cannot_be_taken_is_named_with_exit_2() {
+    for (steps, says) in [
+        ("w0:acquire,w3:acquire", "item 2 \"w3:acquire\""),
+        ("w0:release", "worker 0's next step is acquire"),
+        ("w0:enter", "\"enter\" is not a step"),
+        (
+            "w0:acquire,w1:acquire,w2:acquire,w2:release",
+            "asleep in acquire()",
+        ),
+    ] {
+        let out = common::forklore(&["run", "semaphore", "--steps", steps, "--json"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{steps}: {stderr}");
+        assert!(stderr.contains(says), "{steps}: {stderr}");
+        assert!(out.stdout.is_empty());
+    }
 }

@@ -11,8 +11,10 @@ use forklore::app::App;
 use forklore::app::model::Screen;
 use forklore::engine::KState;
 use forklore::lessons::Key;
+use forklore::lessons::pipe::PipePanel;
+use forklore::lessons::pool::PoolPanel;
 use forklore::lessons::teaching::{ChallengeView, TryState};
-use forklore::lessons::view::LessonView;
+use forklore::lessons::view::{LessonView, Panel, RunState};
 
 const T: Duration = Duration::from_secs(60);
 
@@ -203,6 +205,247 @@ fn process_in_a_terminal_the_student_plays_the_challenge_at_80x24() {
     let screen = app.wait_text("WON in 4 steps", T);
     assert!(screen.contains("best 4"), "{screen}");
     assert!(screen.contains("g: again"), "{screen}");
+    app.send("q");
+    app.wait_text("lessons", T);
+    app.send("q");
+    assert!(app.wait_exit(Duration::from_secs(5)));
+}
+
+/// Presses `key` until the settings line shows `want`.
+fn set(a: &mut App, key: char, want: &str) {
+    for _ in 0..12 {
+        if view(a).settings.contains(want) {
+            return;
+        }
+        a.handle_key(Key::Char(key));
+    }
+    panic!("{want} never came: {}", view(a).settings);
+}
+
+/// Space, then ticks until that run of the try has been judged (the step
+/// counter reached `n` and the run finished).
+fn pool_run(a: &mut App, n: u32) -> ChallengeView {
+    a.handle_key(Key::Char(' '));
+    common::wait_for(T, "the pool run finished", || {
+        a.tick();
+        let c = challenge(a)?;
+        (c.steps == n && view(a).run == RunState::Finished).then_some(c)
+    })
+}
+
+fn pool_panel(a: &App) -> PoolPanel {
+    match view(a).panel {
+        Panel::Pool(p) => p,
+        p => panic!("not the pool panel: {p:?}"),
+    }
+}
+
+#[test]
+fn pool_one_chunk_of_48_leaves_one_worker_alone_and_wins_from_the_task_times() {
+    let state = common::state_dir();
+    let mut a = App::new(&common::exe(), None, Some(state.path()));
+    assert!(a.open("pool"));
+    set(&mut a, 'w', "workers: 2 ");
+    a.handle_key(Key::Char('c'));
+    let c = challenge(&a).expect("c starts the challenge");
+    assert!(c.goal.contains("One worker alone for half"), "{c:?}");
+    assert_eq!((c.steps, c.max_steps, c.key), (0, 3, "c"));
+    assert!(c.note.is_none(), "2 workers: in reach");
+    set(&mut a, ']', "chunksize: 48 ");
+    let c = pool_run(&mut a, 1);
+    assert_eq!(c.state, TryState::Won, "{c:?}");
+    assert_eq!((c.score.won, c.score.best), (1, Some(1)));
+    // What the workers wrote: one PID ran every task, and the times say
+    // it worked alone the whole pool's time.
+    let p = pool_panel(&a);
+    let ran: std::collections::BTreeSet<u32> = p.cells.iter().map(|c| c.1).collect();
+    assert_eq!(ran.len(), 1, "one worker ran all 48: {ran:?}");
+    let last = p.history.last().expect("the run's figures");
+    assert!(last.tail_ms >= 0.5 * last.parallel_ms, "{last:?}");
+    assert!(c.note.is_some_and(|n| n.contains("one worker alone")));
+    a.quit();
+    let saved = std::fs::read_to_string(state.path().join("progress.toml")).expect("saved");
+    assert!(saved.contains("alone-at-the-end"), "{saved}");
+    assert!(saved.contains("best = 1"), "{saved}");
+}
+
+#[test]
+fn pool_chunks_of_one_share_the_work_and_three_runs_lose() {
+    let state = common::state_dir();
+    let mut a = App::new(&common::exe(), None, Some(state.path()));
+    assert!(a.open("pool"));
+    set(&mut a, 'w', "workers: 2 ");
+    set(&mut a, '[', "chunksize: 1 ");
+    a.handle_key(Key::Char('c'));
+    for n in 1..=2 {
+        let c = pool_run(&mut a, n);
+        assert_eq!(c.state, TryState::Playing, "run {n}: {c:?}");
+        let note = c.note.unwrap_or_default();
+        assert!(note.contains("last run: one worker alone"), "{note}");
+        // Both workers ran tasks: the real grid says so.
+        let ran: std::collections::BTreeSet<u32> =
+            pool_panel(&a).cells.iter().map(|c| c.1).collect();
+        assert_eq!(ran.len(), 2, "{ran:?}");
+    }
+    let c = pool_run(&mut a, 3);
+    match &c.state {
+        TryState::Lost(why) => assert!(why.contains("3 runs"), "{why}"),
+        s => panic!("chunks of one must not win: {s:?}"),
+    }
+    // One worker: the screen says why the goal is out of reach.
+    set(&mut a, 'w', "workers: 1 ");
+    a.handle_key(Key::Char('c'));
+    let why = challenge(&a).and_then(|c| c.note).expect("why");
+    assert!(why.contains("1 worker"), "{why}");
+    a.quit();
+}
+
+#[test]
+fn pool_in_a_terminal_chunksize_48_wins_at_80x24() {
+    let state = common::state_dir();
+    let dir = state.path().to_string_lossy().to_string();
+    let mut app = Pty::spawn_env(
+        &["open", "pool"],
+        80,
+        24,
+        &[("FORKLORE_STATE_DIR", dir.as_str())],
+    );
+    app.wait_text("checklist 0/", T);
+    app.send("c");
+    let screen = app.wait_text("steps 0/3", T);
+    assert!(screen.contains("CHALLENGE"), "{screen}");
+    assert!(screen.contains("One worker alone for half"), "{screen}");
+    app.send("]]]]]]]]");
+    app.wait_text("chunksize: 48", T);
+    app.send(" ");
+    // A question may come first (3 workers on a 3-core machine): Esc.
+    let screen = app.wait_for("the try decided", T, |s| {
+        s.contains("WON in 1") || s.contains("speedup you expect")
+    });
+    if !screen.contains("WON in 1") {
+        app.send("\x1b");
+    }
+    let screen = app.wait_text("WON in 1", T);
+    assert!(screen.contains("best 1"), "{screen}");
+    app.send("q");
+    app.wait_text("lessons", T);
+    app.send("q");
+    assert!(app.wait_exit(Duration::from_secs(5)));
+}
+
+fn pipe_panel(a: &App) -> PipePanel {
+    match view(a).panel {
+        Panel::Pipe(p) => p,
+        p => panic!("not the pipe panel: {p:?}"),
+    }
+}
+
+/// `c` on a one-way pipe: a fresh sender, reads on, no flood.
+fn start_pipe_try(a: &mut App) -> i32 {
+    assert!(a.open("pipe"));
+    a.handle_key(Key::Char('c'));
+    let c = challenge(a).expect("c starts the challenge");
+    assert!(c.goal.contains("Block the sender on a full pipe"), "{c:?}");
+    assert_eq!((c.steps, c.max_steps, c.key), (0, 4, "c"));
+    assert!(c.note.is_none(), "a one-way pipe: in reach");
+    until(a, "the sender running", |v| v.rows.len() == 1).rows[0].pid
+}
+
+/// Ticks until the sender is asleep in write() on a full buffer, as the
+/// app read it; checks the kernel says the same.
+fn until_blocked(a: &mut App, sender: i32) {
+    common::wait_for(T, "the sender blocked", || {
+        a.tick();
+        let c = challenge(a)?;
+        c.note.filter(|n| n.contains("sleeps in write()"))
+    });
+    let p = pipe_panel(a);
+    let cap = p.capacity.expect("a pipe has a size");
+    assert!(p.in_kernel + 16 > cap, "{} of {cap}", p.in_kernel);
+    assert_eq!(common::stat(sender).map(|s| s.0), Some('S'));
+}
+
+#[test]
+fn pipe_hold_flood_then_read_blocks_and_wakes_the_sender_and_wins() {
+    let state = common::state_dir();
+    let mut a = App::new(&common::exe(), None, Some(state.path()));
+    let sender = start_pipe_try(&mut a);
+    a.handle_key(Key::Char('h'));
+    a.handle_key(Key::Char('f'));
+    until_blocked(&mut a, sender);
+    assert_eq!(challenge(&a).map(|c| c.state), Some(TryState::Playing));
+    let sent = pipe_panel(&a).sent;
+    a.handle_key(Key::Char('h'));
+    let c = common::wait_for(T, "the try decided", || {
+        a.tick();
+        challenge(&a).filter(|c| c.state != TryState::Playing)
+    });
+    assert_eq!(c.state, TryState::Won, "{c:?}");
+    assert_eq!((c.steps, c.score.won, c.score.best), (3, 1, Some(3)));
+    assert!(pipe_panel(&a).sent > sent, "the sender wrote again");
+    a.quit();
+    common::assert_no_leftovers(&[sender]);
+    let saved = std::fs::read_to_string(state.path().join("progress.toml")).expect("saved");
+    assert!(saved.contains("block-the-writer"), "{saved}");
+    assert!(saved.contains("best = 3"), "{saved}");
+}
+
+#[test]
+fn pipe_closing_the_read_end_gives_epipe_and_loses_and_duplex_says_why() {
+    let state = common::state_dir();
+    let mut a = App::new(&common::exe(), None, Some(state.path()));
+    let sender = start_pipe_try(&mut a);
+    a.handle_key(Key::Char('h'));
+    a.handle_key(Key::Char('f'));
+    until_blocked(&mut a, sender);
+    a.handle_key(Key::Char('x'));
+    // The lesson asks what that write will do first: not now (Esc), the
+    // key goes ahead.
+    if let Screen::Lesson(l) = a.model().screen
+        && l.teach.is_some_and(|t| t.question.is_some())
+    {
+        a.handle_key(Key::Esc);
+    }
+    let c = common::wait_for(T, "the try decided", || {
+        a.tick();
+        challenge(&a).filter(|c| c.state != TryState::Playing)
+    });
+    match &c.state {
+        TryState::Lost(why) => assert!(why.contains("EPIPE"), "{why}"),
+        s => panic!("a closed read end must not win: {s:?}"),
+    }
+    assert_eq!((c.steps, c.score.won, c.score.failed), (3, 0, 1));
+    a.handle_key(Key::Char('d'));
+    a.handle_key(Key::Char('c'));
+    let why = challenge(&a).and_then(|c| c.note).expect("duplex: why");
+    assert!(why.contains("socketpair"), "{why}");
+    a.quit();
+    common::assert_no_leftovers(&[sender]);
+}
+
+#[test]
+fn pipe_in_a_terminal_the_student_blocks_and_wakes_the_sender_at_80x24() {
+    let state = common::state_dir();
+    let dir = state.path().to_string_lossy().to_string();
+    let mut app = Pty::spawn_env(
+        &["open", "pipe"],
+        80,
+        24,
+        &[("FORKLORE_STATE_DIR", dir.as_str())],
+    );
+    app.wait_text("checklist 0/", T);
+    app.send("c");
+    let screen = app.wait_text("steps 0/4", T);
+    assert!(screen.contains("CHALLENGE"), "{screen}");
+    assert!(
+        screen.contains("Block the sender on a full pipe"),
+        "{screen}"
+    );
+    app.send("hf");
+    app.wait_text("sleeps in write()", T);
+    app.send("h");
+    let screen = app.wait_text("WON in 3", T);
+    assert!(screen.contains("best 3"), "{screen}");
     app.send("q");
     app.wait_text("lessons", T);
     app.send("q");

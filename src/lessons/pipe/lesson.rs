@@ -11,9 +11,9 @@ use crate::engine::{Event, KState, ProcRow, sys};
 use crate::lessons::error::LessonError;
 use crate::lessons::keys::{Key, LessonKey};
 use crate::lessons::queue;
-use crate::lessons::scene::Scene;
+use crate::lessons::scene::{Scene, restart};
 use crate::lessons::stage::Stage;
-use crate::lessons::teaching::{Happening, Measure, Outcome};
+use crate::lessons::teaching::{ChallengeId, Happening, Measure, Outcome};
 use crate::lessons::words::plural;
 use crate::lessons::view::{Panel, Progress, Reading, RunState};
 
@@ -44,6 +44,7 @@ pub enum Command {
     CloseReadEnd,
     CloseWriteEnd,
     Race,
+    Challenge,
 }
 
 const KEYS: &[LessonKey<Command>] = &[
@@ -83,7 +84,16 @@ const KEYS: &[LessonKey<Command>] = &[
         help: "Race: the same messages through the queue and through a pipe, messages per second each",
         command: Command::Race,
     },
+    LessonKey {
+        keys: &[Key::Char('c')],
+        label: "challenge",
+        help: "Challenge: put the sender to sleep in write() on a full pipe, then wake it, in as few moves (h f x w) as you can (again: a fresh try)",
+        command: Command::Challenge,
+    },
 ];
+
+/// Why the goal is out of reach over a socketpair.
+const DUPLEX_WHY: &str = "duplex: a socketpair's buffer has no single size to fill and show; d for a one-way pipe, then c";
 
 /// The race's figures for one side.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -149,6 +159,9 @@ pub struct Channel {
     /// How the run's length is counted: (done, planned, unit), read from
     /// the sender's row.
     length: Length,
+    /// The challenge: the sender's messages when it was first seen asleep
+    /// in write() on a full buffer.
+    blocked_at: Option<u64>,
 }
 
 /// What a run's length is counted in.
@@ -183,6 +196,7 @@ impl Channel {
             eof: false,
             epipe: false,
             death_said: false,
+            blocked_at: None,
         }
     }
 
@@ -329,6 +343,8 @@ pub struct PipeScene {
     flooding: bool,
     /// The run going on is the race (`v`), not a sender.
     racing: bool,
+    /// The run going on is the challenge's (`c`), until `r` or `v`.
+    challenge: bool,
 }
 
 /// Steps of a teaching run at `pace`.
@@ -402,6 +418,74 @@ impl PipeScene {
     }
 }
 
+impl PipeScene {
+    /// `c`: a fresh run (reads on, no flood) for a fresh try.
+    fn new_try(&mut self, stage: &mut Stage, run: &mut Option<Live>) -> Result<(), LessonError> {
+        self.holding = false;
+        self.flooding = false;
+        self.challenge = true;
+        restart(self, stage, run)?;
+        let t = stage.teaching_mut();
+        t.challenge_start(ChallengeId::BlockTheWriter)
+            .map_err(LessonError::not_now)?;
+        t.challenge_note(self.duplex.then(|| DUPLEX_WHY.to_string()));
+        Ok(())
+    }
+
+    /// The try going on: a challenge run, not yet won or lost.
+    fn playing(&self, stage: &Stage) -> bool {
+        self.challenge && stage.teaching().challenge_playing()
+    }
+
+    /// A move of the try (h f x w); one past the most loses it.
+    fn count_move(stage: &mut Stage) {
+        let t = stage.teaching_mut();
+        let steps = t.challenge_step();
+        if let Some((_, max)) = t.challenge_steps()
+            && steps > max
+        {
+            t.challenge_lost(format!("{max} moves and the sender not woken"));
+        }
+    }
+
+    /// Judged from the kernel: the sender asleep (S) in its write with the
+    /// buffer full (FIONREAD), then its message count moving again.
+    fn judge_try(&self, stage: &mut Stage, ch: &mut Channel) {
+        if !self.playing(stage) {
+            return;
+        }
+        let rows = stage.rows();
+        let Some(sender) = rows.iter().find(|r| r.pid == ch.sender) else {
+            return;
+        };
+        let msgs = Counter::Msgs.get(&sender.record);
+        let blocked = ch.writer_blocked(sender);
+        let closed = Step::of(&sender.record) == Some(Step::Closed);
+        let t = stage.teaching_mut();
+        if ch.epipe || ch.reader_closed() {
+            t.challenge_lost(
+                "forklore closed its read end: write() fails with EPIPE, it never sleeps",
+            );
+        } else if closed || sender.exit.is_some() {
+            t.challenge_lost("the sender closed its write end: it writes no more");
+        } else if let Some(at) = ch.blocked_at {
+            if msgs > at && !blocked {
+                t.challenge_note(Some(format!(
+                    "woken: forklore read, room came back, write() returned ({msgs} messages sent)"
+                )));
+                t.challenge_won();
+            }
+        } else if blocked {
+            ch.blocked_at = Some(msgs);
+            t.challenge_note(Some(format!(
+                "the sender sleeps in write(): {} of {} bytes in the kernel. Now wake it",
+                ch.in_kernel,
+                ch.capacity.unwrap_or(0)
+            )));
+        }
+    }
+}
+
 impl Scene for PipeScene {
     type Command = Command;
     type Run = Live;
@@ -415,6 +499,7 @@ impl Scene for PipeScene {
             holding: false,
             flooding: false,
             racing: false,
+            challenge: false,
         }
     }
 
@@ -465,6 +550,19 @@ impl Scene for PipeScene {
         run: &mut Option<Live>,
     ) -> Result<(), LessonError> {
         let no_pipe = || LessonError::not_now("no pipe open: press space first");
+        let is_move = matches!(
+            cmd,
+            Command::HoldReads | Command::Flood | Command::CloseReadEnd | Command::CloseWriteEnd
+        );
+        let playing = self.playing(stage);
+        match cmd {
+            Command::Challenge => return self.new_try(stage, run),
+            Command::Race if self.challenge => {
+                self.challenge = false;
+                stage.teaching_mut().challenge_leave();
+            }
+            _ => {}
+        }
         match cmd {
             Command::Duplex => {
                 self.duplex = !self.duplex;
@@ -506,6 +604,10 @@ impl Scene for PipeScene {
                 stage.log("the sender is told to close its write end");
             }
             Command::Race => self.start_race(stage, run)?,
+            Command::Challenge => {}
+        }
+        if playing && is_move {
+            Self::count_move(stage);
         }
         Ok(())
     }
@@ -521,6 +623,7 @@ impl Scene for PipeScene {
             }
             Some(Live::Pipe(ch)) => {
                 self.follow(stage, ch, events);
+                self.judge_try(stage, ch);
                 ch.note_death(stage);
                 ch.eof || ch.reader_closed()
             }
@@ -617,6 +720,7 @@ impl Scene for PipeScene {
         self.holding = false;
         self.flooding = false;
         self.racing = false;
+        self.challenge = false;
     }
 
     fn settings(&self) -> String {

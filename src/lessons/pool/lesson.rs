@@ -11,7 +11,7 @@ use crate::lessons::error::LessonError;
 use crate::lessons::keys::{Key, LessonKey};
 use crate::lessons::scene::Scene;
 use crate::lessons::stage::Stage;
-use crate::lessons::teaching::{Happening, Measure, Outcome};
+use crate::lessons::teaching::{ChallengeId, Happening, Measure, Outcome};
 use crate::lessons::view::{Banner, Pace, Panel, Progress, Reading, RunState};
 
 /// The task that fails on purpose when failing is on (`f`).
@@ -26,6 +26,7 @@ pub enum Command {
     BiggerChunks,
     Workers,
     ToggleFailing,
+    Challenge,
 }
 
 const KEYS: &[LessonKey<Command>] = &[
@@ -53,7 +54,17 @@ const KEYS: &[LessonKey<Command>] = &[
         help: "Make task 13 hit a real bug (division by zero) in the pool, or not",
         command: Command::ToggleFailing,
     },
+    LessonKey {
+        keys: &[Key::Char('c')],
+        label: "challenge",
+        help: "Challenge: choose a chunksize with which one worker works alone for half the pool's time, in as few runs (space) as you can (again: a fresh try)",
+        command: Command::Challenge,
+    },
 ];
+
+/// The challenge is won when one worker works alone for at least this
+/// share of the pool's time.
+const ALONE_SHARE: f64 = 0.5;
 
 /// One map going on: the pool that runs it and the tasks it was given.
 pub struct Running {
@@ -81,6 +92,8 @@ pub struct PoolRun {
     serial: Option<(Vec<TaskResult>, f64)>,
     /// A worker died in the middle of a task: that task never finishes.
     lost: Option<Banner>,
+    /// A run of the challenge's try (started while it was played).
+    counted: bool,
 }
 
 pub struct PoolScene {
@@ -201,6 +214,9 @@ impl PoolScene {
         } else {
             let line = self.summarise(r, run.serial.as_ref());
             self.note_learned(stage, r);
+            if run.counted {
+                self.judge_try(stage);
+            }
             if self.fail
                 && matches!(
                     r.pool.result(r.batch.start + FAILING_TASK),
@@ -344,6 +360,58 @@ impl PoolScene {
     }
 }
 
+impl PoolScene {
+    /// Why the goal is out of reach with these settings, if it is.
+    fn why_not(&self) -> Option<String> {
+        (self.workers == 1).then(|| {
+            "1 worker: nobody works beside it, so it is never alone at the end. w for 2 or more"
+                .to_string()
+        })
+    }
+
+    /// `c`: a fresh try; the runs started from now on count.
+    fn new_try(&self, stage: &mut Stage) -> Result<(), LessonError> {
+        let t = stage.teaching_mut();
+        t.challenge_start(ChallengeId::AloneAtTheEnd)
+            .map_err(LessonError::not_now)?;
+        t.challenge_note(self.why_not());
+        if stage.is_live() {
+            stage.log("challenge: this run does not count; space when it ends starts the first");
+        }
+        Ok(())
+    }
+
+    /// A run of the try has ended: judged from the times the workers wrote
+    /// for each task (who ran it, when it finished).
+    fn judge_try(&self, stage: &mut Stage) {
+        let Some(last) = self.history.last() else {
+            return;
+        };
+        let share = last.tail_ms / last.parallel_ms.max(1e-6);
+        let figure = format!(
+            "one worker alone {:.0} of {:.0} ms ({:.0}%) at chunksize {}",
+            last.tail_ms,
+            last.parallel_ms,
+            share * 100.0,
+            last.chunksize
+        );
+        let t = stage.teaching_mut();
+        if !t.challenge_playing() {
+            return;
+        }
+        let (steps, max) = t.challenge_steps().unwrap_or((0, u32::MAX));
+        if share >= ALONE_SHARE {
+            t.challenge_note(Some(figure));
+            t.challenge_won();
+        } else if steps >= max {
+            t.challenge_note(Some(figure.clone()));
+            t.challenge_lost(format!("{max} runs: {figure}"));
+        } else {
+            t.challenge_note(Some(format!("last run: {figure}")));
+        }
+    }
+}
+
 impl Scene for PoolScene {
     type Command = Command;
     type Run = PoolRun;
@@ -363,6 +431,10 @@ impl Scene for PoolScene {
     }
 
     fn start(&mut self, stage: &mut Stage) -> Result<PoolRun, LessonError> {
+        let counted = stage.teaching().challenge_playing();
+        if counted {
+            stage.teaching_mut().challenge_step();
+        }
         stage.new_engine()?.control().start();
         let pace = stage.pace();
         if let Some(kept) = self.serial.clone().filter(|k| k.pace == pace) {
@@ -381,6 +453,7 @@ impl Scene for PoolScene {
                 map,
                 serial: Some((kept.results, kept.ms)),
                 lost: None,
+                counted,
             });
         }
         let r = self.launch(stage, true)?;
@@ -394,6 +467,7 @@ impl Scene for PoolScene {
             map: r,
             serial: None,
             lost: None,
+            counted,
         })
     }
 
@@ -415,6 +489,12 @@ impl Scene for PoolScene {
                     "failing off: no task fails in the next run".to_string()
                 });
             }
+            Command::Challenge => return self.new_try(stage),
+        }
+        // From 1 worker to 2 (w wraps): the goal is in reach again.
+        let back_in_reach = cmd == Command::Workers && self.workers == 2;
+        if stage.teaching().challenge_playing() && (self.why_not().is_some() || back_in_reach) {
+            stage.teaching_mut().challenge_note(self.why_not());
         }
         if stage.is_live() {
             stage.log("changed: press space when this run ends to try it");

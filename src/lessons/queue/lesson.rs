@@ -6,15 +6,16 @@ use std::time::{Duration, Instant};
 
 use super::MAX_PROCS;
 use super::parent::{QueueRun, Setup};
+use super::stepped::{At, Gates};
 use super::worker::{Counter, K_SLOW, Msg, Step};
 use crate::engine::{Event, KState, ProcRow};
 use crate::lessons::error::LessonError;
 use crate::lessons::keys::{Key, LessonKey};
-use crate::lessons::scene::Scene;
+use crate::lessons::scene::{Scene, restart};
 use crate::lessons::stage::Stage;
-use crate::lessons::teaching::{Happening, Measure, Outcome};
+use crate::lessons::teaching::{ChallengeId, Happening, Measure, Outcome};
 use crate::lessons::words::plural;
-use crate::lessons::view::{Banner, Pace, Panel, Progress, Reading};
+use crate::lessons::view::{Banner, Pace, Panel, Progress, Reading, RunState};
 
 const MAXSIZES: [usize; 6] = [2, 4, 6, 8, 12, 16];
 /// Slots of the queue when the lesson opens: few, so that it fills up.
@@ -28,6 +29,10 @@ const FULL_SPEED_ITEMS: u64 = 3_000_000;
 /// Extra pacing points per item for slow consumers.
 const SLOW: u32 = 2;
 const RATE_SAMPLES: usize = 60;
+/// The challenge: one producer puts this many items, then one STOP, for
+/// two consumers.
+const CHALLENGE_ITEMS: u64 = 1;
+const CHALLENGE_CONSUMERS: u32 = 2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command {
@@ -37,6 +42,9 @@ pub enum Command {
     SlowConsumers,
     OneSentinel,
     EndWaiter,
+    Challenge,
+    StepProcess,
+    NextProcess,
 }
 
 const KEYS: &[LessonKey<Command>] = &[
@@ -76,6 +84,24 @@ const KEYS: &[LessonKey<Command>] = &[
         help: "Put the missing STOP, so the consumer waiting forever ends",
         command: Command::EndWaiter,
     },
+    LessonKey {
+        keys: &[Key::Char('t')],
+        label: "challenge",
+        help: "Challenge: make a consumer wait forever, then end it. One producer (one item, one STOP) and two consumers wait at a gate before each put and get; you let them go (again: a fresh try)",
+        command: Command::Challenge,
+    },
+    LessonKey {
+        keys: &[Key::Char('n')],
+        label: "step",
+        help: "Challenge: let the selected process make its next call (put or get)",
+        command: Command::StepProcess,
+    },
+    LessonKey {
+        keys: &[Key::Tab],
+        label: "next process",
+        help: "Challenge: select the next process",
+        command: Command::NextProcess,
+    },
 ];
 
 /// What the queue panel draws.
@@ -110,6 +136,10 @@ pub struct Live {
     rescued: Vec<i32>,
     /// The consumers that ended by themselves were counted (once a run).
     settled: bool,
+    /// The challenge's gates: the student lets each process make one call.
+    gates: Option<Gates>,
+    /// A consumer has been seen waiting forever in this run.
+    stuck_seen: bool,
 }
 
 impl Live {
@@ -188,6 +218,8 @@ pub struct QueueScene {
     maxsize: usize,
     slow: bool,
     one_sentinel: bool,
+    /// Runs are the challenge's stepped ones (`t`), until `r`.
+    challenge: bool,
 }
 
 /// The live processes of `rows` at `step`.
@@ -262,6 +294,164 @@ impl QueueScene {
     }
 }
 
+impl Live {
+    fn new(queue: QueueRun, gates: Option<Gates>) -> Self {
+        Self {
+            queue,
+            rate: VecDeque::new(),
+            last_sample: None,
+            stuck: Vec::new(),
+            rescued: Vec::new(),
+            settled: false,
+            gates,
+            stuck_seen: false,
+        }
+    }
+
+    /// Where process `i` of the challenge is.
+    fn at(&self, i: usize, stage: &Stage) -> At {
+        let Some(gates) = &self.gates else {
+            return At::Done;
+        };
+        let ended = gates.pids.get(i).is_none_or(|p| {
+            stage
+                .engine()
+                .and_then(|e| e.child(*p))
+                .is_none_or(|c| c.finished())
+        });
+        gates.at(i, ended, self.queue.snapshot().depth() == 0)
+    }
+}
+
+/// What the challenge shows once won.
+const WON_WHY: &str = "one STOP ended one consumer; the other slept in get() on an empty queue that nobody would fill, until forklore put its STOP (e). The fix: one STOP per consumer";
+
+impl QueueScene {
+    /// `t`: a fresh try at the challenge, every process at its gate.
+    fn new_try(&mut self, stage: &mut Stage, run: &mut Option<Live>) -> Result<(), LessonError> {
+        self.challenge = true;
+        restart(self, stage, run)?;
+        stage
+            .teaching_mut()
+            .challenge_start(ChallengeId::ConsumerForever)
+            .map_err(LessonError::not_now)?;
+        stage.select_index(0);
+        Ok(())
+    }
+
+    /// A run of the challenge: its processes wait at their first gate.
+    fn start_stepped(stage: &mut Stage) -> Result<Live, LessonError> {
+        let setup = Setup {
+            producers: 1,
+            consumers: CHALLENGE_CONSUMERS,
+            items: CHALLENGE_ITEMS,
+            maxsize: APP_MAXSIZE,
+            sentinels: 1,
+        };
+        let engine = stage.new_engine()?;
+        let (queue, gates) = Gates::start(engine, setup)?;
+        engine.control().start();
+        stage.run = RunState::Paused;
+        stage.log(format!(
+            "challenge: {} and 1 STOP for {CHALLENGE_CONSUMERS} consumers; Tab selects, n steps",
+            plural(CHALLENGE_ITEMS, "item", "items")
+        ));
+        Ok(Live::new(queue, Some(gates)))
+    }
+
+    /// `n`: the selected process makes its next call.
+    fn step_process(stage: &mut Stage, live: Option<&mut Live>) -> Result<(), LessonError> {
+        let Some(live) = live.filter(|l| l.gates.is_some()) else {
+            return Err(LessonError::not_now(
+                "n steps a process in the challenge: press t to start one",
+            ));
+        };
+        if !stage.teaching().challenge_playing() {
+            return Err(LessonError::not_now(
+                "this try is over: t for a new one, r to leave the challenge",
+            ));
+        }
+        let rows = stage.rows();
+        let Some(gates) = &live.gates else {
+            return Err(LessonError::not_now("no challenge run"));
+        };
+        let i = stage
+            .selected(rows.len())
+            .and_then(|s| rows.get(s))
+            .and_then(|r| gates.index_of(r.pid))
+            .ok_or_else(|| LessonError::not_now("select a process (Tab)"))?;
+        if (0..gates.len()).any(|k| live.at(k, stage) == At::Busy) {
+            return Err(LessonError::not_now("a call is still being made"));
+        }
+        let pid = gates.pids[i];
+        let role = if gates.is_consumer(i) {
+            format!("consumer {i}")
+        } else {
+            "the producer".to_string()
+        };
+        match live.at(i, stage) {
+            At::Gate => {
+                let call = gates.next_call(i);
+                let empty = live.queue.snapshot().depth() == 0;
+                if let Some(g) = live.gates.as_mut() {
+                    g.grant(i);
+                }
+                let n = stage.teaching_mut().challenge_step();
+                stage.log(if call == "get" && empty {
+                    format!("step {n}: {role} ({pid}) calls get(): the queue is empty, it sleeps")
+                } else {
+                    format!("step {n}: {role} ({pid}) calls {call}")
+                });
+                Ok(())
+            }
+            At::Asleep => Err(LessonError::not_now(format!(
+                "{role} is asleep in get(): it wakes when something is put"
+            ))),
+            At::Done => Err(LessonError::not_now(format!("{role} has ended"))),
+            At::Busy => Err(LessonError::not_now("a call is still being made")),
+        }
+    }
+
+    /// Every process at its gate, asleep or ended: won once a consumer has
+    /// waited forever and then every consumer has ended (read from the
+    /// processes themselves: exited, the queue's own state).
+    fn judge_try(stage: &mut Stage, live: &Live) {
+        let Some(gates) = &live.gates else { return };
+        let t = stage.teaching();
+        if !t.challenge_playing() {
+            return;
+        }
+        let Some((steps, max)) = t.challenge_steps() else {
+            return;
+        };
+        let at: Vec<At> = (0..gates.len()).map(|i| live.at(i, stage)).collect();
+        // A consumer forklore put a STOP for is still taking it.
+        let rescuing = live.rescued.iter().any(|p| {
+            stage
+                .engine()
+                .and_then(|e| e.child(*p))
+                .is_some_and(|c| !c.finished())
+        });
+        if at.contains(&At::Busy) || rescuing {
+            return;
+        }
+        let consumers_ended = (0..gates.len())
+            .filter(|i| gates.is_consumer(*i))
+            .all(|i| at[i] == At::Done);
+        let t = stage.teaching_mut();
+        if live.stuck_seen && consumers_ended {
+            t.challenge_note(Some(WON_WHY.to_string()));
+            t.challenge_won();
+        } else if steps >= max {
+            t.challenge_lost(if live.stuck_seen {
+                format!("{max} steps, and a consumer still waits: e puts its STOP")
+            } else {
+                format!("{max} steps, and no consumer waits forever yet")
+            });
+        }
+    }
+}
+
 impl Scene for QueueScene {
     type Command = Command;
     type Run = Live;
@@ -276,10 +466,14 @@ impl Scene for QueueScene {
             maxsize: APP_MAXSIZE,
             slow: true,
             one_sentinel: false,
+            challenge: false,
         }
     }
 
     fn start(&mut self, stage: &mut Stage) -> Result<Live, LessonError> {
+        if self.challenge {
+            return Self::start_stepped(stage);
+        }
         let setup = self.setup(stage.pace());
         let slow = self.slow_knob();
         let engine = stage.new_engine()?;
@@ -292,14 +486,7 @@ impl Scene for QueueScene {
             plural(setup.consumers, "consumer", "consumers"),
             setup.maxsize
         ));
-        Ok(Live {
-            queue,
-            rate: VecDeque::new(),
-            last_sample: None,
-            stuck: Vec::new(),
-            rescued: Vec::new(),
-            settled: false,
-        })
+        Ok(Live::new(queue, None))
     }
 
     fn command(
@@ -325,7 +512,24 @@ impl Scene for QueueScene {
                 }
             }
             Command::OneSentinel => self.one_sentinel = !self.one_sentinel,
-            Command::EndWaiter => return Self::end_stuck(stage, run.as_mut()),
+            Command::EndWaiter => {
+                Self::end_stuck(stage, run.as_mut())?;
+                if run.as_ref().is_some_and(|l| l.gates.is_some())
+                    && stage.teaching().challenge_playing()
+                {
+                    let n = stage.teaching_mut().challenge_step();
+                    stage.log(format!("step {n}: forklore puts the missing STOP (e)"));
+                }
+                return Ok(());
+            }
+            Command::Challenge => return self.new_try(stage, run),
+            Command::StepProcess => return Self::step_process(stage, run.as_mut()),
+            Command::NextProcess => {
+                let n = stage.rows().len();
+                let next = stage.selected(n).map_or(0, |i| (i + 1) % n.max(1));
+                stage.select_index(next);
+                return Ok(());
+            }
         }
         // Only s acts on the run going on; the others set up the next one.
         let next_run = matches!(
@@ -368,7 +572,9 @@ impl Scene for QueueScene {
             stage.happened(Happening::StopPut);
         }
         live.stuck = stuck;
+        live.stuck_seen |= !live.stuck.is_empty();
         Self::count_ended(stage, live, &rows);
+        Self::judge_try(stage, live);
         if !pids_at(&rows, Step::BlockedFull).is_empty() {
             stage.happened(Happening::ProducerBlocked);
         }
@@ -428,17 +634,49 @@ impl Scene for QueueScene {
             note.push_str(": stopped");
         }
         let step = Step::of(&r.record);
-        Reading {
+        let mut reading = Reading {
             step: step.map_or("", Step::word).into(),
             highlight: stuck
                 || matches!(step, Some(Step::BlockedFull | Step::BlockedEmpty)) && r.exit.is_none(),
             note,
+        };
+        // The challenge: what a process at its gate does when let go.
+        if let Some(live) = run
+            && let Some(gates) = &live.gates
+            && let Some(i) = gates.index_of(r.pid)
+        {
+            let empty = live.queue.snapshot().depth() == 0;
+            if gates.at(i, r.exit.is_some(), empty) == At::Gate {
+                reading.step = format!("next: {}", gates.next_call(i));
+                reading.note.push_str(" · at gate");
+            }
         }
+        reading
+    }
+
+    fn run_pause(&mut self, stage: &mut Stage, run: &mut Option<Live>) -> Result<(), LessonError> {
+        if run.as_ref().is_some_and(|l| l.gates.is_some()) {
+            return Err(LessonError::not_now(
+                "you are the scheduler: n lets the selected process make one call (r leaves the challenge)",
+            ));
+        }
+        if !stage.toggle_pause() {
+            restart(self, stage, run)?;
+        }
+        Ok(())
+    }
+
+    fn reset(&mut self) {
+        self.challenge = false;
     }
 
     fn panel(&self, stage: &Stage, run: Option<&Live>) -> Panel {
         let rows = stage.rows();
-        let setup = self.setup(stage.pace());
+        // The challenge's run has its own shape; else the next run's.
+        let setup = match run {
+            Some(l) if l.gates.is_some() => l.queue.setup,
+            _ => self.setup(stage.pace()),
+        };
         let sentinels = format!(
             "at the end the last producer puts {} STOP for {}{}",
             setup.sentinels,
@@ -488,6 +726,10 @@ impl Scene for QueueScene {
     }
 
     fn settings(&self) -> String {
+        if self.challenge {
+            // Short: the table's title keeps one line at 80 columns.
+            return format!("challenge: 1 producer, {CHALLENGE_CONSUMERS} consumers, 1 STOP");
+        }
         format!(
             "P {} · C {} · maxsize {} · {} consumers{}",
             self.producers,

@@ -5,6 +5,7 @@ mod bench;
 mod lesson;
 mod parent;
 mod run;
+mod stepped;
 mod worker;
 
 pub use lesson::{Command, QueuePanel, QueueScene};

@@ -3,6 +3,7 @@
 //! consumers started on them, and afterwards the check of every item.
 
 use std::io;
+use std::os::fd::BorrowedFd;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -120,6 +121,46 @@ impl QueueRun {
             let pid = engine.spawn(&format!("producer {i}"), &job, &fds)?;
             run.producers.push(pid);
         }
+        Ok(run)
+    }
+
+    /// The challenge's run: `setup.consumers` consumers and one producer
+    /// (its `setup.items` items, then `setup.sentinels` STOPs), each held
+    /// at its gate of `gates` (consumers first, the producer last).
+    pub fn spawn_stepped(
+        engine: &mut Engine,
+        setup: Setup,
+        gates: BorrowedFd<'_>,
+    ) -> io::Result<Self> {
+        let items = u32::try_from(setup.items)
+            .map_err(|_| io::Error::other("at most 4 294 967 295 items"))?;
+        let queue = Queue::create(setup.maxsize)?;
+        let seen = SharedSlice::<AtomicU64>::create("forklore-queue-seen", items.max(1) as usize)?;
+        let mut run = Self {
+            setup: Setup {
+                producers: 1,
+                ..setup
+            },
+            queue,
+            seen,
+            producers: Vec::new(),
+            consumers: Vec::new(),
+            dead: Vec::new(),
+            rescue: Rescue::default(),
+        };
+        let [h, s] = run.queue.fds();
+        let fds = [h, s, run.seen.fd(), gates];
+        for gate in 0..setup.consumers {
+            let job = Job::SteppedConsumer { gate };
+            run.consumers
+                .push(engine.spawn(&format!("consumer {gate}"), &job, &fds)?);
+        }
+        let job = Job::SteppedProducer {
+            gate: setup.consumers,
+            count: items,
+            stops: setup.sentinels,
+        };
+        run.producers.push(engine.spawn("producer 0", &job, &fds)?);
         Ok(run)
     }
 

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::engine::gate::{Gate, GateState};
 use crate::engine::queue::{PutError, Queue};
 use crate::engine::{Flow, SharedSlice, WorkerCtx};
 
@@ -76,6 +77,11 @@ pub enum Job {
         producers: u32,
     },
     Consumer,
+    /// The challenge: a producer held at gate `gate` before each put; it
+    /// puts `count` items, then `stops` STOPs.
+    SteppedProducer { gate: u32, count: u32, stops: u32 },
+    /// The challenge: a consumer held at gate `gate` before each get.
+    SteppedConsumer { gate: u32 },
 }
 
 pub fn worker(mut ctx: WorkerCtx) -> i32 {
@@ -110,6 +116,126 @@ pub fn worker(mut ctx: WorkerCtx) -> i32 {
             (sentinels, producers),
         ),
         Job::Consumer => consume(&mut ctx, &queue, &seen),
+        Job::SteppedProducer { gate, count, stops } => {
+            stepped(&mut ctx, gate, |ctx, g| produce_stepped(ctx, &queue, g, count, stops))
+        }
+        Job::SteppedConsumer { gate } => {
+            stepped(&mut ctx, gate, |ctx, g| consume_stepped(ctx, &queue, &seen, g))
+        }
+    }
+}
+
+/// A process of the challenge: attaches its gate (fd 3) and runs `f` with
+/// it; says Done on the gate when `f` ends by itself.
+fn stepped(
+    ctx: &mut WorkerCtx,
+    gate: u32,
+    f: impl FnOnce(&mut WorkerCtx, Turns<'_>) -> Flow,
+) -> i32 {
+    let Some(gfd) = ctx.take_fd(3) else { return 2 };
+    let Ok(gates) = SharedSlice::<Gate>::attach(gfd) else {
+        return 3;
+    };
+    let (Some(g), Some(bell)) = (gates.get(gate as usize), gates.last()) else {
+        return 2;
+    };
+    let turns = Turns { g, bell, taken: 0 };
+    if f(ctx, turns) == Flow::Continue {
+        g.set_state(GateState::Done);
+        bell.ring();
+    }
+    0
+}
+
+/// One process's gate in the challenge, and the steps it has taken.
+struct Turns<'a> {
+    g: &'a Gate,
+    bell: &'a Gate,
+    taken: u32,
+}
+
+impl Turns<'_> {
+    /// Waits at the gate, saying `step` comes next, until forklore grants
+    /// one step.
+    fn wait(&mut self, ctx: &mut WorkerCtx, step: Step) -> Flow {
+        self.g.set_cursor(self.taken as usize);
+        self.g.set_state(GateState::AtGate);
+        ctx.set_step(step);
+        ctx.data().waiting_on = 0;
+        ctx.publish();
+        self.bell.ring();
+        if !self
+            .g
+            .wait_grant(self.taken, || ctx.control().stop_requested())
+        {
+            return Flow::Stop;
+        }
+        self.taken = self.taken.wrapping_add(1);
+        Flow::Continue
+    }
+
+    /// Inside `get()` or `put()` (asleep there while it cannot go on).
+    fn inside_call(&self) {
+        self.g.set_state(GateState::Blocked);
+        self.bell.ring();
+    }
+}
+
+fn produce_stepped(ctx: &mut WorkerCtx, q: &Queue, mut t: Turns<'_>, count: u32, stops: u32) -> Flow {
+    for seq in 0..count {
+        if t.wait(ctx, Step::Put) == Flow::Stop {
+            return Flow::Stop;
+        }
+        t.inside_call();
+        let msg = Msg::Item {
+            p: 0,
+            seq,
+            id: u64::from(seq),
+        };
+        if put_visibly(ctx, q, &msg) == Flow::Stop {
+            return Flow::Stop;
+        }
+        Counter::Count.set(ctx.data(), u64::from(seq) + 1);
+    }
+    for _ in 0..stops {
+        if t.wait(ctx, Step::Sentinel) == Flow::Stop {
+            return Flow::Stop;
+        }
+        t.inside_call();
+        if put_visibly(ctx, q, &Msg::Stop) == Flow::Stop {
+            return Flow::Stop;
+        }
+        Counter::Stops.add(ctx.data(), 1);
+    }
+    q.producer_finished();
+    ctx.set_step(Step::Done);
+    ctx.publish();
+    Flow::Continue
+}
+
+fn consume_stepped(ctx: &mut WorkerCtx, q: &Queue, seen: &[AtomicU64], mut t: Turns<'_>) -> Flow {
+    loop {
+        if t.wait(ctx, Step::Get) == Flow::Stop {
+            return Flow::Stop;
+        }
+        t.inside_call();
+        let Some((msg, _, pos)) = get_visibly(ctx, q) else {
+            return Flow::Stop;
+        };
+        match msg {
+            Msg::Stop => {
+                Counter::Stops.add(ctx.data(), 1);
+                ctx.set_step(Step::Done);
+                ctx.publish();
+                return Flow::Continue;
+            }
+            Msg::Item { id, .. } => {
+                if let Some(s) = usize::try_from(id).ok().and_then(|i| seen.get(i)) {
+                    s.store(pos + 1, Ordering::Release);
+                }
+                Counter::Count.add(ctx.data(), 1);
+            }
+        }
     }
 }
 

@@ -24,8 +24,8 @@ const EVENT_STEPS: u32 = 6;
 const MAX_WORKERS: u32 = 8;
 const MAX_LIMIT: u32 = 8;
 /// The challenge: K = 2 and one worker more than K.
-const CHALLENGE_LIMIT: u32 = 2;
-const CHALLENGE_WORKERS: u32 = CHALLENGE_LIMIT + 1;
+const CHALLENGE_LIMIT: u32 = super::stepped::LIMIT;
+const CHALLENGE_WORKERS: u32 = super::stepped::WORKERS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command {

@@ -4,11 +4,16 @@
 
 use std::time::{Duration, Instant};
 
+use serde_json::json;
+
+use super::stepped::{self, At, Gates};
 use super::worker::{Counter, Job};
 use super::{DEFAULT_LIMIT, DEFAULT_WORKERS, META, parent};
 use crate::engine::condition::Notify;
-use crate::engine::{Engine, WaitError};
+use crate::engine::{Engine, KState, WaitError};
+use crate::lessons::content;
 use crate::lessons::headless::{Headless, Report, RunEnv, RunError, count};
+use crate::lessons::teaching::ChallengeId;
 
 /// Each worker stays inside long enough that, with W ≥ K, K workers are
 /// inside at the same moment.
@@ -18,6 +23,8 @@ const WORK: Duration = Duration::from_millis(5);
 /// How long forklore waits for every worker to be back in `wait()` before
 /// it puts the next item anyway (a worker may have died).
 const SETTLE: Duration = Duration::from_secs(10);
+/// How long a step of `--steps` may take to reach the next gate.
+const STEP_WAIT: Duration = Duration::from_secs(20);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SceneArg {
@@ -64,10 +71,18 @@ pub struct Args {
     /// Condition scene: how forklore wakes the waiters after each item
     #[arg(long, value_enum, default_value_t = NotifyArg::All)]
     notify: NotifyArg,
+    /// Replay the challenge by hand (K = 2, workers w0 to w2), one step per
+    /// item: w0:acquire,w1:acquire,w2:acquire; reports who is inside, who
+    /// the semaphore refused, and whether the lesson's challenge was met
+    #[arg(long, value_name = "SCHEDULE", conflicts_with_all = ["scene", "workers", "limit", "iterations"])]
+    steps: Option<String>,
 }
 
 impl Headless for Args {
     fn run(&self, env: &RunEnv) -> Result<Report, RunError> {
+        if let Some(text) = &self.steps {
+            return replay(env, text);
+        }
         match self.scene {
             SceneArg::Semaphore => self.semaphore(env),
             SceneArg::Condition => self.condition(env),
@@ -186,4 +201,98 @@ impl Args {
             ));
         Ok(report)
     }
+}
+
+/// `--steps`: the challenge's workers held at their gates, let go one step
+/// per item as a student does with `s`; then the real semaphore says who is
+/// inside and who sleeps in acquire(). A step the worker cannot take here
+/// (it sleeps in acquire()) is a usage error naming the item.
+fn replay(env: &RunEnv, text: &str) -> Result<Report, RunError> {
+    let moves = stepped::parse_schedule(text).map_err(RunError::Usage)?;
+    let t0 = Instant::now();
+    let mut engine = Engine::new(&env.exe, META.id)?;
+    let (room, mut gates) = Gates::start(&mut engine, stepped::WORKERS, stepped::LIMIT)?;
+    engine.control().start();
+    gates.wait_quiet(&room, &mut engine, STEP_WAIT)?;
+    for (k, &(w, op)) in moves.iter().enumerate() {
+        let ended = engine.child(gates.pids[w]).is_none_or(|c| c.finished());
+        let why = match gates.at(w, &room, ended) {
+            At::Gate(o) if o == op => None,
+            At::Asleep => Some("it is asleep in acquire(): no permit was free".to_string()),
+            At::Done => Some("it has ended".to_string()),
+            At::Gate(_) | At::Busy => Some("it is not at that gate".to_string()),
+        };
+        if let Some(why) = why {
+            engine.shutdown();
+            return Err(RunError::Usage(format!(
+                "--steps item {} \"w{w}:{op}\": w{w} cannot take that step here: {why}",
+                k + 1
+            )));
+        }
+        gates.grant(w);
+        gates.wait_quiet(&room, &mut engine, STEP_WAIT)?;
+    }
+    let rows = engine.rows();
+    let refused: Vec<i32> = (0..gates.len())
+        .filter(|&i| {
+            let pid = gates.pids[i];
+            let ended = engine.child(pid).is_none_or(|c| c.finished());
+            gates.at(i, &room, ended) == At::Asleep
+                && rows
+                    .iter()
+                    .any(|r| r.pid == pid && r.state == KState::Sleeping)
+        })
+        .map(|i| gates.pids[i])
+        .collect();
+    let inside = room.sem.inside();
+    let most = room.max();
+    engine.shutdown();
+    let steps = moves.len();
+    let challenge = content::load(META.id, META.content, env.lessons_dir.as_deref())
+        .ok()
+        .and_then(|c| {
+            c.challenges
+                .into_iter()
+                .find(|f| *f.id.get_ref() == ChallengeId::KPlusOne)
+        });
+    let met =
+        |max: u32| !refused.is_empty() && inside == stepped::LIMIT && steps <= max as usize;
+    let schedule: Vec<String> = moves.iter().map(|(w, op)| format!("w{w}:{op}")).collect();
+    let mut report = Report::from_engine(META.id, &engine, t0.elapsed());
+    report
+        .field("scene", "challenge")
+        .field("limit", stepped::LIMIT)
+        .field("workers", stepped::WORKERS)
+        .field("steps", steps)
+        .field("schedule", json!(schedule))
+        .field("inside", inside)
+        .field("max_inside", most)
+        .field("refused", json!(refused))
+        .field(
+            "challenge",
+            json!(challenge.as_ref().map(|f| json!({
+                "id": f.id.get_ref().name(),
+                "goal": f.goal_text(),
+                "max_steps": f.max_steps,
+                "met": met(f.max_steps),
+            }))),
+        )
+        .line(format!(
+            "{steps} steps replayed: {inside} inside (K = {}), most ever {most}; {}",
+            stepped::LIMIT,
+            if refused.is_empty() {
+                "nobody refused".to_string()
+            } else {
+                format!("refused, asleep in acquire(): {refused:?}")
+            }
+        ))
+        .line("(forklore then ended the workers still held at their gates)");
+    if let Some(f) = &challenge {
+        report.line(format!(
+            "challenge \"{}\": {}",
+            f.goal_text(),
+            if met(f.max_steps) { "met" } else { "not met" }
+        ));
+    }
+    Ok(report)
 }

@@ -7,11 +7,59 @@
 
 use std::fmt;
 use std::io;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use super::worker::Job;
 use crate::engine::gate::{Gate, GateState};
 use crate::engine::semaphore::Room;
-use crate::engine::{Engine, Shared, SharedSlice};
+use crate::engine::{Engine, Shared, SharedSlice, sys};
+
+/// The challenge's semaphore: K = 2, and one worker more.
+pub const LIMIT: u32 = 2;
+pub const WORKERS: u32 = LIMIT + 1;
+
+/// Parses `w0:acquire,w1:acquire,...` for the challenge's workers: each
+/// worker acquires, then releases, once. An item that names no worker, no
+/// step, or a step out of that order says which item and why.
+pub fn parse_schedule(text: &str) -> Result<Vec<(usize, Op)>, String> {
+    let mut next = vec![Some(Op::Acquire); WORKERS as usize];
+    let mut out = Vec::new();
+    for (i, raw) in text.split(',').enumerate() {
+        let item = raw.trim();
+        let bad = |why: String| format!("--steps item {} \"{item}\": {why}", i + 1);
+        let (w, op) = item
+            .split_once(':')
+            .ok_or_else(|| bad("expected wN:STEP, e.g. w0:acquire".into()))?;
+        let worker = w
+            .strip_prefix('w')
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|n| *n < WORKERS as usize)
+            .ok_or_else(|| {
+                bad(format!(
+                    "\"{w}\" names no worker of the challenge (w0 to w{})",
+                    WORKERS - 1
+                ))
+            })?;
+        let op = match op {
+            "acquire" => Op::Acquire,
+            "release" => Op::Release,
+            _ => {
+                return Err(bad(format!(
+                    "\"{op}\" is not a step of the semaphore challenge (acquire, release)"
+                )));
+            }
+        };
+        match next[worker] {
+            Some(n) if n == op => {}
+            Some(n) => return Err(bad(format!("worker {worker}'s next step is {n}"))),
+            None => return Err(bad(format!("worker {worker} has been in and out already"))),
+        }
+        next[worker] = (op == Op::Acquire).then_some(Op::Release);
+        out.push((worker, op));
+    }
+    Ok(out)
+}
 
 /// A worker's two steps, in the order it takes them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +156,35 @@ impl Gates {
             (GateState::AtGate, 0) => At::Gate(Op::Acquire),
             (GateState::AtGate, _) => At::Gate(Op::Release),
             _ => At::Busy,
+        }
+    }
+
+    /// Waits until every worker is at its gate, asleep in acquire(), or
+    /// done.
+    pub fn wait_quiet(&self, room: &Room, engine: &mut Engine, timeout: Duration) -> io::Result<()> {
+        let deadline = Instant::now() + timeout;
+        let Some(bell) = self.gates.last() else {
+            return Ok(());
+        };
+        loop {
+            let rung = bell.bell().load(Ordering::Acquire);
+            engine.poll();
+            let quiet = (0..self.len()).all(|i| {
+                let ended = engine.child(self.pids[i]).is_none_or(|c| c.finished());
+                self.at(i, room, ended) != At::Busy
+            });
+            if quiet {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "the workers did not reach their gates in time",
+                ));
+            }
+            // A worker going to sleep in acquire() rings before it sleeps:
+            // look again shortly.
+            sys::futex_wait(bell.bell(), rung, Some(Duration::from_millis(5)));
         }
     }
 

@@ -40,6 +40,10 @@ challenges! {
         /// Step the workers (lock off) so that exactly one update is lost.
         LoseOneUpdate = "lose-one-update",
     }
+    "queue" => {
+        /// One STOP for two consumers: hang one, then end it with `e`.
+        ConsumerForever = "consumer-forever",
+    }
     "semaphore" => {
         /// Step K + 1 workers towards a semaphore of K: the last is refused.
         KPlusOne = "k-plus-one",
@@ -52,6 +56,15 @@ challenges! {
         /// Leave two zombies and one stopped worker, then join the zombies.
         TwoZombies = "two-zombies",
     }
+    "pool" => {
+        /// Choose a chunksize with which one worker works alone for half
+        /// the pool's time.
+        AloneAtTheEnd = "alone-at-the-end",
+    }
+    "pipe" => {
+        /// Put the sender to sleep in write() on a full pipe, then wake it.
+        BlockTheWriter = "block-the-writer",
+    }
 }
 
 impl ChallengeId {
@@ -59,8 +72,10 @@ impl ChallengeId {
     pub fn key(self) -> &'static str {
         match self {
             Self::LoseOneUpdate | Self::DeadlockInN => "c",
-            Self::KPlusOne => "t",
+            Self::KPlusOne | Self::ConsumerForever => "t",
             Self::TwoZombies => "g",
+            Self::AloneAtTheEnd => "c",
+            Self::BlockTheWriter => "c",
         }
     }
 
