@@ -152,26 +152,9 @@ fn too_small() {
 /// changes is reviewed here.
 fn style_sheet(name: &str) -> String {
     let t = forklore::ui::theme::Theme::load(name, true).unwrap();
-    let styles = [
-        ("base", t.base),
-        ("title", t.title),
-        ("heading", t.heading),
-        ("text", t.text),
-        ("muted", t.muted),
-        ("border", t.border),
-        ("key", t.key),
-        ("selected", t.selected),
-        ("highlight", t.highlight),
-        ("ok", t.ok),
-        ("warn", t.warn),
-        ("alarm", t.alarm),
-        ("code", t.code),
-        ("running", t.running),
-        ("sleeping", t.sleeping),
-        ("stopped", t.stopped),
-        ("zombie", t.zombie),
-        ("gone", t.gone),
-    ];
+    let styles: Vec<_> = std::iter::once(("base", t.base))
+        .chain(t.named_styles())
+        .collect();
     styles
         .iter()
         .map(|(k, s)| {

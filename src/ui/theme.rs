@@ -68,6 +68,29 @@ pub struct Theme {
 }
 
 impl Theme {
+    /// Every style but `base`, by the name a theme file gives it: for the
+    /// contrast checks and the style-sheet snapshots, in one order.
+    pub fn named_styles(&self) -> [(&'static str, Style); 17] {
+        [
+            ("title", self.title),
+            ("heading", self.heading),
+            ("text", self.text),
+            ("muted", self.muted),
+            ("border", self.border),
+            ("key", self.key),
+            ("selected", self.selected),
+            ("highlight", self.highlight),
+            ("ok", self.ok),
+            ("warn", self.warn),
+            ("alarm", self.alarm),
+            ("code", self.code),
+            ("running", self.running),
+            ("sleeping", self.sleeping),
+            ("stopped", self.stopped),
+            ("zombie", self.zombie),
+            ("gone", self.gone),
+        ]
+    }
     /// A built-in theme by name; `color` false drops every colour.
     pub fn load(name: &str, color: bool) -> Result<Self, String> {
         let (_, text) = BUILTIN
@@ -222,28 +245,6 @@ mod tests {
         (x.max(y) + 0.05) / (x.min(y) + 0.05)
     }
 
-    fn styles(t: &Theme) -> Vec<(&'static str, Style)> {
-        vec![
-            ("title", t.title),
-            ("heading", t.heading),
-            ("text", t.text),
-            ("muted", t.muted),
-            ("border", t.border),
-            ("key", t.key),
-            ("selected", t.selected),
-            ("highlight", t.highlight),
-            ("ok", t.ok),
-            ("warn", t.warn),
-            ("alarm", t.alarm),
-            ("code", t.code),
-            ("running", t.running),
-            ("sleeping", t.sleeping),
-            ("stopped", t.stopped),
-            ("zombie", t.zombie),
-            ("gone", t.gone),
-        ]
-    }
-
     #[test]
     fn themes_with_a_background_keep_every_style_readable_on_it() {
         for (name, least) in [("high-contrast", 7.0), ("light", 4.5)] {
@@ -252,7 +253,7 @@ mod tests {
                 panic!("{name} needs a background and a foreground of its own");
             };
             assert!(contrast(fg, bg) >= least, "{name}: base");
-            for (style, s) in styles(&t) {
+            for (style, s) in t.named_styles() {
                 let c = contrast(s.fg.unwrap_or(fg), s.bg.unwrap_or(bg));
                 assert!(c >= least, "{name}: {style} is {c:.1}:1, under {least}:1");
             }
