@@ -288,7 +288,11 @@ fn repeated_runs_give_one_bar_with_the_lock_and_a_spread_without() {
     let p = panel(&v);
     let d = p.dist.clone().unwrap();
     assert_eq!(d.finals.len(), lock::REPEATS);
-    assert!(d.finals.iter().all(|&f| f < 400_000), "{:?}", d.finals);
+    // Without the lock a run loses updates only when workers overlap; a run
+    // whose workers happened not to (one in 20 once, under load) ends exact.
+    // None can end above, and across 20 runs some must end short.
+    assert!(d.finals.iter().all(|&f| f <= 400_000), "{:?}", d.finals);
+    assert!(d.finals.iter().any(|&f| f < 400_000), "{:?}", d.finals);
     assert!(p.time_off_us.is_some() && p.time_on_us.is_some());
     let pids: Vec<i32> = v.rows.iter().map(|r| r.pid).collect();
     drop(l);
